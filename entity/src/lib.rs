@@ -1,0 +1,8 @@
+//! SeaORM entities of testgraph: the shapes of the tables and nothing else. No GraphQL, no HTTP and
+//! no legacy wire formats live here; those convert from these models at the edges.
+
+pub mod api_token;
+pub mod monitor_context;
+pub mod monitor_metric;
+pub mod monitor_session;
+pub mod monitor_session_tag;

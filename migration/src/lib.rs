@@ -1,0 +1,21 @@
+//! testgraph's schema migrations. Append-only: a released migration is never edited; a change to the
+//! schema is a new file. Each migration owns its own `Iden` enums so that later entity changes cannot
+//! silently rewrite history.
+
+pub use sea_orm_migration::prelude::*;
+pub use sea_orm_migration::MigrationStatus;
+
+mod m20261124_000001_monitor;
+mod m20261124_000002_api_tokens;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261124_000001_monitor::Migration),
+            Box::new(m20261124_000002_api_tokens::Migration),
+        ]
+    }
+}

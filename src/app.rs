@@ -1,0 +1,172 @@
+//! Assembles the HTTP application: `/graphql`, `/graphiql`, `/openapi.json`, `/healthz`, `/readyz`
+//! and every legacy REST family, behind the request guards (body limit, time limit), and runs it
+//! on a listener until shutdown.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use poem::http::StatusCode;
+use poem::listener::{Acceptor, TcpAcceptor};
+use poem::middleware::{NormalizePath, TrailingSlash};
+use poem::{Body, Endpoint, EndpointExt, IntoResponse, Request, Response, Route, Server, get, handler};
+use sea_orm::DatabaseConnection;
+use serde_json::json;
+
+use crate::config::{Config, Limits};
+use crate::error::AppError;
+use crate::graphql::{self, AppSchema};
+use crate::rest;
+
+/// What every handler can reach: the database pool and the configuration.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub config: Arc<Config>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot open the database: {0}")]
+    Connect(#[source] sea_orm::DbErr),
+    #[error("cannot apply migrations: {0}")]
+    Migrate(#[source] sea_orm::DbErr),
+    #[error("migrations are pending ({0}); run `testgraph migrate up` or start without --no-migrate")]
+    Pending(String),
+    #[error("cannot listen: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Opens the database and brings its schema up to date (or refuses, with `--no-migrate`).
+pub async fn prepare(config: Config) -> Result<AppState, StartError> {
+    let db = crate::db::connect(&config.database_url, config.db_max_connections).await.map_err(StartError::Connect)?;
+    if config.migrate_on_start {
+        crate::db::migrate_up(&db).await.map_err(StartError::Migrate)?;
+    } else {
+        let pending = crate::db::pending_migrations(&db).await.map_err(StartError::Migrate)?;
+        if !pending.is_empty() {
+            return Err(StartError::Pending(pending.join(", ")));
+        }
+    }
+    Ok(AppState { db, config: Arc::new(config) })
+}
+
+/// Bounds every request: bodies larger than the limit (declared or streamed) are refused with
+/// 413 before a handler runs, and a request that outlives the time limit gets 503. Errors are
+/// rendered by `render`, in the dialect of the surface the guard protects.
+fn guarded<E: Endpoint + 'static>(ep: E, limits: &Limits, render: fn(AppError) -> Response) -> impl Endpoint<Output = Response> + use<E> {
+    let max = limits.max_body_bytes;
+    let timeout = limits.request_timeout;
+    ep.around(move |ep, mut req: Request| async move {
+        let declared = req
+            .header(poem::http::header::CONTENT_LENGTH)
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > max as u64) {
+            return Ok(render(AppError::PayloadTooLarge(max)));
+        }
+        let body = req.take_body();
+        match body.into_bytes_limit(max).await {
+            Ok(bytes) => req.set_body(Body::from(bytes)),
+            Err(poem::error::ReadBodyError::PayloadTooLarge) => return Ok(render(AppError::PayloadTooLarge(max))),
+            Err(e) => return Ok(render(AppError::bad_request(format!("could not read the body: {e}")))),
+        }
+        match tokio::time::timeout(timeout, ep.call(req)).await {
+            Ok(Ok(resp)) => Ok(resp.into_response()),
+            Ok(Err(e)) => Ok(e.into_response()),
+            Err(_) => {
+                tracing::warn!(timeout_ms = timeout.as_millis() as u64, "request timed out");
+                Ok(render(AppError::Timeout))
+            }
+        }
+    })
+    .map_to_response()
+}
+
+#[handler]
+fn healthz() -> impl IntoResponse {
+    poem::web::Json(json!({"status": "ok"}))
+}
+
+#[handler]
+async fn readyz(state: poem::web::Data<&AppState>) -> Response {
+    let limit = state.config.limits.ready_timeout;
+    let (status, body) = match tokio::time::timeout(limit, crate::db::ping(&state.db)).await {
+        Ok(Ok(())) => (StatusCode::OK, json!({"status": "ready"})),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "readiness check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, json!({"status": "database unavailable"}))
+        }
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, json!({"status": "database did not answer in time"})),
+    };
+    Response::builder().status(status).content_type("application/json").body(body.to_string())
+}
+
+/// The OpenAPI document of every legacy route.
+pub fn openapi_document() -> serde_json::Value {
+    let monitor_routes = rest::monitor::routes();
+    rest::openapi::document(&[(rest::monitor::PREFIX, &monitor_routes, rest::monitor::wire::schemas())])
+}
+
+#[handler]
+fn openapi() -> impl IntoResponse {
+    poem::web::Json(openapi_document())
+}
+
+fn graphql_error(e: AppError) -> Response {
+    let status = StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
+    graphql::endpoint::error_response(status, &e)
+}
+
+/// The whole application for `state`.
+pub fn build(state: AppState) -> impl Endpoint<Output = Response> {
+    let shared = Arc::new(state.clone());
+    let schema: AppSchema = graphql::build_schema(graphql::GqlState { db: state.db.clone(), config: state.config.clone() });
+    let limits = state.config.limits.clone();
+
+    let graphql_route = guarded(
+        poem::RouteMethod::new()
+            .get(graphql::endpoint::graphql)
+            .post(graphql::endpoint::graphql)
+            .data(schema),
+        &limits,
+        graphql_error,
+    )
+    .map_to_response()
+    .after(|r| async move {
+        let resp = r?;
+        if resp.status() == StatusCode::METHOD_NOT_ALLOWED && resp.content_type().is_none() {
+            return Ok(graphql::endpoint::method_not_allowed());
+        }
+        Ok(resp)
+    });
+
+    let monitor = rest::monitor::router(shared)
+        .catch_error(|_: poem::error::NotFoundError| async { rest::monitor::errors::not_found() });
+
+    Route::new()
+        .at("/graphql", graphql_route)
+        .at("/graphiql", get(graphql::endpoint::graphiql))
+        .at("/openapi.json", get(openapi))
+        .at("/healthz", get(healthz))
+        .at("/readyz", get(readyz))
+        .nest(rest::monitor::PREFIX, guarded(monitor, &limits, rest::monitor::errors::render))
+        .with(NormalizePath::new(TrailingSlash::Trim))
+        .data(state)
+        .map_to_response()
+}
+
+/// Serves the application on `listener` until `shutdown` resolves, then lets in-flight requests
+/// finish (up to 10 s).
+pub async fn serve(
+    state: AppState,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), StartError> {
+    let acceptor = TcpAcceptor::from_tokio(listener)?;
+    let addr = acceptor.local_addr().into_iter().next().map(|a| a.to_string()).unwrap_or_default();
+    tracing::info!(graphiql = %format!("http://{}/graphiql", addr.trim_start_matches("socket://")), "testgraph listening");
+    Server::new_with_acceptor(acceptor)
+        .run_with_graceful_shutdown(build(state), shutdown, Some(Duration::from_secs(10)))
+        .await?;
+    Ok(())
+}

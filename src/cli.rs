@@ -1,0 +1,155 @@
+//! The command line: `serve`, `migrate`, `export-schema` and `token`. Every flag of `serve` is also
+//! an environment variable `TESTGRAPH_...`; the parsed flags become a `Config` value.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::config::{AuthPolicy, Config, DEFAULT_DATABASE_URL, Limits, Surface};
+
+#[derive(Debug, Parser)]
+#[command(name = "testgraph", version, about = "Test and CI results over GraphQL and the legacy REST APIs")]
+pub struct Cli {
+    /// Database URL: sqlite://FILE?mode=rwc or postgres://USER@HOST:PORT/DB.
+    #[arg(long, global = true, env = "TESTGRAPH_DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    pub database_url: String,
+
+    /// Log format.
+    #[arg(long, global = true, env = "TESTGRAPH_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start the server (applies pending migrations first unless --no-migrate).
+    Serve(ServeArgs),
+    /// Apply, roll back or list migrations.
+    Migrate {
+        #[command(subcommand)]
+        action: MigrateAction,
+    },
+    /// Write the GraphQL schema (SDL) to a file, or to stdout with "-".
+    ExportSchema {
+        #[arg(long, short, default_value = "schema.graphql")]
+        output: PathBuf,
+    },
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        action: TokenAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MigrateAction {
+    /// Apply every pending migration.
+    Up,
+    /// Roll back the most recent migrations.
+    Down {
+        #[arg(long, default_value_t = 1)]
+        steps: u32,
+    },
+    /// List migrations and whether each is applied.
+    Status,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenAction {
+    /// Create a token; its secret is printed once and only a hash is kept.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// Scopes: read, write, admin (repeat the flag or separate with commas).
+        #[arg(long = "scope", value_delimiter = ',', default_value = "read")]
+        scopes: Vec<String>,
+        /// Group the token acts for (used by the group-aware legacy APIs).
+        #[arg(long, default_value = "default")]
+        group: String,
+    },
+    /// List tokens (never their secrets).
+    List,
+    /// Revoke a token by id.
+    Revoke { id: i64 },
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "TESTGRAPH_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+    /// Refuse to start when migrations are pending instead of applying them.
+    #[arg(long, env = "TESTGRAPH_NO_MIGRATE")]
+    pub no_migrate: bool,
+    /// Database connection pool size.
+    #[arg(long, env = "TESTGRAPH_DB_MAX_CONNECTIONS", default_value_t = 10)]
+    pub db_max_connections: u32,
+    /// Largest request body in bytes (chunked bodies included).
+    #[arg(long, env = "TESTGRAPH_MAX_BODY_BYTES", default_value_t = Limits::default().max_body_bytes)]
+    pub max_body_bytes: usize,
+    /// Deepest GraphQL selection accepted.
+    #[arg(long, env = "TESTGRAPH_GRAPHQL_MAX_DEPTH", default_value_t = Limits::default().graphql_max_depth)]
+    pub graphql_max_depth: usize,
+    /// Highest GraphQL query complexity accepted (lists count `first` times their children).
+    #[arg(long, env = "TESTGRAPH_GRAPHQL_MAX_COMPLEXITY", default_value_t = Limits::default().graphql_max_complexity)]
+    pub graphql_max_complexity: usize,
+    /// Most aliases in one GraphQL document.
+    #[arg(long, env = "TESTGRAPH_GRAPHQL_MAX_ALIASES", default_value_t = Limits::default().graphql_max_aliases)]
+    pub graphql_max_aliases: usize,
+    /// Most operations in one batched GraphQL request.
+    #[arg(long, env = "TESTGRAPH_GRAPHQL_MAX_BATCH", default_value_t = Limits::default().graphql_max_batch)]
+    pub graphql_max_batch: usize,
+    /// GraphQL connection page size when `first` is omitted.
+    #[arg(long, env = "TESTGRAPH_PAGE_DEFAULT", default_value_t = Limits::default().page_default)]
+    pub page_default: u64,
+    /// Largest `first` a GraphQL connection accepts.
+    #[arg(long, env = "TESTGRAPH_PAGE_MAX", default_value_t = Limits::default().page_max)]
+    pub page_max: u64,
+    /// Whole-request time limit in seconds.
+    #[arg(long, env = "TESTGRAPH_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+    pub request_timeout_secs: u64,
+    /// pytest-monitor REST page size (the original's MONITOR_SERVER_PAGINATION_COUNT).
+    #[arg(long, env = "TESTGRAPH_MONITOR_PAGE_SIZE", default_value_t = 500)]
+    pub monitor_page_size: u64,
+    /// Let GraphQL mutations run without a write token.
+    #[arg(long, env = "TESTGRAPH_OPEN_MUTATIONS")]
+    pub open_mutations: bool,
+    /// Surfaces on which every request needs a token (comma-separated: graphql, monitor).
+    #[arg(long, env = "TESTGRAPH_REQUIRE_TOKEN", value_enum, value_delimiter = ',')]
+    pub require_token: Vec<Surface>,
+}
+
+impl ServeArgs {
+    pub fn into_config(self, database_url: String) -> Result<Config, String> {
+        let config = Config {
+            bind: self.bind,
+            database_url,
+            db_max_connections: self.db_max_connections,
+            migrate_on_start: !self.no_migrate,
+            limits: Limits {
+                max_body_bytes: self.max_body_bytes,
+                graphql_max_depth: self.graphql_max_depth,
+                graphql_max_complexity: self.graphql_max_complexity,
+                graphql_max_aliases: self.graphql_max_aliases,
+                graphql_max_batch: self.graphql_max_batch,
+                page_default: self.page_default,
+                page_max: self.page_max,
+                request_timeout: std::time::Duration::from_secs(self.request_timeout_secs.max(1)),
+                ..Limits::default()
+            },
+            auth: AuthPolicy { open_mutations: self.open_mutations, require_token: self.require_token },
+            monitor_page_size: self.monitor_page_size,
+        };
+        config.validate()?;
+        Ok(config)
+    }
+}

@@ -1,0 +1,121 @@
+//! The server's configuration: a plain value built once from flags and environment (see `cli`),
+//! checked there, and passed down. Nothing reads the environment after start.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// The default database: a SQLite file in the working directory, created on first start.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://testgraph.db?mode=rwc";
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub bind: SocketAddr,
+    pub database_url: String,
+    pub db_max_connections: u32,
+    /// Apply pending migrations on start; when false, refuse to start if any are pending.
+    pub migrate_on_start: bool,
+    pub limits: Limits,
+    pub auth: AuthPolicy,
+    /// pytest-monitor's page size (`MONITOR_SERVER_PAGINATION_COUNT` in the original server).
+    pub monitor_page_size: u64,
+}
+
+/// Every bound the server enforces. Each has a default, a flag and an environment variable.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Largest request body accepted, chunked bodies included.
+    pub max_body_bytes: usize,
+    pub graphql_max_depth: usize,
+    pub graphql_max_complexity: usize,
+    pub graphql_max_aliases: usize,
+    /// Most operations in one batched GraphQL request.
+    pub graphql_max_batch: usize,
+    /// Page size of a GraphQL connection when `first` is not given.
+    pub page_default: u64,
+    /// Largest `first` a GraphQL connection accepts.
+    pub page_max: u64,
+    /// Whole-request time limit.
+    pub request_timeout: Duration,
+    /// How long `/readyz` waits for the database.
+    pub ready_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_body_bytes: 4 * 1024 * 1024,
+            graphql_max_depth: 12,
+            graphql_max_complexity: 50_000,
+            graphql_max_aliases: 30,
+            graphql_max_batch: 10,
+            page_default: 20,
+            page_max: 100,
+            request_timeout: Duration::from_secs(30),
+            ready_timeout: Duration::from_secs(2),
+        }
+    }
+}
+
+/// The API surfaces a token requirement can be set on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, clap::ValueEnum)]
+pub enum Surface {
+    Graphql,
+    Monitor,
+}
+
+/// Who may do what without a token. Each legacy surface defaults to what its real server did.
+#[derive(Clone, Debug, Default)]
+pub struct AuthPolicy {
+    /// Let GraphQL mutations run without a write token (off by default).
+    pub open_mutations: bool,
+    /// Surfaces on which every request, reads included, needs a token.
+    pub require_token: Vec<Surface>,
+}
+
+impl AuthPolicy {
+    pub fn requires_token(&self, surface: Surface) -> bool {
+        self.require_token.contains(&surface)
+    }
+}
+
+/// Largest pytest-monitor page size accepted from configuration.
+pub const MONITOR_PAGE_SIZE_CAP: u64 = 10_000;
+
+impl Config {
+    /// A configuration with every default, for the given database. Tests and embedders start here.
+    pub fn with_database(database_url: impl Into<String>) -> Self {
+        Config {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            database_url: database_url.into(),
+            db_max_connections: 10,
+            migrate_on_start: true,
+            limits: Limits::default(),
+            auth: AuthPolicy::default(),
+            monitor_page_size: 500,
+        }
+    }
+
+    /// Checks the values flags cannot check on their own.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.monitor_page_size == 0 || self.monitor_page_size > MONITOR_PAGE_SIZE_CAP {
+            return Err(format!("monitor page size must be between 1 and {MONITOR_PAGE_SIZE_CAP}"));
+        }
+        let l = &self.limits;
+        if l.page_default == 0 || l.page_default > l.page_max {
+            return Err("page default must be between 1 and the page maximum".into());
+        }
+        if l.page_max > 10_000 {
+            return Err("page maximum must be at most 10000".into());
+        }
+        if l.max_body_bytes < 1024 {
+            return Err("max body bytes must be at least 1024".into());
+        }
+        if l.graphql_max_batch == 0 {
+            return Err("GraphQL batch limit must be at least 1".into());
+        }
+        if self.db_max_connections == 0 {
+            return Err("database max connections must be at least 1".into());
+        }
+        Ok(())
+    }
+}

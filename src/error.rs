@@ -1,0 +1,116 @@
+//! One error type for the whole server. Services return it; each edge (GraphQL, every legacy REST
+//! dialect) maps it to its own wire shape. Database and internal details are logged here and never
+//! reach a client.
+
+use sea_orm::DbErr;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The input is wrong; the message says what and is safe to show.
+    #[error("{0}")]
+    BadRequest(String),
+    /// One named input field is wrong.
+    #[error("{field}: {message}")]
+    InvalidField { field: String, message: String },
+    #[error("{0}")]
+    NotFound(String),
+    /// The write would contradict what is stored (a duplicate key with other content).
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Unauthenticated(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("request body larger than {0} bytes")]
+    PayloadTooLarge(usize),
+    #[error("the database did not answer in time")]
+    Timeout,
+    #[error("database error")]
+    Database(#[source] DbErr),
+    #[error("internal error")]
+    Internal(String),
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+impl AppError {
+    pub fn bad_request(msg: impl Into<String>) -> Self {
+        AppError::BadRequest(msg.into())
+    }
+
+    pub fn invalid_field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        AppError::InvalidField { field: field.into(), message: message.into() }
+    }
+
+    pub fn not_found(msg: impl Into<String>) -> Self {
+        AppError::NotFound(msg.into())
+    }
+
+    /// Stable machine-readable code, sent as GraphQL `extensions.code`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::BadRequest(_) | AppError::InvalidField { .. } => "BAD_USER_INPUT",
+            AppError::NotFound(_) => "NOT_FOUND",
+            AppError::Conflict(_) => "CONFLICT",
+            AppError::Unauthenticated(_) => "UNAUTHENTICATED",
+            AppError::Forbidden(_) => "FORBIDDEN",
+            AppError::PayloadTooLarge(_) => "PAYLOAD_TOO_LARGE",
+            AppError::Timeout => "TIMEOUT",
+            AppError::Database(_) | AppError::Internal(_) => "INTERNAL_SERVER_ERROR",
+        }
+    }
+
+    pub fn http_status(&self) -> u16 {
+        match self {
+            AppError::BadRequest(_) | AppError::InvalidField { .. } => 400,
+            AppError::NotFound(_) => 404,
+            AppError::Conflict(_) => 409,
+            AppError::Unauthenticated(_) => 401,
+            AppError::Forbidden(_) => 403,
+            AppError::PayloadTooLarge(_) => 413,
+            AppError::Timeout => 503,
+            AppError::Database(_) | AppError::Internal(_) => 500,
+        }
+    }
+
+    /// The message a client may see. Internal failures are logged with their detail and reduced to
+    /// a generic sentence.
+    pub fn public_message(&self) -> String {
+        match self {
+            AppError::Database(e) => {
+                tracing::error!(error = %e, "database error");
+                "internal server error".to_owned()
+            }
+            AppError::Internal(detail) => {
+                tracing::error!(detail = %detail, "internal error");
+                "internal server error".to_owned()
+            }
+            other => other.to_string(),
+        }
+    }
+}
+
+impl From<DbErr> for AppError {
+    fn from(e: DbErr) -> Self {
+        // A pool that cannot hand out a connection in time is an overload, not a bug.
+        if matches!(e, DbErr::ConnectionAcquire(_)) {
+            tracing::warn!(error = %e, "database connection not acquired in time");
+            return AppError::Timeout;
+        }
+        AppError::Database(e)
+    }
+}
+
+impl From<sea_orm::TransactionError<AppError>> for AppError {
+    fn from(e: sea_orm::TransactionError<AppError>) -> Self {
+        match e {
+            sea_orm::TransactionError::Connection(db) => db.into(),
+            sea_orm::TransactionError::Transaction(app) => app,
+        }
+    }
+}
+
+/// True when a database error is a unique-constraint violation (a concurrent duplicate insert).
+pub fn is_unique_violation(e: &DbErr) -> bool {
+    matches!(e.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_)))
+}

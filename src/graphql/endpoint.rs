@@ -1,0 +1,122 @@
+//! The HTTP side of GraphQL: `POST /graphql` (single or batched), `GET /graphql` for queries only,
+//! and GraphiQL at `/graphiql`. Bodies are read with a hard limit, chunked ones included; each
+//! request gets its own `DataLoader` and the caller's `Principal`.
+
+use async_graphql::dataloader::DataLoader;
+use async_graphql::http::GraphiQLSource;
+use async_graphql::{BatchRequest, BatchResponse, ErrorExtensions};
+use poem::http::{Method, StatusCode, header};
+use poem::web::Html;
+use poem::{Body, IntoResponse, Request, Response, handler};
+
+use super::limits::OverGet;
+use std::sync::Arc;
+
+use super::loaders::{MonitorLoader, MonitorLoaders};
+use super::{AppSchema, GqlState};
+use crate::auth;
+use crate::config::Surface;
+use crate::error::AppError;
+use crate::service::tokens::Scope;
+
+/// A GraphQL-shaped error response: `{"errors":[{"message","extensions":{"code"}}]}`.
+pub fn error_response(status: StatusCode, e: &AppError) -> Response {
+    let err = async_graphql::ServerError::new(e.public_message(), None);
+    let err = async_graphql::Error::new(err.message).extend_with(|_, ext| ext.set("code", e.code()));
+    let body = serde_json::json!({ "errors": [ { "message": err.message, "extensions": err.extensions } ] });
+    Response::builder()
+        .status(status)
+        .content_type("application/json")
+        .body(body.to_string())
+}
+
+fn app_error_response(e: AppError) -> Response {
+    let status = StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
+    error_response(status, &e)
+}
+
+#[handler]
+pub async fn graphql(req: &Request, body: Body, schema: poem::web::Data<&AppSchema>) -> Response {
+    let schema = *schema;
+    let Ok(state) = schema_state(schema) else {
+        return app_error_response(AppError::Internal("schema has no state".into()));
+    };
+    let limits = &state.config.limits;
+    let over_get = req.method() == Method::GET;
+
+    let batch = if over_get {
+        match async_graphql::http::parse_query_string(req.uri().query().unwrap_or("")) {
+            Ok(r) => BatchRequest::Single(r),
+            Err(e) => return app_error_response(AppError::bad_request(format!("invalid GraphQL GET request: {e}"))),
+        }
+    } else {
+        let bytes = match body.into_bytes_limit(limits.max_body_bytes).await {
+            Ok(b) => b,
+            Err(poem::error::ReadBodyError::PayloadTooLarge) => {
+                return app_error_response(AppError::PayloadTooLarge(limits.max_body_bytes));
+            }
+            Err(e) => return app_error_response(AppError::bad_request(format!("could not read the body: {e}"))),
+        };
+        let content_type = req.header(header::CONTENT_TYPE).unwrap_or("application/json");
+        if content_type.starts_with("application/graphql") {
+            match std::str::from_utf8(&bytes) {
+                Ok(q) => BatchRequest::Single(async_graphql::Request::new(q)),
+                Err(_) => return app_error_response(AppError::bad_request("the body is not UTF-8")),
+            }
+        } else {
+            match serde_json::from_slice::<BatchRequest>(&bytes) {
+                Ok(b) => b,
+                Err(e) => {
+                    return app_error_response(AppError::bad_request(format!(
+                        "the body is not a GraphQL request (JSON with a \"query\"): {e}"
+                    )));
+                }
+            }
+        }
+    };
+    let count = match &batch {
+        BatchRequest::Single(_) => 1,
+        BatchRequest::Batch(v) => v.len(),
+    };
+    if count == 0 || count > limits.graphql_max_batch {
+        return app_error_response(AppError::bad_request(format!(
+            "a batch holds 1 to {} operations; this one holds {count}",
+            limits.graphql_max_batch
+        )));
+    }
+
+    let principal = match auth::principal_from_header(&state.db, req.header(header::AUTHORIZATION)).await {
+        Ok(p) => p,
+        Err(e) => return app_error_response(e),
+    };
+    if let Err(e) = auth::check(&state.config.auth, Surface::Graphql, &principal, Scope::Read) {
+        return app_error_response(e);
+    }
+
+    // One loader for the whole HTTP request: operations of a batch share its cache.
+    let loader: MonitorLoaders = Arc::new(DataLoader::new(MonitorLoader { db: state.db.clone() }, tokio::spawn));
+    let batch = batch.data(principal).data(loader);
+    let batch = if over_get { batch.data(OverGet) } else { batch };
+    let resp: BatchResponse = schema.execute_batch(batch).await;
+    let json = match serde_json::to_string(&resp) {
+        Ok(j) => j,
+        Err(e) => return app_error_response(AppError::Internal(format!("response serialisation: {e}"))),
+    };
+    Response::builder().content_type("application/json").body(json)
+}
+
+fn schema_state(schema: &AppSchema) -> Result<&GqlState, ()> {
+    schema.data::<GqlState>().ok_or(())
+}
+
+#[handler]
+pub async fn graphiql() -> impl IntoResponse {
+    Html(GraphiQLSource::build().endpoint("/graphql").title("testgraph GraphiQL").finish())
+}
+
+/// Anything but GET and POST on `/graphql`, answered with a clear message.
+pub fn method_not_allowed() -> Response {
+    let mut resp = app_error_response(AppError::bad_request("use GET for queries or POST for queries and mutations"));
+    resp.set_status(StatusCode::METHOD_NOT_ALLOWED);
+    resp
+}

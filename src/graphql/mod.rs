@@ -1,0 +1,76 @@
+//! The GraphQL API: the schema (one merged Query and Mutation per domain), its request limits,
+//! dataloaders, and the poem endpoint that serves it with GraphiQL.
+
+pub mod connection;
+pub mod endpoint;
+pub mod limits;
+pub mod loaders;
+pub mod monitor;
+
+use std::sync::Arc;
+
+use async_graphql::{EmptySubscription, ErrorExtensions, MergedObject, Schema};
+use crate::error::AppError;
+
+#[derive(MergedObject, Default)]
+pub struct QueryRoot(monitor::MonitorQuery);
+
+#[derive(MergedObject, Default)]
+pub struct MutationRoot(monitor::MonitorMutation);
+
+pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+
+/// What every resolver can reach through the schema's data (the application's state).
+pub use crate::app::AppState as GqlState;
+
+/// Builds the schema with the configured depth, complexity and alias limits.
+pub fn build_schema(state: GqlState) -> AppSchema {
+    let limits = state.config.limits.clone();
+    Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
+        .limit_depth(limits.graphql_max_depth)
+        .limit_complexity(limits.graphql_max_complexity)
+        .extension(limits::RequestLimits { max_aliases: limits.graphql_max_aliases })
+        .data(state)
+        .finish()
+}
+
+/// The SDL of the schema, as committed in `schema.graphql`.
+pub fn sdl() -> String {
+    Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
+        .finish()
+        .sdl()
+}
+
+/// An `AppError` as a GraphQL error: the public message and a stable `extensions.code`.
+pub fn to_gql(e: AppError) -> async_graphql::Error {
+    let code = e.code();
+    async_graphql::Error::new(e.public_message()).extend_with(|_, ext| ext.set("code", code))
+}
+
+/// `.gql()` turns a service result into a resolver result. Resolvers must use it rather than `?`
+/// on an `AppError`, whose blanket conversion would drop the code.
+pub trait GqlResultExt<T> {
+    fn gql(self) -> async_graphql::Result<T>;
+}
+
+impl<T> GqlResultExt<T> for Result<T, AppError> {
+    fn gql(self) -> async_graphql::Result<T> {
+        self.map_err(to_gql)
+    }
+}
+
+impl<T> GqlResultExt<T> for Result<T, Arc<AppError>> {
+    fn gql(self) -> async_graphql::Result<T> {
+        self.map_err(|e| match Arc::try_unwrap(e) {
+            Ok(e) => to_gql(e),
+            Err(shared) => {
+                let code = shared.code();
+                let msg = match &*shared {
+                    AppError::Database(_) | AppError::Internal(_) => "internal server error".to_owned(),
+                    other => other.to_string(),
+                };
+                async_graphql::Error::new(msg).extend_with(|_, ext| ext.set("code", code))
+            }
+        })
+    }
+}

@@ -1,0 +1,107 @@
+//! The `testgraph` binary: parse the command line, set up logging, hand over to the library.
+
+use anyhow::Context as _;
+use clap::Parser;
+use testgraph::cli::{Cli, Command, LogFormat, MigrateAction, TokenAction};
+use testgraph::service::tokens::{self, Scope};
+use tracing_subscriber::EnvFilter;
+
+fn init_tracing(format: LogFormat) {
+    let filter = EnvFilter::try_from_env("TESTGRAPH_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    match format {
+        LogFormat::Text => tracing_subscriber::fmt().with_env_filter(filter).init(),
+        LogFormat::Json => tracing_subscriber::fmt().json().with_env_filter(filter).init(),
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    init_tracing(cli.log_format);
+    match cli.command {
+        Command::Serve(args) => {
+            let config = args.into_config(cli.database_url).map_err(anyhow::Error::msg).context("invalid configuration")?;
+            let bind = config.bind;
+            let state = testgraph::app::prepare(config).await?;
+            let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| format!("cannot listen on {bind}"))?;
+            testgraph::app::serve(state, listener, shutdown_signal()).await?;
+        }
+        Command::Migrate { action } => {
+            let db = testgraph::db::connect(&cli.database_url, 1).await.context("cannot open the database")?;
+            match action {
+                MigrateAction::Up => {
+                    testgraph::db::migrate_up(&db).await?;
+                    println!("migrations applied");
+                }
+                MigrateAction::Down { steps } => {
+                    testgraph::db::migrate_down(&db, steps).await?;
+                    println!("rolled back {steps} migration(s)");
+                }
+                MigrateAction::Status => {
+                    for (name, applied) in testgraph::db::migration_status(&db).await? {
+                        println!("{} {name}", if applied { "applied" } else { "pending" });
+                    }
+                }
+            }
+        }
+        Command::ExportSchema { output } => {
+            let sdl = testgraph::graphql::sdl();
+            if output.as_os_str() == "-" {
+                print!("{sdl}");
+            } else {
+                std::fs::write(&output, sdl).with_context(|| format!("cannot write {}", output.display()))?;
+                println!("wrote {}", output.display());
+            }
+        }
+        Command::Token { action } => {
+            let db = testgraph::db::connect(&cli.database_url, 1).await.context("cannot open the database")?;
+            testgraph::db::migrate_up(&db).await?;
+            match action {
+                TokenAction::Create { name, scopes, group } => {
+                    let scopes = scopes
+                        .iter()
+                        .map(|s| Scope::parse(s).ok_or_else(|| anyhow::anyhow!("unknown scope '{s}': use read, write or admin")))
+                        .collect::<anyhow::Result<Vec<_>>>()?;
+                    let (token, secret) = tokens::create(&db, &name, &scopes, &group).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                    println!("token {} created (id {}); keep this secret, it is not shown again:", token.name, token.id);
+                    println!("{secret}");
+                }
+                TokenAction::List => {
+                    for t in tokens::list(&db).await.map_err(|e| anyhow::anyhow!("{e}"))? {
+                        let scopes: Vec<&str> = t.scopes.iter().map(|s| s.as_str()).collect();
+                        let state = if t.revoked_at.is_some() { "revoked" } else { "active" };
+                        println!("{}\t{}\t{}\tgroup={}\t{}", t.id, t.name, scopes.join(","), t.group, state);
+                    }
+                }
+                TokenAction::Revoke { id } => {
+                    tokens::revoke(&db, id).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                    println!("token {id} revoked");
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,24 @@
+//! The REST compatibility layer: one module per legacy API, each with its route table (the single
+//! list of documented paths, from which both the router and the OpenAPI document are built), its
+//! handlers, its wire shapes and its error dialect.
+
+pub mod monitor;
+pub mod openapi;
+
+use poem::http::Method;
+
+/// One documented route of a legacy API.
+pub struct RouteDoc {
+    pub method: Method,
+    /// poem syntax: `/sessions/:h/metrics`.
+    pub path: &'static str,
+    pub summary: &'static str,
+    /// OpenAPI tag (the legacy namespace).
+    pub tag: &'static str,
+    /// Name of the response schema in `components/schemas`, or `None` for no body.
+    pub response: Option<&'static str>,
+    /// Query parameters the route reads.
+    pub query: &'static [&'static str],
+    /// Whether the route takes a JSON body (schema name).
+    pub body: Option<&'static str>,
+}

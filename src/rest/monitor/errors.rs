@@ -1,0 +1,41 @@
+//! pytest-monitor's error dialect (flask-restx): `{"message": ...}` bodies, and for payload
+//! validation `{"errors": {field: msg}, "message": "Input payload validation failed"}`.
+
+use poem::Response;
+use poem::http::StatusCode;
+use serde_json::json;
+
+use crate::error::AppError;
+
+/// flask-restx's text for a 404, which also answers an out-of-range page.
+pub const NOT_FOUND_MESSAGE: &str =
+    "The requested URL was not found on the server. If you entered the URL manually please check your spelling and try again.";
+
+pub fn json(status: StatusCode, body: serde_json::Value) -> Response {
+    Response::builder().status(status).content_type("application/json").body(body.to_string())
+}
+
+pub fn not_found() -> Response {
+    json(StatusCode::NOT_FOUND, json!({ "message": NOT_FOUND_MESSAGE }))
+}
+
+pub fn validation(field: &str, message: &str) -> Response {
+    json(
+        StatusCode::BAD_REQUEST,
+        json!({ "errors": { field: message }, "message": "Input payload validation failed" }),
+    )
+}
+
+/// Any `AppError` in this dialect.
+pub fn render(e: AppError) -> Response {
+    let status = StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    match &e {
+        AppError::InvalidField { field, message } => validation(field, message),
+        AppError::Database(_) | AppError::Internal(_) => {
+            // Logged by public_message; flask's own words for a 500.
+            let _ = e.public_message();
+            json(status, json!({ "message": "Internal Server Error" }))
+        }
+        _ => json(status, json!({ "message": e.public_message() })),
+    }
+}

@@ -1,0 +1,638 @@
+//! Handlers of pytest-monitor's routes. Each parses the path and query into a service filter,
+//! calls the service, and shapes the answer with `wire` and `paging`. No handler touches the
+//! database itself.
+
+use poem::http::StatusCode;
+use poem::{Request, Response};
+use serde_json::{Map, Value, json};
+
+use super::errors::{self, json as respond};
+use super::paging::{self, encode_segment, query_pairs, query_value};
+use super::wire;
+use crate::app::AppState;
+use crate::error::{AppError, AppResult};
+use crate::service::monitor::{
+    self as svc, ContextFilter, MetricFilter, MetricOrder, MetricOrderField, NewContext, NewMetric, NewSession,
+    SessionFilter, SessionOrder, TagCondition,
+};
+use crate::service::{Direction, Slice};
+
+const PREFIX: &str = "/api/v1";
+/// Most rows `/pipelines/` returns (the legacy route is not paged).
+pub const PIPELINES_CAP: u64 = 10_000;
+/// Most rows a `/resources/...` route returns (the legacy cap).
+pub const RESOURCE_CAP: u64 = 500;
+
+fn param(req: &Request, name: &str) -> String {
+    req.raw_path_param(name).unwrap_or_default().to_owned()
+}
+
+fn ok(body: Value) -> Response {
+    respond(StatusCode::OK, body)
+}
+
+fn no_content() -> Response {
+    Response::builder().status(StatusCode::NO_CONTENT).finish()
+}
+
+// ----------------------------------------------------------------------------------------------
+// Paged lists
+// ----------------------------------------------------------------------------------------------
+
+/// `GET` of a paged metric list: 200 with the envelope, 204 when the page is empty, 404 when the
+/// page does not exist.
+pub async fn metrics_page(st: &AppState, req: &Request, filter: MetricFilter, base_url: String) -> AppResult<Response> {
+    let pairs = query_pairs(req);
+    let size = st.config.monitor_page_size;
+    let total = svc::count_metrics(&st.db, &filter).await?;
+    let Some(page) = paging::resolve(&pairs, &base_url, total, size) else {
+        return Ok(errors::not_found());
+    };
+    let rows =
+        svc::list_metrics(&st.db, &filter, MetricOrder::default(), &Slice::Offset { offset: page.offset, limit: size })
+            .await?;
+    if rows.is_empty() {
+        return Ok(no_content());
+    }
+    Ok(ok(wire::paged("metrics", rows.iter().map(wire::metric).collect(), &page.links)))
+}
+
+pub async fn sessions_page(st: &AppState, req: &Request, mut filter: SessionFilter, base_url: String) -> AppResult<Response> {
+    let pairs = query_pairs(req);
+    apply_flag_filter(&pairs, &mut filter);
+    let size = st.config.monitor_page_size;
+    let total = svc::count_sessions(&st.db, &filter).await?;
+    let Some(page) = paging::resolve(&pairs, &base_url, total, size) else {
+        return Ok(errors::not_found());
+    };
+    let rows =
+        svc::list_sessions(&st.db, &filter, SessionOrder::default(), &Slice::Offset { offset: page.offset, limit: size })
+            .await?;
+    if rows.is_empty() {
+        return Ok(no_content());
+    }
+    Ok(ok(wire::paged("sessions", rows.iter().map(wire::session).collect(), &page.links)))
+}
+
+pub async fn contexts_page(st: &AppState, req: &Request, filter: ContextFilter, base_url: String) -> AppResult<Response> {
+    let pairs = query_pairs(req);
+    let size = st.config.monitor_page_size;
+    let total = svc::count_contexts(&st.db, &filter).await?;
+    let Some(page) = paging::resolve(&pairs, &base_url, total, size) else {
+        return Ok(errors::not_found());
+    };
+    let rows = svc::list_contexts(&st.db, &filter, &Slice::Offset { offset: page.offset, limit: size }).await?;
+    if rows.is_empty() {
+        return Ok(no_content());
+    }
+    Ok(ok(wire::paged("contexts", rows.iter().map(wire::context).collect(), &page.links)))
+}
+
+/// The undocumented session filter: `with_flags` (or the Python client's `with_tags`) names
+/// description keys, `restrict_flags` their values by position (empty: present and non-empty),
+/// `method=match_any` (default) ORs them, anything else ANDs them.
+fn apply_flag_filter(pairs: &[(String, String)], filter: &mut SessionFilter) {
+    let flags = query_value(pairs, "with_flags").or_else(|| query_value(pairs, "with_tags")).unwrap_or("");
+    if flags.is_empty() {
+        return;
+    }
+    let values: Vec<&str> = query_value(pairs, "restrict_flags").unwrap_or("").split(',').collect();
+    filter.tags = flags
+        .split(',')
+        .enumerate()
+        .map(|(i, name)| TagCondition {
+            name: name.to_owned(),
+            value: values.get(i).filter(|v| !v.is_empty()).map(|v| (*v).to_owned()),
+        })
+        .collect();
+    filter.tags_match_all = query_value(pairs, "method").unwrap_or("match_any") != "match_any";
+}
+
+// ----------------------------------------------------------------------------------------------
+// Route handlers
+// ----------------------------------------------------------------------------------------------
+
+/// GET /api/v1/sessions/
+pub async fn list_sessions(st: &AppState, req: &Request) -> AppResult<Response> {
+    sessions_page(st, req, SessionFilter::default(), format!("{PREFIX}/sessions/")).await
+}
+
+/// GET /api/v1/sessions/<prefix>: every session whose hash starts with the prefix.
+pub async fn sessions_by_prefix(st: &AppState, req: &Request) -> AppResult<Response> {
+    let h = param(req, "h");
+    let base = format!("{PREFIX}/sessions/{}", encode_segment(&h));
+    sessions_page(st, req, SessionFilter { h_prefix: Some(h), ..Default::default() }, base).await
+}
+
+/// GET /api/v1/sessions/count: the legacy server counts `COUNT(scm_ref)`.
+pub async fn count_sessions(st: &AppState, _req: &Request) -> AppResult<Response> {
+    Ok(ok(wire::count(svc::count_sessions_with_scm(&st.db).await?)))
+}
+
+/// GET /api/v1/sessions/<h>/metrics (also the doc's singular /session/<h>/metrics)
+pub async fn session_metrics(st: &AppState, req: &Request) -> AppResult<Response> {
+    let h = param(req, "h");
+    let base = format!("{PREFIX}/sessions/{}/metrics", encode_segment(&h));
+    metrics_page(st, req, MetricFilter { session_h: Some(h), ..Default::default() }, base).await
+}
+
+/// GET /api/v1/sessions/<h>/metrics/count: 0 for an unknown session, not 404.
+pub async fn count_session_metrics(st: &AppState, req: &Request) -> AppResult<Response> {
+    count_metrics(st, MetricFilter { session_h: Some(param(req, "h")), ..Default::default() }).await
+}
+
+/// POST /api/v1/sessions/ (and /sessions/<h>, where the path is the fallback hash)
+pub async fn create_session(st: &AppState, req: &Request, body: &[u8]) -> AppResult<Response> {
+    let body = parse_json_object(body)?;
+    let h = match body.get("session_h").or_else(|| body.get("h")) {
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => return Err(AppError::invalid_field("session_h", format!("{other} is not of type 'string'"))),
+        None => match req.raw_path_param("h") {
+            Some(h) => h.to_owned(),
+            None => return Err(AppError::invalid_field("session_h", "'session_h' is a required property")),
+        },
+    };
+    let run_date = required_string(&body, "run_date")?;
+    let scm_ref = match body.get("scm_ref") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(other) => return Err(AppError::invalid_field("scm_ref", format!("{other} is not of type 'string'"))),
+    };
+    let tags = match body.get("description") {
+        Some(d) => svc::parse_description(d)?,
+        None => return Err(AppError::bad_request("Bad description format")),
+    };
+    let session = svc::create_session(&st.db, NewSession { h, run_date, scm_ref, tags }).await?;
+    Ok(respond(StatusCode::CREATED, wire::session(&session)))
+}
+
+/// GET /api/v1/contexts/
+pub async fn list_contexts(st: &AppState, req: &Request) -> AppResult<Response> {
+    contexts_page(st, req, ContextFilter::default(), format!("{PREFIX}/contexts/")).await
+}
+
+/// GET /api/v1/contexts/<prefix>: the plugin asks this with a full hash to learn if it is known.
+pub async fn contexts_by_prefix(st: &AppState, req: &Request) -> AppResult<Response> {
+    let h = param(req, "h");
+    let base = format!("{PREFIX}/contexts/{}", encode_segment(&h));
+    contexts_page(st, req, ContextFilter { h_prefix: Some(h), h: None }, base).await
+}
+
+/// GET /api/v1/contexts/count
+pub async fn count_contexts(st: &AppState, _req: &Request) -> AppResult<Response> {
+    Ok(ok(wire::count(svc::count_contexts(&st.db, &ContextFilter::default()).await?)))
+}
+
+/// GET /api/v1/contexts/<h>/metrics
+pub async fn context_metrics(st: &AppState, req: &Request) -> AppResult<Response> {
+    let h = param(req, "h");
+    let base = format!("{PREFIX}/contexts/{}/metrics", encode_segment(&h));
+    metrics_page(st, req, MetricFilter { context_h: Some(h), ..Default::default() }, base).await
+}
+
+/// GET /api/v1/contexts/<h>/metrics/count
+pub async fn count_context_metrics(st: &AppState, req: &Request) -> AppResult<Response> {
+    count_metrics(st, MetricFilter { context_h: Some(param(req, "h")), ..Default::default() }).await
+}
+
+/// POST /api/v1/contexts/
+pub async fn create_context(st: &AppState, _req: &Request, body: &[u8]) -> AppResult<Response> {
+    let body = parse_json_object(body)?;
+    let new = NewContext {
+        h: required_string(&body, "h")?,
+        cpu_count: required_int(&body, "cpu_count")?,
+        cpu_frequency: required_int(&body, "cpu_frequency")?,
+        cpu_type: required_string(&body, "cpu_type")?,
+        cpu_vendor: match body.get("cpu_vendor") {
+            None | Some(Value::Null) => String::new(),
+            Some(_) => required_string(&body, "cpu_vendor")?,
+        },
+        ram_total: required_int(&body, "ram_total")?,
+        machine_node: required_string(&body, "machine_node")?,
+        machine_type: required_string(&body, "machine_type")?,
+        machine_arch: required_string(&body, "machine_arch")?,
+        system_info: required_string(&body, "system_info")?,
+        python_info: required_string(&body, "python_info")?,
+    };
+    let stored = svc::create_context(&st.db, new).await?;
+    Ok(respond(StatusCode::CREATED, wire::context(&stored)))
+}
+
+/// GET /api/v1/metrics/
+pub async fn list_metrics(st: &AppState, req: &Request) -> AppResult<Response> {
+    metrics_page(st, req, MetricFilter::default(), format!("{PREFIX}/metrics/")).await
+}
+
+/// GET /api/v1/metrics/count
+pub async fn count_all_metrics(st: &AppState, _req: &Request) -> AppResult<Response> {
+    count_metrics(st, MetricFilter::default()).await
+}
+
+/// POST /api/v1/metrics/: one metric, validated like flask-restx's `validate=True` model.
+pub async fn create_metric(st: &AppState, _req: &Request, body: &[u8]) -> AppResult<Response> {
+    let body = parse_json_object(body)?;
+    let new = NewMetric {
+        session_h: required_string(&body, "session_h")?,
+        context_h: required_string(&body, "context_h")?,
+        item_start_time: required_string(&body, "item_start_time")?,
+        item_path: required_string(&body, "item_path")?,
+        item: required_string(&body, "item")?,
+        item_variant: required_string(&body, "item_variant")?,
+        item_fs_loc: required_string(&body, "item_fs_loc")?,
+        kind: required_string(&body, "kind")?,
+        component: match body.get("component") {
+            None => return Err(required("component")),
+            Some(Value::Null) => None,
+            Some(_) => Some(required_string(&body, "component")?),
+        },
+        total_time: required_number(&body, "total_time")?,
+        user_time: required_number(&body, "user_time")?,
+        kernel_time: required_number(&body, "kernel_time")?,
+        cpu_usage: required_number(&body, "cpu_usage")?,
+        mem_usage: required_number(&body, "mem_usage")?,
+    };
+    let echo = new.clone();
+    svc::add_metrics(&st.db, vec![new]).await?;
+    let shown = svc::Metric {
+        id: 0,
+        session_id: 0,
+        context_id: 0,
+        session_h: echo.session_h,
+        context_h: echo.context_h,
+        item_start_time: echo.item_start_time,
+        item_path: echo.item_path,
+        item: echo.item,
+        item_variant: echo.item_variant,
+        item_fs_loc: echo.item_fs_loc,
+        kind: echo.kind,
+        component: echo.component,
+        total_time: echo.total_time,
+        user_time: echo.user_time,
+        kernel_time: echo.kernel_time,
+        cpu_usage: echo.cpu_usage,
+        mem_usage: echo.mem_usage,
+    };
+    Ok(respond(StatusCode::CREATED, wire::metric(&shown)))
+}
+
+/// GET /api/v1/items/<item>/metrics (exact item)
+pub async fn item_metrics(st: &AppState, req: &Request) -> AppResult<Response> {
+    let item = param(req, "item");
+    let base = format!("{PREFIX}/items/{}/metrics", encode_segment(&item));
+    metrics_page(st, req, MetricFilter { item: Some(item), ..Default::default() }, base).await
+}
+
+/// GET /api/v1/items/<item>/metrics/count
+pub async fn count_item_metrics(st: &AppState, req: &Request) -> AppResult<Response> {
+    count_metrics(st, MetricFilter { item: Some(param(req, "item")), ..Default::default() }).await
+}
+
+/// GET /api/v1/items/like/<item>/metrics (substring, SQL wildcards honoured as in the original)
+pub async fn item_like_metrics(st: &AppState, req: &Request) -> AppResult<Response> {
+    let item = param(req, "item");
+    let base = format!("{PREFIX}/items/like/{}/metrics", encode_segment(&item));
+    metrics_page(st, req, MetricFilter { item_like: Some(format!("%{item}%")), ..Default::default() }, base).await
+}
+
+/// GET /api/v1/variants/<variant>/metrics
+pub async fn variant_metrics(st: &AppState, req: &Request) -> AppResult<Response> {
+    let v = param(req, "variant");
+    let base = format!("{PREFIX}/variants/{}/metrics", encode_segment(&v));
+    metrics_page(st, req, MetricFilter { variant: Some(v), ..Default::default() }, base).await
+}
+
+/// GET /api/v1/variants/<variant>/metrics/count
+pub async fn count_variant_metrics(st: &AppState, req: &Request) -> AppResult<Response> {
+    count_metrics(st, MetricFilter { variant: Some(param(req, "variant")), ..Default::default() }).await
+}
+
+/// GET /api/v1/variants/like/<variant>/metrics
+pub async fn variant_like_metrics(st: &AppState, req: &Request) -> AppResult<Response> {
+    let v = param(req, "variant");
+    let base = format!("{PREFIX}/variants/like/{}/metrics", encode_segment(&v));
+    metrics_page(st, req, MetricFilter { variant_like: Some(format!("%{v}%")), ..Default::default() }, base).await
+}
+
+/// GET /api/v1/filters/scope/<kind>/metrics
+pub async fn kind_metrics(st: &AppState, req: &Request) -> AppResult<Response> {
+    let k = param(req, "kind");
+    let base = format!("{PREFIX}/filters/scope/{}/metrics", encode_segment(&k));
+    metrics_page(st, req, MetricFilter { kind: Some(k), ..Default::default() }, base).await
+}
+
+/// GET /api/v1/filters/scope/<kind>/metrics/count
+pub async fn count_kind_metrics(st: &AppState, req: &Request) -> AppResult<Response> {
+    count_metrics(st, MetricFilter { kind: Some(param(req, "kind")), ..Default::default() }).await
+}
+
+/// GET /api/v1/filters/scm/<scm_prefix>/metrics
+pub async fn scm_metrics(st: &AppState, req: &Request) -> AppResult<Response> {
+    let s = param(req, "scm");
+    let base = format!("{PREFIX}/filters/scm/{}/metrics", encode_segment(&s));
+    metrics_page(st, req, MetricFilter { scm_ref_prefix: Some(s), ..Default::default() }, base).await
+}
+
+/// GET /api/v1/filters/scm/<scm_prefix>/metrics/count
+pub async fn count_scm_metrics(st: &AppState, req: &Request) -> AppResult<Response> {
+    count_metrics(st, MetricFilter { scm_ref_prefix: Some(param(req, "scm")), ..Default::default() }).await
+}
+
+/// GET /api/v1/filters/scm/<scm_prefix>/sessions
+pub async fn scm_sessions(st: &AppState, req: &Request) -> AppResult<Response> {
+    let s = param(req, "scm");
+    let base = format!("{PREFIX}/filters/scm/{}/sessions", encode_segment(&s));
+    sessions_page(st, req, SessionFilter { scm_ref_prefix: Some(s), ..Default::default() }, base).await
+}
+
+async fn count_metrics(st: &AppState, filter: MetricFilter) -> AppResult<Response> {
+    Ok(ok(wire::count(svc::count_metrics(&st.db, &filter).await?)))
+}
+
+// ----------------------------------------------------------------------------------------------
+// Components and pipelines
+// ----------------------------------------------------------------------------------------------
+
+/// GET /api/v1/components/ and /components/<prefix>: distinct component names.
+pub async fn list_components(st: &AppState, req: &Request) -> AppResult<Response> {
+    let prefix = req.raw_path_param("component").map(str::to_owned);
+    let base = match &prefix {
+        Some(p) => format!("{PREFIX}/components/{}", encode_segment(p)),
+        None => format!("{PREFIX}/components/"),
+    };
+    let pairs = query_pairs(req);
+    let size = st.config.monitor_page_size;
+    let total = svc::list_components(&st.db, prefix.as_deref(), 0, 0).await?.total;
+    let Some(page) = paging::resolve(&pairs, &base, total, size) else {
+        return Ok(errors::not_found());
+    };
+    let names = svc::list_components(&st.db, prefix.as_deref(), page.offset, size).await?.items;
+    if names.is_empty() {
+        return Ok(no_content());
+    }
+    Ok(ok(wire::paged("components", names.into_iter().map(Value::String).collect(), &page.links)))
+}
+
+/// GET /api/v1/components/count
+pub async fn count_components(st: &AppState, _req: &Request) -> AppResult<Response> {
+    Ok(ok(wire::count(svc::count_components(&st.db).await?)))
+}
+
+/// GET /api/v1/components/<component>/metrics (a LIKE match, as the original) and
+/// /components/metrics (metrics with an empty component).
+pub async fn component_metrics(st: &AppState, req: &Request) -> AppResult<Response> {
+    let (filter, base) = match req.raw_path_param("component") {
+        Some(c) => (
+            MetricFilter { component_like: Some(c.to_owned()), ..Default::default() },
+            format!("{PREFIX}/components/{}/metrics", encode_segment(c)),
+        ),
+        None => (MetricFilter { component: Some(String::new()), ..Default::default() }, format!("{PREFIX}/components/metrics")),
+    };
+    metrics_page(st, req, filter, base).await
+}
+
+/// GET /api/v1/components/<component>/items/<item>/metrics and /components/items/<item>/metrics
+pub async fn component_item_metrics(st: &AppState, req: &Request) -> AppResult<Response> {
+    let component = req.raw_path_param("component").unwrap_or_default().to_owned();
+    let item = param(req, "item");
+    let base = if component.is_empty() {
+        format!("{PREFIX}/components/items/{}/metrics", encode_segment(&item))
+    } else {
+        format!("{PREFIX}/components/{}/items/{}/metrics", encode_segment(&component), encode_segment(&item))
+    };
+    metrics_page(st, req, MetricFilter { component: Some(component), item: Some(item), ..Default::default() }, base).await
+}
+
+/// GET /api/v1/components/<component>/variants/<variant>/metrics and /components/variants/<variant>/metrics
+pub async fn component_variant_metrics(st: &AppState, req: &Request) -> AppResult<Response> {
+    let component = req.raw_path_param("component").unwrap_or_default().to_owned();
+    let v = param(req, "variant");
+    let base = if component.is_empty() {
+        format!("{PREFIX}/components/variants/{}/metrics", encode_segment(&v))
+    } else {
+        format!("{PREFIX}/components/{}/variants/{}/metrics", encode_segment(&component), encode_segment(&v))
+    };
+    metrics_page(st, req, MetricFilter { component: Some(component), variant: Some(v), ..Default::default() }, base).await
+}
+
+/// A derived list of names (pipelines, builds, sessions) in the legacy "collector" envelope:
+/// always 200 (even when empty), links as null when absent.
+async fn names_page(
+    st: &AppState,
+    req: &Request,
+    head: Map<String, Value>,
+    list_key: &str,
+    base: String,
+    source: NameSource,
+) -> AppResult<Response> {
+    let pairs = query_pairs(req);
+    let size = st.config.monitor_page_size;
+    let total = source.fetch(st, 0, 0).await?.total;
+    let Some(page) = paging::resolve(&pairs, &base, total, size) else {
+        return Ok(errors::not_found());
+    };
+    let names = source.fetch(st, page.offset, size).await?.items;
+    let mut head = head;
+    head.insert(list_key.to_owned(), Value::Array(names.into_iter().map(Value::String).collect()));
+    Ok(ok(wire::paged_with_nulls(head, &page.links)))
+}
+
+/// Where the names of a derived list come from.
+enum NameSource {
+    /// Distinct values of a description tag over matching sessions.
+    TagValues(&'static str, SessionFilter),
+    /// Hashes of matching sessions.
+    SessionHashes(SessionFilter),
+}
+
+impl NameSource {
+    async fn fetch(&self, st: &AppState, offset: u64, limit: u64) -> AppResult<svc::Page<String>> {
+        match self {
+            NameSource::TagValues(tag, filter) => svc::list_tag_values(&st.db, tag, filter, offset, limit).await,
+            NameSource::SessionHashes(filter) => svc::list_session_hashes(&st.db, filter, offset, limit).await,
+        }
+    }
+}
+
+fn head(pairs: &[(&str, &str)]) -> Map<String, Value> {
+    pairs.iter().map(|(k, v)| ((*k).to_owned(), Value::String((*v).to_owned()))).collect()
+}
+
+/// GET /api/v1/components/<component>/pipelines
+pub async fn component_pipelines(st: &AppState, req: &Request) -> AppResult<Response> {
+    let c = param(req, "component");
+    let base = format!("{PREFIX}/components/{}/pipelines", encode_segment(&c));
+    let filter = SessionFilter { component: Some(c.clone()), ..Default::default() };
+    names_page(st, req, head(&[("component", &c)]), "pipelines", base, NameSource::TagValues("pipeline_branch", filter))
+    .await
+}
+
+/// GET /api/v1/components/<component>/pipelines/<pipeline>/builds
+pub async fn component_pipeline_builds(st: &AppState, req: &Request) -> AppResult<Response> {
+    let (c, p) = (param(req, "component"), param(req, "pipeline"));
+    let base = format!("{PREFIX}/components/{}/pipelines/{}/builds", encode_segment(&c), encode_segment(&p));
+    let filter = SessionFilter {
+        component: Some(c.clone()),
+        tags: vec![TagCondition { name: "pipeline_branch".into(), value: Some(p.clone()) }],
+        tags_match_all: true,
+        ..Default::default()
+    };
+    names_page(st, req, head(&[("component", &c), ("pipeline", &p)]), "builds", base, NameSource::TagValues("pipeline_build_no", filter))
+    .await
+}
+
+/// GET /api/v1/components/<component>/pipelines/<pipeline>/builds/<build>/sessions
+pub async fn component_build_sessions(st: &AppState, req: &Request) -> AppResult<Response> {
+    let (c, p, b) = (param(req, "component"), param(req, "pipeline"), param(req, "build"));
+    let base = format!(
+        "{PREFIX}/components/{}/pipelines/{}/builds/{}/sessions",
+        encode_segment(&c),
+        encode_segment(&p),
+        encode_segment(&b)
+    );
+    let filter = SessionFilter {
+        component: Some(c.clone()),
+        tags: build_tags(&p, &b),
+        tags_match_all: true,
+        ..Default::default()
+    };
+    names_page(st, req, head(&[("component", &c), ("pipeline", &p), ("build", &b)]), "sessions", base, NameSource::SessionHashes(filter))
+    .await
+}
+
+fn build_tags(pipeline: &str, build: &str) -> Vec<TagCondition> {
+    vec![
+        TagCondition { name: "pipeline_branch".into(), value: Some(pipeline.to_owned()) },
+        TagCondition { name: "pipeline_build_no".into(), value: Some(build.to_owned()) },
+    ]
+}
+
+/// GET /api/v1/pipelines/: every pipeline name (not paged in the original; capped here).
+pub async fn list_pipelines(st: &AppState, _req: &Request) -> AppResult<Response> {
+    let names = svc::list_tag_values(&st.db, "pipeline_branch", &SessionFilter::default(), 0, PIPELINES_CAP).await?.items;
+    if names.is_empty() {
+        return Ok(no_content());
+    }
+    Ok(ok(json!({ "pipelines": names })))
+}
+
+/// GET /api/v1/pipelines/<pipeline>/builds
+pub async fn pipeline_builds(st: &AppState, req: &Request) -> AppResult<Response> {
+    let p = param(req, "pipeline");
+    let base = format!("{PREFIX}/pipelines/{}/builds", encode_segment(&p));
+    let filter = SessionFilter {
+        tags: vec![TagCondition { name: "pipeline_branch".into(), value: Some(p.clone()) }],
+        tags_match_all: true,
+        ..Default::default()
+    };
+    names_page(st, req, head(&[("pipeline", &p)]), "builds", base, NameSource::TagValues("pipeline_build_no", filter))
+    .await
+}
+
+/// GET /api/v1/pipelines/<pipeline>/builds/<build>/sessions
+pub async fn pipeline_build_sessions(st: &AppState, req: &Request) -> AppResult<Response> {
+    let (p, b) = (param(req, "pipeline"), param(req, "build"));
+    let base = format!("{PREFIX}/pipelines/{}/builds/{}/sessions", encode_segment(&p), encode_segment(&b));
+    let filter = SessionFilter { tags: build_tags(&p, &b), tags_match_all: true, ..Default::default() };
+    names_page(st, req, head(&[("pipeline", &p), ("build", &b)]), "sessions", base, NameSource::SessionHashes(filter))
+    .await
+}
+
+// ----------------------------------------------------------------------------------------------
+// Resources
+// ----------------------------------------------------------------------------------------------
+
+/// GET /api/v1/resources/<resource>/[pipelines/<p>/[builds/<b>/]|components/<c>/](head|tail)[/<n>]/metrics:
+/// the metrics using the most (head) or least (tail) of a resource, 10 by default, 500 at most.
+pub async fn resource_metrics(st: &AppState, req: &Request, direction: Direction) -> AppResult<Response> {
+    let resource = param(req, "resource");
+    let field = match resource.as_str() {
+        "memory" => MetricOrderField::MemUsage,
+        "cpu" => MetricOrderField::CpuUsage,
+        "kernel_time" => MetricOrderField::KernelTime,
+        "user_time" => MetricOrderField::UserTime,
+        "total_time" => MetricOrderField::TotalTime,
+        _ => {
+            return Err(AppError::not_found(format!(
+                "unknown resource '{resource}': use memory, cpu, kernel_time, user_time or total_time"
+            )));
+        }
+    };
+    let n = match req.raw_path_param("n") {
+        None => 10,
+        Some(s) => match s.parse::<u64>() {
+            Ok(n) => n.min(RESOURCE_CAP),
+            // Flask's <int:> converter would not match, so the route does not exist.
+            Err(_) => return Ok(errors::not_found()),
+        },
+    };
+    let filter = MetricFilter {
+        pipeline: req.raw_path_param("pipeline").map(str::to_owned),
+        build: req.raw_path_param("build").map(str::to_owned),
+        component: req.raw_path_param("component").map(str::to_owned),
+        ..Default::default()
+    };
+    let rows = svc::metrics_by_resource(&st.db, &filter, field, direction, n).await?;
+    Ok(ok(json!({
+        "metrics": rows.iter().map(wire::metric).collect::<Vec<_>>(),
+        "prev_url": null,
+        "next_url": null,
+        "total_page": 1,
+    })))
+}
+
+// ----------------------------------------------------------------------------------------------
+// Body parsing in the legacy dialect
+// ----------------------------------------------------------------------------------------------
+
+fn parse_json_object(body: &[u8]) -> AppResult<Map<String, Value>> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(_) => Err(AppError::bad_request("Input payload validation failed: the body must be a JSON object")),
+        Err(e) => Err(AppError::bad_request(format!("Failed to decode JSON object: {e}"))),
+    }
+}
+
+fn required(field: &str) -> AppError {
+    AppError::invalid_field(field, format!("'{field}' is a required property"))
+}
+
+/// Python's repr of a JSON value, as jsonschema quotes it in its messages.
+fn py_repr(v: &Value) -> String {
+    match v {
+        Value::String(s) => format!("'{s}'"),
+        Value::Null => "None".into(),
+        Value::Bool(true) => "True".into(),
+        Value::Bool(false) => "False".into(),
+        other => other.to_string(),
+    }
+}
+
+fn required_string(body: &Map<String, Value>, field: &str) -> AppResult<String> {
+    match body.get(field) {
+        Some(Value::String(s)) => Ok(s.clone()),
+        Some(other) => Err(AppError::invalid_field(field, format!("{} is not of type 'string'", py_repr(other)))),
+        None => Err(required(field)),
+    }
+}
+
+fn required_number(body: &Map<String, Value>, field: &str) -> AppResult<f64> {
+    match body.get(field) {
+        Some(Value::Number(n)) => n
+            .as_f64()
+            .ok_or_else(|| AppError::invalid_field(field, format!("{n} is not of type 'number'"))),
+        Some(other) => Err(AppError::invalid_field(field, format!("{} is not of type 'number'", py_repr(other)))),
+        None => Err(required(field)),
+    }
+}
+
+/// An integer field; a float is truncated, as flask-restx's Integer field did.
+fn required_int(body: &Map<String, Value>, field: &str) -> AppResult<i64> {
+    match body.get(field) {
+        Some(Value::Number(n)) => n
+            .as_i64()
+            .or_else(|| n.as_f64().filter(|f| f.is_finite() && f.abs() < 9.0e18).map(|f| f.trunc() as i64))
+            .ok_or_else(|| AppError::invalid_field(field, format!("{n} is not of type 'integer'"))),
+        Some(other) => Err(AppError::invalid_field(field, format!("{} is not of type 'integer'", py_repr(other)))),
+        None => Err(required(field)),
+    }
+}

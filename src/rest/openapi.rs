@@ -1,0 +1,74 @@
+//! The OpenAPI 3 document of every legacy route, built from the route tables so that a route
+//! cannot exist without being documented.
+
+use serde_json::{Map, Value, json};
+
+use super::RouteDoc;
+
+/// `/sessions/:h` (poem) as `/sessions/{h}` (OpenAPI), with its path parameter names.
+fn openapi_path(path: &str) -> (String, Vec<String>) {
+    let mut params = Vec::new();
+    let segs: Vec<String> = path
+        .split('/')
+        .map(|s| match s.strip_prefix(':') {
+            Some(name) => {
+                params.push(name.to_owned());
+                format!("{{{name}}}")
+            }
+            None => s.to_owned(),
+        })
+        .collect();
+    (segs.join("/"), params)
+}
+
+/// Builds the document from `(prefix, routes, schemas)` of each API.
+pub fn document(apis: &[(&str, &[RouteDoc], Value)]) -> Value {
+    let mut paths = Map::new();
+    let mut schemas = Map::new();
+    for (prefix, routes, api_schemas) in apis {
+        if let Value::Object(s) = api_schemas {
+            schemas.extend(s.clone());
+        }
+        for r in routes.iter() {
+            let (path, path_params) = openapi_path(r.path);
+            let full = format!("{prefix}{path}");
+            let mut params: Vec<Value> = path_params
+                .iter()
+                .map(|p| json!({"name": p, "in": "path", "required": true, "schema": {"type": "string"}}))
+                .collect();
+            params.extend(r.query.iter().map(|q| json!({"name": q, "in": "query", "required": false, "schema": {"type": "string"}})));
+            let mut responses = Map::new();
+            match r.response {
+                Some(schema) => {
+                    let ok = if r.method == poem::http::Method::POST { "201" } else { "200" };
+                    responses.insert(
+                        ok.into(),
+                        json!({"description": "Success", "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}}),
+                    );
+                }
+                None => {
+                    responses.insert("200".into(), json!({"description": "Success"}));
+                }
+            }
+            responses.insert("default".into(), json!({"description": "Error in the API's own dialect"}));
+            let mut op = json!({
+                "summary": r.summary,
+                "tags": [r.tag],
+                "operationId": format!("{} {}", r.method.as_str().to_lowercase(), full),
+                "parameters": params,
+                "responses": responses,
+            });
+            if let Some(body) = r.body {
+                op["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{body}")}}}});
+            }
+            let entry = paths.entry(full).or_insert_with(|| json!({}));
+            entry[r.method.as_str().to_lowercase()] = op;
+        }
+    }
+    json!({
+        "openapi": "3.0.3",
+        "info": {"title": "testgraph legacy REST APIs", "version": env!("CARGO_PKG_VERSION")},
+        "paths": paths,
+        "components": {"schemas": schemas},
+    })
+}

@@ -1,0 +1,119 @@
+//! The service layer: the only code that queries the database. Plain async functions over a
+//! connection, shared by the GraphQL resolvers, the dataloaders and every legacy REST handler.
+
+pub mod monitor;
+pub mod tokens;
+
+use sea_orm::sea_query::{Condition, Expr, ExprTrait, LikeExpr, SelectStatement, SimpleExpr};
+use sea_orm::{ConnectionTrait, FromQueryResult, Statement};
+
+use crate::error::AppResult;
+
+/// Which rows of an ordered result to return.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Slice {
+    /// Legacy page-number paging: skip `offset`, return at most `limit`.
+    Offset { offset: u64, limit: u64 },
+    /// Keyset paging for GraphQL connections: rows strictly after `after` in the sort order.
+    After { after: Option<KeyCursor>, limit: u64 },
+}
+
+/// A position in a keyset-ordered list: the sort value of the last row seen and its id (the
+/// tie-breaker that makes every order total).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct KeyCursor {
+    pub value: SortValue,
+    pub id: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(untagged)]
+pub enum SortValue {
+    Id,
+    Float(f64),
+    Text(String),
+}
+
+/// Sort direction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum Direction {
+    #[default]
+    Asc,
+    Desc,
+}
+
+impl Direction {
+    pub fn order(self) -> sea_orm::sea_query::Order {
+        match self {
+            Direction::Asc => sea_orm::sea_query::Order::Asc,
+            Direction::Desc => sea_orm::sea_query::Order::Desc,
+        }
+    }
+}
+
+/// `col LIKE 'prefix%'` with the input's own `%`, `_` and `\` taken literally.
+pub fn starts_with(col: SimpleExpr, prefix: &str) -> SimpleExpr {
+    col.like(LikeExpr::new(format!("{}%", escape_like(prefix))).escape('\\'))
+}
+
+/// `col LIKE pattern` where the pattern's wildcards are meant (the legacy `like` routes).
+pub fn like_pattern(col: SimpleExpr, pattern: &str) -> SimpleExpr {
+    col.like(LikeExpr::new(pattern.to_owned()))
+}
+
+pub fn escape_like(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Keyset condition "(sort, id) comes after the cursor" for the given direction.
+pub fn after_condition(sort: Option<SimpleExpr>, id: SimpleExpr, cursor: &KeyCursor, dir: Direction) -> Condition {
+    let value: Option<sea_orm::Value> = match &cursor.value {
+        SortValue::Id => None,
+        SortValue::Float(f) => Some((*f).into()),
+        SortValue::Text(t) => Some(t.clone().into()),
+    };
+    match (sort, value) {
+        (Some(sort), Some(v)) => {
+            let (beyond, id_beyond) = match dir {
+                Direction::Asc => (sort.clone().gt(v.clone()), id.clone().gt(cursor.id)),
+                Direction::Desc => (sort.clone().lt(v.clone()), id.clone().lt(cursor.id)),
+            };
+            Condition::any().add(beyond).add(Condition::all().add(sort.eq(v)).add(id_beyond))
+        }
+        _ => Condition::all().add(match dir {
+            Direction::Asc => id.gt(cursor.id),
+            Direction::Desc => id.lt(cursor.id),
+        }),
+    }
+}
+
+pub(crate) fn build(db: &impl ConnectionTrait, stmt: &SelectStatement) -> Statement {
+    db.get_database_backend().build(stmt)
+}
+
+/// Runs a select and maps every row.
+pub(crate) async fn fetch_all<T: FromQueryResult>(db: &impl ConnectionTrait, stmt: &SelectStatement) -> AppResult<Vec<T>> {
+    Ok(T::find_by_statement(build(db, stmt)).all(db).await?)
+}
+
+/// Runs a `SELECT COUNT(...) AS n` and returns n.
+pub(crate) async fn fetch_count(db: &impl ConnectionTrait, stmt: &SelectStatement) -> AppResult<u64> {
+    #[derive(FromQueryResult)]
+    struct N {
+        n: i64,
+    }
+    let row = N::find_by_statement(build(db, stmt)).one(db).await?;
+    Ok(row.map(|r| std::cmp::max(r.n, 0) as u64).unwrap_or(0))
+}
+
+/// The SQL `COUNT(*) AS n` expression every count uses.
+pub(crate) fn count_star() -> SimpleExpr {
+    Expr::cust("COUNT(*)")
+}

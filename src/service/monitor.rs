@@ -1,0 +1,1033 @@
+//! pytest-monitor's domain: execution contexts, sessions (with their description tags) and
+//! metrics. Every read and write of these tables goes through here, for the legacy REST routes and
+//! for GraphQL alike.
+
+use std::collections::HashMap;
+
+use chrono::{FixedOffset, NaiveDate, NaiveDateTime, Offset};
+use entity::{monitor_context as ctx, monitor_metric as met, monitor_session as ses, monitor_session_tag as tag};
+use sea_orm::sea_query::{
+    Alias, Asterisk, Condition, Expr, ExprTrait, Func, OnConflict, Order, Query, SelectStatement, SimpleExpr,
+    WindowStatement,
+};
+use sea_orm::{
+    ActiveValue::{NotSet, Set},
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, TransactionSession, TransactionTrait,
+};
+
+use super::{Direction, KeyCursor, Slice, SortValue, after_condition, count_star, fetch_all, fetch_count, like_pattern, starts_with};
+use crate::error::{AppError, AppResult};
+
+/// Longest hash accepted for contexts and sessions (the legacy column is 64 characters).
+pub const MAX_HASH_LEN: usize = 64;
+/// Most metrics written by one `add_metrics` call.
+pub const MAX_METRICS_PER_BATCH: usize = 100_000;
+/// Rows per multi-row INSERT: 16 columns each stays far below both backends' bind-parameter limits.
+const INSERT_CHUNK: usize = 1_000;
+
+// ----------------------------------------------------------------------------------------------
+// Values in and out
+// ----------------------------------------------------------------------------------------------
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewContext {
+    pub h: String,
+    pub cpu_count: i64,
+    pub cpu_frequency: i64,
+    pub cpu_type: String,
+    pub cpu_vendor: String,
+    pub ram_total: i64,
+    pub machine_node: String,
+    pub machine_type: String,
+    pub machine_arch: String,
+    pub system_info: String,
+    pub python_info: String,
+}
+
+pub type Context = ctx::Model;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewSession {
+    pub h: String,
+    /// ISO 8601 as the client sent it; normalised on write.
+    pub run_date: String,
+    pub scm_ref: Option<String>,
+    /// The description's keys and values, in the client's order.
+    pub tags: Vec<(String, String)>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Session {
+    pub id: i64,
+    pub h: String,
+    pub run_date: String,
+    pub run_at: NaiveDateTime,
+    pub scm_ref: Option<String>,
+    pub tags: Vec<(String, String)>,
+}
+
+impl Session {
+    fn from_model(m: ses::Model) -> Self {
+        let tags = tags_from_json(&m.description);
+        Session { id: m.id, h: m.h, run_date: m.run_date, run_at: m.run_at, scm_ref: m.scm_ref, tags }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewMetric {
+    pub session_h: String,
+    pub context_h: String,
+    pub item_start_time: String,
+    pub item_path: String,
+    pub item: String,
+    pub item_variant: String,
+    pub item_fs_loc: String,
+    pub kind: String,
+    pub component: Option<String>,
+    pub total_time: f64,
+    pub user_time: f64,
+    pub kernel_time: f64,
+    pub cpu_usage: f64,
+    pub mem_usage: f64,
+}
+
+/// A metric with the hashes of its session and context, as both edges present it.
+#[derive(Clone, Debug, PartialEq, FromQueryResult)]
+pub struct Metric {
+    pub id: i64,
+    pub session_id: i64,
+    pub context_id: i64,
+    pub session_h: String,
+    pub context_h: String,
+    pub item_start_time: String,
+    pub item_path: String,
+    pub item: String,
+    pub item_variant: String,
+    pub item_fs_loc: String,
+    pub kind: String,
+    pub component: Option<String>,
+    pub total_time: f64,
+    pub user_time: f64,
+    pub kernel_time: f64,
+    pub cpu_usage: f64,
+    pub mem_usage: f64,
+}
+
+/// A page of rows and, for page-number paging, the total that matched.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: u64,
+}
+
+// ----------------------------------------------------------------------------------------------
+// Filters and orders
+// ----------------------------------------------------------------------------------------------
+
+/// One condition on a session's description: the key is present and equals `value`, or, when
+/// `value` is `None`, is present and not empty (the legacy `with_flags` semantics).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct TagCondition {
+    pub name: String,
+    pub value: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct ContextFilter {
+    pub h_prefix: Option<String>,
+    pub h: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct SessionFilter {
+    pub h_prefix: Option<String>,
+    pub h: Option<String>,
+    pub scm_ref: Option<String>,
+    pub scm_ref_prefix: Option<String>,
+    pub tags: Vec<TagCondition>,
+    /// All tag conditions must hold (otherwise any one is enough, the legacy default).
+    pub tags_match_all: bool,
+    pub run_from: Option<NaiveDateTime>,
+    pub run_to: Option<NaiveDateTime>,
+    /// Sessions that produced metrics for this component (exact).
+    pub component: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct MetricFilter {
+    pub session_h: Option<String>,
+    pub context_h: Option<String>,
+    pub item: Option<String>,
+    /// SQL LIKE pattern on the item, wildcards honoured.
+    pub item_like: Option<String>,
+    pub variant: Option<String>,
+    pub variant_like: Option<String>,
+    pub kind: Option<String>,
+    pub component: Option<String>,
+    pub component_like: Option<String>,
+    pub scm_ref_prefix: Option<String>,
+    /// Description tag `pipeline_branch` of the session.
+    pub pipeline: Option<String>,
+    /// Description tag `pipeline_build_no` of the session.
+    pub build: Option<String>,
+    pub session_tags: Vec<TagCondition>,
+    pub start_from: Option<NaiveDateTime>,
+    pub start_to: Option<NaiveDateTime>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum SessionOrderField {
+    /// Insertion order, what the legacy server returns.
+    #[default]
+    Id,
+    RunDate,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct SessionOrder {
+    pub field: SessionOrderField,
+    pub direction: Direction,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum MetricOrderField {
+    #[default]
+    Id,
+    TotalTime,
+    UserTime,
+    KernelTime,
+    CpuUsage,
+    MemUsage,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct MetricOrder {
+    pub field: MetricOrderField,
+    pub direction: Direction,
+}
+
+impl MetricOrderField {
+    fn column(self) -> Option<met::Column> {
+        match self {
+            MetricOrderField::Id => None,
+            MetricOrderField::TotalTime => Some(met::Column::TotalTime),
+            MetricOrderField::UserTime => Some(met::Column::UserTime),
+            MetricOrderField::KernelTime => Some(met::Column::KernelTime),
+            MetricOrderField::CpuUsage => Some(met::Column::CpuUsage),
+            MetricOrderField::MemUsage => Some(met::Column::MemUsage),
+        }
+    }
+
+    /// The cursor value of a row under this order.
+    pub fn sort_value(self, m: &Metric) -> SortValue {
+        match self {
+            MetricOrderField::Id => SortValue::Id,
+            MetricOrderField::TotalTime => SortValue::Float(m.total_time),
+            MetricOrderField::UserTime => SortValue::Float(m.user_time),
+            MetricOrderField::KernelTime => SortValue::Float(m.kernel_time),
+            MetricOrderField::CpuUsage => SortValue::Float(m.cpu_usage),
+            MetricOrderField::MemUsage => SortValue::Float(m.mem_usage),
+        }
+    }
+}
+
+impl SessionOrderField {
+    pub fn sort_value(self, s: &Session) -> SortValue {
+        match self {
+            SessionOrderField::Id => SortValue::Id,
+            SessionOrderField::RunDate => SortValue::Text(format_db_time(s.run_at)),
+        }
+    }
+}
+
+/// Timestamps compare as text in cursors; this is the form both backends accept back.
+fn format_db_time(t: NaiveDateTime) -> String {
+    t.format("%Y-%m-%d %H:%M:%S%.6f").to_string()
+}
+
+// ----------------------------------------------------------------------------------------------
+// Time and description rules of the legacy server
+// ----------------------------------------------------------------------------------------------
+
+/// Parses an ISO 8601 date or date-time the way the legacy server accepted `run_date`, and returns
+/// it re-emitted as Python's `isoformat()` did (microseconds only when non-zero, the offset kept
+/// when one was given) together with the instant used for ordering (UTC when an offset was given).
+pub fn normalize_iso8601(input: &str) -> Option<(String, NaiveDateTime)> {
+    let s = input.trim();
+    if s.len() == 10 {
+        let d = NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
+        let t = d.and_hms_opt(0, 0, 0)?;
+        return Some((python_isoformat(t, None), t));
+    }
+    if s.len() < 16 || !s.is_char_boundary(10) {
+        return None;
+    }
+    let (date, rest) = s.split_at(10);
+    let rest = rest.strip_prefix('T').or_else(|| rest.strip_prefix('t')).or_else(|| rest.strip_prefix(' '))?;
+    let (time, offset) = split_offset(rest)?;
+    let naive_text = format!("{date}T{time}");
+    let naive = NaiveDateTime::parse_from_str(&naive_text, "%Y-%m-%dT%H:%M:%S%.f")
+        .or_else(|_| NaiveDateTime::parse_from_str(&naive_text, "%Y-%m-%dT%H:%M"))
+        .ok()?;
+    // Python keeps microseconds only.
+    let naive = naive.with_nanosecond_truncated();
+    let instant = match offset {
+        Some(off) => naive - chrono::Duration::seconds(i64::from(off.local_minus_utc())),
+        None => naive,
+    };
+    Some((python_isoformat(naive, offset), instant))
+}
+
+trait TruncateNanos {
+    fn with_nanosecond_truncated(self) -> Self;
+}
+
+impl TruncateNanos for NaiveDateTime {
+    fn with_nanosecond_truncated(self) -> Self {
+        use chrono::Timelike;
+        let micros = self.nanosecond() / 1_000;
+        self.with_nanosecond(micros * 1_000).unwrap_or(self)
+    }
+}
+
+fn split_offset(time: &str) -> Option<(&str, Option<FixedOffset>)> {
+    if let Some(t) = time.strip_suffix('Z').or_else(|| time.strip_suffix('z')) {
+        return Some((t, Some(chrono::Utc.fix())));
+    }
+    let Some(pos) = time.rfind(['+', '-']) else {
+        return Some((time, None));
+    };
+    let (t, off) = time.split_at(pos);
+    let sign = if off.starts_with('-') { -1 } else { 1 };
+    let digits: String = off[1..].chars().filter(|c| *c != ':').collect();
+    if !digits.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let (h, m) = match digits.len() {
+        2 => (digits.parse::<i32>().ok()?, 0),
+        4 => (digits[..2].parse::<i32>().ok()?, digits[2..].parse::<i32>().ok()?),
+        _ => return None,
+    };
+    if h > 23 || m > 59 {
+        return None;
+    }
+    Some((t, Some(FixedOffset::east_opt(sign * (h * 3600 + m * 60))?)))
+}
+
+fn python_isoformat(t: NaiveDateTime, offset: Option<FixedOffset>) -> String {
+    use chrono::Timelike;
+    let mut out = t.format("%Y-%m-%dT%H:%M:%S").to_string();
+    let micros = t.nanosecond() / 1_000;
+    if micros != 0 {
+        out.push_str(&format!(".{micros:06}"));
+    }
+    if let Some(off) = offset {
+        let secs = off.local_minus_utc();
+        let sign = if secs < 0 { '-' } else { '+' };
+        let secs = secs.abs();
+        out.push_str(&format!("{sign}{:02}:{:02}", secs / 3600, (secs % 3600) / 60));
+    }
+    out
+}
+
+/// Reads a description: a flat JSON object whose values are strings (numbers and booleans are
+/// kept as their text). A string holding such an object is accepted too, as seed 000's curl
+/// example sends it. Anything else is the legacy "Bad description format".
+pub fn parse_description(value: &serde_json::Value) -> AppResult<Vec<(String, String)>> {
+    let bad = || AppError::bad_request("Bad description format");
+    let parsed;
+    let obj = match value {
+        serde_json::Value::Object(o) => o,
+        serde_json::Value::String(s) => {
+            parsed = serde_json::from_str::<serde_json::Value>(s).map_err(|_| bad())?;
+            parsed.as_object().ok_or_else(bad)?
+        }
+        _ => return Err(bad()),
+    };
+    obj.iter()
+        .map(|(k, v)| {
+            let v = match v {
+                serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::Number(n) => n.to_string(),
+                serde_json::Value::Bool(b) => b.to_string(),
+                _ => return Err(bad()),
+            };
+            Ok((k.clone(), v))
+        })
+        .collect()
+}
+
+fn tags_to_json(tags: &[(String, String)]) -> String {
+    let map: serde_json::Map<String, serde_json::Value> =
+        tags.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect();
+    serde_json::Value::Object(map).to_string()
+}
+
+fn tags_from_json(text: &str) -> Vec<(String, String)> {
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(serde_json::Value::Object(o)) => o
+            .into_iter()
+            .map(|(k, v)| {
+                let v = match v {
+                    serde_json::Value::String(s) => s,
+                    other => other.to_string(),
+                };
+                (k, v)
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn check_hash(field: &str, h: &str) -> AppResult<()> {
+    if h.is_empty() {
+        return Err(AppError::invalid_field(field, format!("'{field}' must not be empty")));
+    }
+    if h.chars().count() > MAX_HASH_LEN {
+        return Err(AppError::invalid_field(field, format!("'{field}' is longer than {MAX_HASH_LEN} characters")));
+    }
+    Ok(())
+}
+
+// ----------------------------------------------------------------------------------------------
+// Contexts
+// ----------------------------------------------------------------------------------------------
+
+/// Stores a context. Posting the same context again is accepted and returns the stored one
+/// (the plugin may race itself across parallel runs); a different context under a stored hash is a
+/// conflict.
+pub async fn create_context(db: &impl ConnectionTrait, new: NewContext) -> AppResult<Context> {
+    check_hash("h", &new.h)?;
+    let am = ctx::ActiveModel {
+        id: NotSet,
+        h: Set(new.h.clone()),
+        cpu_count: Set(new.cpu_count),
+        cpu_frequency: Set(new.cpu_frequency),
+        cpu_type: Set(new.cpu_type.clone()),
+        cpu_vendor: Set(new.cpu_vendor.clone()),
+        ram_total: Set(new.ram_total),
+        machine_node: Set(new.machine_node.clone()),
+        machine_type: Set(new.machine_type.clone()),
+        machine_arch: Set(new.machine_arch.clone()),
+        system_info: Set(new.system_info.clone()),
+        python_info: Set(new.python_info.clone()),
+    };
+    let inserted = ctx::Entity::insert(am)
+        .on_conflict(OnConflict::column(ctx::Column::H).do_nothing().to_owned())
+        .exec_without_returning(db)
+        .await?;
+    let stored = ctx::Entity::find()
+        .filter(ctx::Column::H.eq(new.h.clone()))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::Internal("context vanished after insert".into()))?;
+    if inserted == 0 && !same_context(&stored, &new) {
+        return Err(AppError::Conflict(format!("context '{}' already exists with other values", new.h)));
+    }
+    Ok(stored)
+}
+
+fn same_context(m: &Context, n: &NewContext) -> bool {
+    m.cpu_count == n.cpu_count
+        && m.cpu_frequency == n.cpu_frequency
+        && m.cpu_type == n.cpu_type
+        && m.cpu_vendor == n.cpu_vendor
+        && m.ram_total == n.ram_total
+        && m.machine_node == n.machine_node
+        && m.machine_type == n.machine_type
+        && m.machine_arch == n.machine_arch
+        && m.system_info == n.system_info
+        && m.python_info == n.python_info
+}
+
+fn context_condition(f: &ContextFilter) -> Condition {
+    let mut c = Condition::all();
+    if let Some(p) = &f.h_prefix {
+        c = c.add(starts_with(Expr::col((ctx::Entity, ctx::Column::H)).into(), p));
+    }
+    if let Some(h) = &f.h {
+        c = c.add(Expr::col((ctx::Entity, ctx::Column::H)).eq(h.clone()));
+    }
+    c
+}
+
+pub async fn list_contexts(db: &impl ConnectionTrait, filter: &ContextFilter, slice: &Slice) -> AppResult<Vec<Context>> {
+    let mut q = Query::select();
+    q.column(Asterisk).from(ctx::Entity).cond_where(context_condition(filter));
+    apply_slice(&mut q, None, Expr::col((ctx::Entity, ctx::Column::Id)).into(), Direction::Asc, slice);
+    fetch_all(db, &q).await
+}
+
+pub async fn count_contexts(db: &impl ConnectionTrait, filter: &ContextFilter) -> AppResult<u64> {
+    let mut q = Query::select();
+    q.expr_as(count_star(), Alias::new("n")).from(ctx::Entity).cond_where(context_condition(filter));
+    fetch_count(db, &q).await
+}
+
+pub async fn contexts_by_ids(db: &impl ConnectionTrait, ids: &[i64]) -> AppResult<HashMap<i64, Context>> {
+    let rows = ctx::Entity::find().filter(ctx::Column::Id.is_in(ids.iter().copied())).all(db).await?;
+    Ok(rows.into_iter().map(|c| (c.id, c)).collect())
+}
+
+/// The distinct contexts each session's metrics ran on, one statement for all sessions.
+pub async fn contexts_for_sessions(db: &impl ConnectionTrait, session_ids: &[i64]) -> AppResult<HashMap<i64, Vec<Context>>> {
+    #[derive(FromQueryResult)]
+    struct Row {
+        session_id: i64,
+        id: i64,
+        h: String,
+        cpu_count: i64,
+        cpu_frequency: i64,
+        cpu_type: String,
+        cpu_vendor: String,
+        ram_total: i64,
+        machine_node: String,
+        machine_type: String,
+        machine_arch: String,
+        system_info: String,
+        python_info: String,
+    }
+    let mut out: HashMap<i64, Vec<Context>> = HashMap::new();
+    if session_ids.is_empty() {
+        return Ok(out);
+    }
+    let mut q = Query::select();
+    q.distinct()
+        .expr_as(Expr::col((met::Entity, met::Column::SessionId)), Alias::new("session_id"))
+        .column((ctx::Entity, Asterisk))
+        .from(met::Entity)
+        .inner_join(ctx::Entity, Expr::col((ctx::Entity, ctx::Column::Id)).equals((met::Entity, met::Column::ContextId)))
+        .and_where(Expr::col((met::Entity, met::Column::SessionId)).is_in(session_ids.iter().copied()));
+    let rows: Vec<Row> = fetch_all(db, &q).await?;
+    for r in rows {
+        out.entry(r.session_id).or_default().push(Context {
+            id: r.id,
+            h: r.h,
+            cpu_count: r.cpu_count,
+            cpu_frequency: r.cpu_frequency,
+            cpu_type: r.cpu_type,
+            cpu_vendor: r.cpu_vendor,
+            ram_total: r.ram_total,
+            machine_node: r.machine_node,
+            machine_type: r.machine_type,
+            machine_arch: r.machine_arch,
+            system_info: r.system_info,
+            python_info: r.python_info,
+        });
+    }
+    for list in out.values_mut() {
+        list.sort_by_key(|c| c.id);
+    }
+    Ok(out)
+}
+
+// ----------------------------------------------------------------------------------------------
+// Sessions
+// ----------------------------------------------------------------------------------------------
+
+/// Stores a session and its tags in one transaction. Re-posting an identical session returns the
+/// stored one; the same hash with other content is a conflict.
+pub async fn create_session<C: ConnectionTrait + TransactionTrait>(db: &C, new: NewSession) -> AppResult<Session> {
+    check_hash("session_h", &new.h)?;
+    let (run_date, run_at) = normalize_iso8601(&new.run_date)
+        .ok_or_else(|| AppError::invalid_field("run_date", format!("'{}' is not an ISO 8601 date-time", new.run_date)))?;
+    let description = tags_to_json(&new.tags);
+    let txn = db.begin().await?;
+    let am = ses::ActiveModel {
+        id: NotSet,
+        h: Set(new.h.clone()),
+        run_date: Set(run_date.clone()),
+        run_at: Set(run_at),
+        scm_ref: Set(new.scm_ref.clone()),
+        description: Set(description.clone()),
+    };
+    let inserted = ses::Entity::insert(am)
+        .on_conflict(OnConflict::column(ses::Column::H).do_nothing().to_owned())
+        .exec_without_returning(&txn)
+        .await?;
+    let stored = ses::Entity::find()
+        .filter(ses::Column::H.eq(new.h.clone()))
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::Internal("session vanished after insert".into()))?;
+    if inserted == 0 {
+        txn.rollback().await?;
+        if stored.run_date == run_date && stored.scm_ref == new.scm_ref && stored.description == description {
+            return Ok(Session::from_model(stored));
+        }
+        return Err(AppError::Conflict(format!("session '{}' already exists with other values", new.h)));
+    }
+    if !new.tags.is_empty() {
+        let rows = new.tags.iter().enumerate().map(|(i, (k, v))| tag::ActiveModel {
+            session_id: Set(stored.id),
+            position: Set(i as i32),
+            name: Set(k.clone()),
+            value: Set(v.clone()),
+        });
+        tag::Entity::insert_many(rows).exec_without_returning(&txn).await?;
+    }
+    txn.commit().await?;
+    Ok(Session::from_model(stored))
+}
+
+fn tag_exists(session_id: SimpleExpr, cond: &TagCondition) -> SimpleExpr {
+    let mut sub = Query::select();
+    sub.expr(Expr::val(1))
+        .from(tag::Entity)
+        .and_where(Expr::col((tag::Entity, tag::Column::SessionId)).eq(session_id))
+        .and_where(Expr::col((tag::Entity, tag::Column::Name)).eq(cond.name.clone()));
+    match &cond.value {
+        Some(v) => sub.and_where(Expr::col((tag::Entity, tag::Column::Value)).eq(v.clone())),
+        None => sub.and_where(Expr::col((tag::Entity, tag::Column::Value)).ne("")),
+    };
+    Expr::exists(sub)
+}
+
+fn session_condition(f: &SessionFilter) -> Condition {
+    let col = |c: ses::Column| Expr::col((ses::Entity, c));
+    let mut cond = Condition::all();
+    if let Some(p) = &f.h_prefix {
+        cond = cond.add(starts_with(col(ses::Column::H).into(), p));
+    }
+    if let Some(h) = &f.h {
+        cond = cond.add(col(ses::Column::H).eq(h.clone()));
+    }
+    if let Some(s) = &f.scm_ref {
+        cond = cond.add(col(ses::Column::ScmRef).eq(s.clone()));
+    }
+    if let Some(p) = &f.scm_ref_prefix {
+        cond = cond.add(starts_with(col(ses::Column::ScmRef).into(), p));
+    }
+    if let Some(t) = f.run_from {
+        cond = cond.add(col(ses::Column::RunAt).gte(t));
+    }
+    if let Some(t) = f.run_to {
+        cond = cond.add(col(ses::Column::RunAt).lt(t));
+    }
+    if !f.tags.is_empty() {
+        let mut tags = if f.tags_match_all { Condition::all() } else { Condition::any() };
+        for t in &f.tags {
+            tags = tags.add(tag_exists(col(ses::Column::Id).into(), t));
+        }
+        cond = cond.add(tags);
+    }
+    if let Some(c) = &f.component {
+        let mut sub = Query::select();
+        sub.expr(Expr::val(1))
+            .from(met::Entity)
+            .and_where(Expr::col((met::Entity, met::Column::SessionId)).equals((ses::Entity, ses::Column::Id)))
+            .and_where(Expr::col((met::Entity, met::Column::Component)).eq(c.clone()));
+        cond = cond.add(Expr::exists(sub));
+    }
+    cond
+}
+
+pub async fn list_sessions(
+    db: &impl ConnectionTrait,
+    filter: &SessionFilter,
+    order: SessionOrder,
+    slice: &Slice,
+) -> AppResult<Vec<Session>> {
+    let mut q = Query::select();
+    q.column(Asterisk).from(ses::Entity).cond_where(session_condition(filter));
+    let sort: Option<SimpleExpr> = match order.field {
+        SessionOrderField::Id => None,
+        SessionOrderField::RunDate => Some(Expr::col((ses::Entity, ses::Column::RunAt)).into()),
+    };
+    apply_slice(&mut q, sort, Expr::col((ses::Entity, ses::Column::Id)).into(), order.direction, slice);
+    let rows: Vec<ses::Model> = fetch_all(db, &q).await?;
+    Ok(rows.into_iter().map(Session::from_model).collect())
+}
+
+pub async fn count_sessions(db: &impl ConnectionTrait, filter: &SessionFilter) -> AppResult<u64> {
+    let mut q = Query::select();
+    q.expr_as(count_star(), Alias::new("n")).from(ses::Entity).cond_where(session_condition(filter));
+    fetch_count(db, &q).await
+}
+
+/// Sessions with a non-null `scm_ref`: the legacy `/sessions/count` counts `COUNT(scm_ref)`.
+pub async fn count_sessions_with_scm(db: &impl ConnectionTrait) -> AppResult<u64> {
+    let mut q = Query::select();
+    q.expr_as(Func::count(Expr::col(ses::Column::ScmRef)), Alias::new("n")).from(ses::Entity);
+    fetch_count(db, &q).await
+}
+
+pub async fn sessions_by_ids(db: &impl ConnectionTrait, ids: &[i64]) -> AppResult<HashMap<i64, Session>> {
+    let rows = ses::Entity::find().filter(ses::Column::Id.is_in(ids.iter().copied())).all(db).await?;
+    Ok(rows.into_iter().map(|s| (s.id, Session::from_model(s))).collect())
+}
+
+// ----------------------------------------------------------------------------------------------
+// Metrics
+// ----------------------------------------------------------------------------------------------
+
+/// Writes a batch of metrics in one transaction: every session and context hash must be known, or
+/// nothing is written. Returns how many rows were stored.
+pub async fn add_metrics<C: ConnectionTrait + TransactionTrait>(db: &C, batch: Vec<NewMetric>) -> AppResult<u64> {
+    if batch.is_empty() {
+        return Ok(0);
+    }
+    if batch.len() > MAX_METRICS_PER_BATCH {
+        return Err(AppError::bad_request(format!("at most {MAX_METRICS_PER_BATCH} metrics per batch")));
+    }
+    let txn = db.begin().await?;
+    let session_ids = ids_by_hash(&txn, ses::Entity, ses::Column::H, batch.iter().map(|m| m.session_h.as_str())).await?;
+    let context_ids = ids_by_hash(&txn, ctx::Entity, ctx::Column::H, batch.iter().map(|m| m.context_h.as_str())).await?;
+    let mut rows = Vec::with_capacity(batch.len());
+    for m in batch {
+        let session_id = *session_ids
+            .get(&m.session_h)
+            .ok_or_else(|| AppError::invalid_field("session_h", format!("unknown session '{}'", m.session_h)))?;
+        let context_id = *context_ids
+            .get(&m.context_h)
+            .ok_or_else(|| AppError::invalid_field("context_h", format!("unknown context '{}'", m.context_h)))?;
+        for (name, v) in [
+            ("total_time", m.total_time),
+            ("user_time", m.user_time),
+            ("kernel_time", m.kernel_time),
+            ("cpu_usage", m.cpu_usage),
+            ("mem_usage", m.mem_usage),
+        ] {
+            if !v.is_finite() {
+                return Err(AppError::invalid_field(name, format!("'{name}' must be a finite number")));
+            }
+        }
+        let start_at = normalize_iso8601(&m.item_start_time).map(|(_, t)| t);
+        rows.push(met::ActiveModel {
+            id: NotSet,
+            session_id: Set(session_id),
+            context_id: Set(context_id),
+            item_start_time: Set(m.item_start_time),
+            item_start_at: Set(start_at),
+            item_path: Set(m.item_path),
+            item: Set(m.item),
+            item_variant: Set(m.item_variant),
+            item_fs_loc: Set(m.item_fs_loc),
+            kind: Set(m.kind),
+            component: Set(m.component),
+            total_time: Set(m.total_time),
+            user_time: Set(m.user_time),
+            kernel_time: Set(m.kernel_time),
+            cpu_usage: Set(m.cpu_usage),
+            mem_usage: Set(m.mem_usage),
+        });
+    }
+    let total = rows.len() as u64;
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<_> = rows.by_ref().take(INSERT_CHUNK).collect();
+        met::Entity::insert_many(chunk).exec_without_returning(&txn).await?;
+    }
+    txn.commit().await?;
+    Ok(total)
+}
+
+/// Maps the distinct hashes of a batch to row ids, one statement per table.
+async fn ids_by_hash<'a, E>(
+    db: &impl ConnectionTrait,
+    entity: E,
+    col: E::Column,
+    hashes: impl Iterator<Item = &'a str>,
+) -> AppResult<HashMap<String, i64>>
+where
+    E: EntityTrait,
+{
+    #[derive(FromQueryResult)]
+    struct Row {
+        id: i64,
+        h: String,
+    }
+    let mut distinct: Vec<String> = hashes.map(str::to_owned).collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    let mut out = HashMap::with_capacity(distinct.len());
+    for chunk in distinct.chunks(INSERT_CHUNK) {
+        let mut q = Query::select();
+        q.expr_as(Expr::col(Alias::new("id")), Alias::new("id"))
+            .expr_as(Expr::col(col), Alias::new("h"))
+            .from(entity)
+            .and_where(Expr::col(col).is_in(chunk.iter().cloned()));
+        let rows: Vec<Row> = fetch_all(db, &q).await?;
+        out.extend(rows.into_iter().map(|r| (r.h, r.id)));
+    }
+    Ok(out)
+}
+
+/// Every column of a metric plus its session's and context's hashes.
+fn metric_select() -> SelectStatement {
+    let mut q = Query::select();
+    q.column((met::Entity, Asterisk))
+        .expr_as(Expr::col((ses::Entity, ses::Column::H)), Alias::new("session_h"))
+        .expr_as(Expr::col((ctx::Entity, ctx::Column::H)), Alias::new("context_h"))
+        .from(met::Entity)
+        .inner_join(ses::Entity, Expr::col((ses::Entity, ses::Column::Id)).equals((met::Entity, met::Column::SessionId)))
+        .inner_join(ctx::Entity, Expr::col((ctx::Entity, ctx::Column::Id)).equals((met::Entity, met::Column::ContextId)));
+    q
+}
+
+fn metric_condition(f: &MetricFilter) -> Condition {
+    let m = |c: met::Column| Expr::col((met::Entity, c));
+    let mut cond = Condition::all();
+    if let Some(h) = &f.session_h {
+        cond = cond.add(Expr::col((ses::Entity, ses::Column::H)).eq(h.clone()));
+    }
+    if let Some(h) = &f.context_h {
+        cond = cond.add(Expr::col((ctx::Entity, ctx::Column::H)).eq(h.clone()));
+    }
+    if let Some(v) = &f.item {
+        cond = cond.add(m(met::Column::Item).eq(v.clone()));
+    }
+    if let Some(p) = &f.item_like {
+        cond = cond.add(like_pattern(m(met::Column::Item).into(), p));
+    }
+    if let Some(v) = &f.variant {
+        cond = cond.add(m(met::Column::ItemVariant).eq(v.clone()));
+    }
+    if let Some(p) = &f.variant_like {
+        cond = cond.add(like_pattern(m(met::Column::ItemVariant).into(), p));
+    }
+    if let Some(v) = &f.kind {
+        cond = cond.add(m(met::Column::Kind).eq(v.clone()));
+    }
+    if let Some(v) = &f.component {
+        cond = cond.add(m(met::Column::Component).eq(v.clone()));
+    }
+    if let Some(p) = &f.component_like {
+        cond = cond.add(like_pattern(m(met::Column::Component).into(), p));
+    }
+    if let Some(p) = &f.scm_ref_prefix {
+        cond = cond.add(starts_with(Expr::col((ses::Entity, ses::Column::ScmRef)).into(), p));
+    }
+    let session_id: SimpleExpr = m(met::Column::SessionId).into();
+    if let Some(p) = &f.pipeline {
+        cond = cond.add(tag_exists(session_id.clone(), &TagCondition { name: "pipeline_branch".into(), value: Some(p.clone()) }));
+    }
+    if let Some(b) = &f.build {
+        cond = cond.add(tag_exists(session_id.clone(), &TagCondition { name: "pipeline_build_no".into(), value: Some(b.clone()) }));
+    }
+    for t in &f.session_tags {
+        cond = cond.add(tag_exists(session_id.clone(), t));
+    }
+    if let Some(t) = f.start_from {
+        cond = cond.add(m(met::Column::ItemStartAt).gte(t));
+    }
+    if let Some(t) = f.start_to {
+        cond = cond.add(m(met::Column::ItemStartAt).lt(t));
+    }
+    cond
+}
+
+fn metric_sort(order: MetricOrder) -> Option<SimpleExpr> {
+    order.field.column().map(|c| Expr::col((met::Entity, c)).into())
+}
+
+pub async fn list_metrics(
+    db: &impl ConnectionTrait,
+    filter: &MetricFilter,
+    order: MetricOrder,
+    slice: &Slice,
+) -> AppResult<Vec<Metric>> {
+    let mut q = metric_select();
+    q.cond_where(metric_condition(filter));
+    apply_slice(&mut q, metric_sort(order), Expr::col((met::Entity, met::Column::Id)).into(), order.direction, slice);
+    fetch_all(db, &q).await
+}
+
+pub async fn count_metrics(db: &impl ConnectionTrait, filter: &MetricFilter) -> AppResult<u64> {
+    let mut q = Query::select();
+    q.expr_as(count_star(), Alias::new("n")).from(met::Entity);
+    // Join only what the filter reads: an unfiltered count stays a single-table count.
+    if filter.session_h.is_some() || filter.scm_ref_prefix.is_some() {
+        q.inner_join(ses::Entity, Expr::col((ses::Entity, ses::Column::Id)).equals((met::Entity, met::Column::SessionId)));
+    }
+    if filter.context_h.is_some() {
+        q.inner_join(ctx::Entity, Expr::col((ctx::Entity, ctx::Column::Id)).equals((met::Entity, met::Column::ContextId)));
+    }
+    q.cond_where(metric_condition(filter));
+    fetch_count(db, &q).await
+}
+
+/// The children of many parents in one statement: for each parent, its first `limit` metrics
+/// (after `after`, when given) in `order`, with the per-parent limit applied by the database
+/// through `ROW_NUMBER() OVER (PARTITION BY parent ...)`. Returns at most `limit` rows per parent.
+pub async fn metrics_for_parents(
+    db: &impl ConnectionTrait,
+    parent: MetricParent,
+    parent_ids: &[i64],
+    filter: &MetricFilter,
+    order: MetricOrder,
+    after: Option<&KeyCursor>,
+    limit: u64,
+) -> AppResult<HashMap<i64, Vec<Metric>>> {
+    let mut out: HashMap<i64, Vec<Metric>> = HashMap::new();
+    if parent_ids.is_empty() || limit == 0 {
+        return Ok(out);
+    }
+    let parent_col = match parent {
+        MetricParent::Session => met::Column::SessionId,
+        MetricParent::Context => met::Column::ContextId,
+    };
+    let id = Expr::col((met::Entity, met::Column::Id));
+    let sort = metric_sort(order);
+    let mut window = WindowStatement::partition_by((met::Entity, parent_col));
+    if let Some(c) = order.field.column() {
+        window.order_by((met::Entity, c), order.direction.order());
+    }
+    window.order_by((met::Entity, met::Column::Id), order.direction.order());
+
+    let mut inner = metric_select();
+    inner
+        .expr_window_as(Func::cust("ROW_NUMBER"), window, Alias::new("rn"))
+        .cond_where(metric_condition(filter))
+        .and_where(Expr::col((met::Entity, parent_col)).is_in(parent_ids.iter().copied()));
+    if let Some(cursor) = after {
+        inner.cond_where(after_condition(sort, id.into(), cursor, order.direction));
+    }
+    let mut outer = Query::select();
+    outer
+        .column(Asterisk)
+        .from_subquery(inner, Alias::new("w"))
+        .and_where(Expr::col(Alias::new("rn")).lte(limit as i64))
+        .order_by(Alias::new(parent_col_name(parent)), Order::Asc)
+        .order_by(Alias::new("rn"), Order::Asc);
+    let rows: Vec<Metric> = fetch_all(db, &outer).await?;
+    for m in rows {
+        let key = match parent {
+            MetricParent::Session => m.session_id,
+            MetricParent::Context => m.context_id,
+        };
+        out.entry(key).or_default().push(m);
+    }
+    Ok(out)
+}
+
+fn parent_col_name(parent: MetricParent) -> &'static str {
+    match parent {
+        MetricParent::Session => "session_id",
+        MetricParent::Context => "context_id",
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MetricParent {
+    Session,
+    Context,
+}
+
+/// Metrics using the most (`Direction::Desc`) or least of a resource, for the legacy
+/// `/resources/...` routes.
+pub async fn metrics_by_resource(
+    db: &impl ConnectionTrait,
+    filter: &MetricFilter,
+    field: MetricOrderField,
+    direction: Direction,
+    limit: u64,
+) -> AppResult<Vec<Metric>> {
+    list_metrics(db, filter, MetricOrder { field, direction }, &Slice::Offset { offset: 0, limit }).await
+}
+
+// ----------------------------------------------------------------------------------------------
+// Components, pipelines and builds (derived lists)
+// ----------------------------------------------------------------------------------------------
+
+/// Distinct component names (null excluded), in first-seen order, optionally by prefix.
+pub async fn list_components(db: &impl ConnectionTrait, prefix: Option<&str>, offset: u64, limit: u64) -> AppResult<Page<String>> {
+    let mut base = Query::select();
+    base.expr_as(Expr::col(met::Column::Component), Alias::new("v"))
+        .expr_as(Func::min(Expr::col(met::Column::Id)), Alias::new("first_id"))
+        .from(met::Entity)
+        .and_where(Expr::col(met::Column::Component).is_not_null())
+        .group_by_col(met::Column::Component);
+    if let Some(p) = prefix {
+        base.and_where(starts_with(Expr::col(met::Column::Component).into(), p));
+    }
+    distinct_page(db, base, offset, limit).await
+}
+
+pub async fn count_components(db: &impl ConnectionTrait) -> AppResult<u64> {
+    let mut q = Query::select();
+    q.expr_as(Func::count_distinct(Expr::col(met::Column::Component)), Alias::new("n")).from(met::Entity);
+    fetch_count(db, &q).await
+}
+
+/// Distinct values of one description tag over the sessions matching `sessions` (non-empty
+/// values only), in first-seen order.
+pub async fn list_tag_values(
+    db: &impl ConnectionTrait,
+    tag_name: &str,
+    sessions: &SessionFilter,
+    offset: u64,
+    limit: u64,
+) -> AppResult<Page<String>> {
+    let mut base = Query::select();
+    base.expr_as(Expr::col((tag::Entity, tag::Column::Value)), Alias::new("v"))
+        .expr_as(Func::min(Expr::col((ses::Entity, ses::Column::Id))), Alias::new("first_id"))
+        .from(tag::Entity)
+        .inner_join(ses::Entity, Expr::col((ses::Entity, ses::Column::Id)).equals((tag::Entity, tag::Column::SessionId)))
+        .and_where(Expr::col((tag::Entity, tag::Column::Name)).eq(tag_name))
+        .and_where(Expr::col((tag::Entity, tag::Column::Value)).ne(""))
+        .cond_where(session_condition(sessions))
+        .group_by_col((tag::Entity, tag::Column::Value));
+    distinct_page(db, base, offset, limit).await
+}
+
+/// Hashes of the sessions matching `filter`, in insertion order.
+pub async fn list_session_hashes(db: &impl ConnectionTrait, filter: &SessionFilter, offset: u64, limit: u64) -> AppResult<Page<String>> {
+    let total = count_sessions(db, filter).await?;
+    let mut q = Query::select();
+    q.column((ses::Entity, ses::Column::H))
+        .from(ses::Entity)
+        .cond_where(session_condition(filter))
+        .order_by((ses::Entity, ses::Column::Id), Order::Asc)
+        .limit(limit)
+        .offset(offset);
+    #[derive(FromQueryResult)]
+    struct Row {
+        h: String,
+    }
+    let rows: Vec<Row> = fetch_all(db, &q).await?;
+    Ok(Page { items: rows.into_iter().map(|r| r.h).collect(), total })
+}
+
+/// Pages over a grouped `SELECT v, MIN(id) AS first_id ... GROUP BY v`, in first-seen order.
+async fn distinct_page(db: &impl ConnectionTrait, base: SelectStatement, offset: u64, limit: u64) -> AppResult<Page<String>> {
+    let mut count = Query::select();
+    count.expr_as(count_star(), Alias::new("n")).from_subquery(base.clone(), Alias::new("d"));
+    let total = fetch_count(db, &count).await?;
+    let mut q = Query::select();
+    q.column(Alias::new("v"))
+        .from_subquery(base, Alias::new("d"))
+        .order_by(Alias::new("first_id"), Order::Asc)
+        .limit(limit)
+        .offset(offset);
+    #[derive(FromQueryResult)]
+    struct Row {
+        v: String,
+    }
+    let rows: Vec<Row> = fetch_all(db, &q).await?;
+    Ok(Page { items: rows.into_iter().map(|r| r.v).collect(), total })
+}
+
+// ----------------------------------------------------------------------------------------------
+// Shared paging
+// ----------------------------------------------------------------------------------------------
+
+fn apply_slice(q: &mut SelectStatement, sort: Option<SimpleExpr>, id: SimpleExpr, dir: Direction, slice: &Slice) {
+    match slice {
+        Slice::Offset { offset, limit } => {
+            if let Some(s) = sort.clone() {
+                q.order_by_expr(s, dir.order());
+            }
+            q.order_by_expr(id, dir.order()).limit(*limit).offset(*offset);
+        }
+        Slice::After { after, limit } => {
+            if let Some(cursor) = after {
+                q.cond_where(after_condition(sort.clone(), id.clone(), cursor, dir));
+            }
+            if let Some(s) = sort {
+                q.order_by_expr(s, dir.order());
+            }
+            q.order_by_expr(id, dir.order()).limit(*limit);
+        }
+    }
+}
