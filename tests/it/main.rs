@@ -1,1 +1,10 @@
-fn main(){}
+//! Integration tests, one binary (each extra test binary costs a link on 2 cores). Every test gets
+//! a fresh database with the real migrations: a SQLite file by default, a new PostgreSQL database
+//! when `TEST_DATABASE_URL` is set.
+
+mod common;
+mod e2e_pytest_monitor;
+mod graphql_limits;
+mod graphql_monitor;
+mod monitor_rest;
+mod server;

@@ -1,0 +1,165 @@
+//! Test harness: a fresh migrated database per test (SQLite file, or a new PostgreSQL database
+//! under `TEST_DATABASE_URL`, dropped afterwards), the application on poem's in-process client,
+//! and a counter of the SQL statements the application runs.
+
+#![allow(dead_code)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use poem::endpoint::BoxEndpoint;
+use poem::test::TestClient;
+use poem::{EndpointExt, Response};
+use sea_orm::{ConnectionTrait, Database};
+use testgraph::app::AppState;
+use testgraph::config::Config;
+
+/// A database that exists for one test.
+pub struct TestDb {
+    pub url: String,
+    pg: Option<(String, String)>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+fn unique_suffix() -> String {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!("{}_{}_{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst), nanos)
+}
+
+impl TestDb {
+    pub async fn new() -> Self {
+        match std::env::var("TEST_DATABASE_URL") {
+            Ok(admin) if !admin.is_empty() => {
+                let name = format!("tg_test_{}", unique_suffix());
+                let conn = Database::connect(admin.as_str()).await.expect("connect to TEST_DATABASE_URL");
+                conn.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.expect("create test database");
+                conn.close().await.ok();
+                let base = admin.rsplit_once('/').map(|(b, _)| b.to_owned()).unwrap_or(admin.clone());
+                TestDb { url: format!("{base}/{name}"), pg: Some((admin, name)), _dir: None }
+            }
+            _ => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
+                TestDb { url, pg: None, _dir: Some(dir) }
+            }
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.pg.is_some()
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some((admin, name)) = self.pg.take() else { return };
+        // Drop runs inside the test's runtime; drop the database from a thread of its own.
+        let _ = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+            rt.block_on(async move {
+                if let Ok(conn) = Database::connect(admin.as_str()).await {
+                    let _ = conn.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await;
+                    let _ = conn.close().await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// The application on a fresh database, reachable in process.
+pub struct TestApp {
+    pub state: AppState,
+    pub client: TestClient<BoxEndpoint<'static, Response>>,
+    statements: Arc<AtomicUsize>,
+    pub db: TestDb,
+}
+
+impl TestApp {
+    pub async fn new() -> Self {
+        Self::with_config(|_| {}).await
+    }
+
+    /// An application whose configuration `adjust` may change first.
+    pub async fn with_config(adjust: impl FnOnce(&mut Config)) -> Self {
+        let db = TestDb::new().await;
+        let mut config = Config::with_database(db.url.clone());
+        config.db_max_connections = 4;
+        adjust(&mut config);
+        let state = testgraph::app::prepare(config).await.expect("prepare application");
+        let statements = Arc::new(AtomicUsize::new(0));
+        let mut conn = state.db.clone();
+        let counter = statements.clone();
+        conn.set_metric_callback(move |_| {
+            counter.fetch_add(1, Ordering::SeqCst);
+        });
+        let state = AppState { db: conn, config: state.config };
+        let client = TestClient::new(testgraph::app::build(state.clone()).boxed());
+        TestApp { state, client, statements, db }
+    }
+
+    /// Statements run since the last reset.
+    pub fn statements(&self) -> usize {
+        self.statements.load(Ordering::SeqCst)
+    }
+
+    pub fn reset_statements(&self) {
+        self.statements.store(0, Ordering::SeqCst);
+    }
+
+    /// POSTs a GraphQL query and returns the whole JSON response.
+    pub async fn graphql(&self, query: &str, variables: serde_json::Value) -> serde_json::Value {
+        self.graphql_as(query, variables, None).await
+    }
+
+    pub async fn graphql_as(&self, query: &str, variables: serde_json::Value, token: Option<&str>) -> serde_json::Value {
+        let mut req = self.client.post("/graphql").body_json(&serde_json::json!({"query": query, "variables": variables}));
+        if let Some(t) = token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        let resp = req.send().await;
+        resp.0.into_body().into_json().await.expect("GraphQL answers JSON")
+    }
+
+    /// A token with the given scopes, created through the service.
+    pub async fn token(&self, scopes: &[testgraph::service::tokens::Scope]) -> String {
+        testgraph::service::tokens::create(&self.state.db, "test", scopes, "default").await.expect("token").1
+    }
+}
+
+/// A real server on 127.0.0.1:0, for black-box clients. Dropping the handle stops it.
+pub struct LiveServer {
+    pub addr: std::net::SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl LiveServer {
+    pub async fn start(state: AppState) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let _ = testgraph::app::serve(state, listener, async {
+                let _ = rx.await;
+            })
+            .await;
+        });
+        LiveServer { addr, stop: Some(tx) }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+}
+
+impl Drop for LiveServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+    }
+}
