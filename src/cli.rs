@@ -117,6 +117,9 @@ pub struct ServeArgs {
     /// Whole-request time limit in seconds.
     #[arg(long, env = "TESTGRAPH_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     pub request_timeout_secs: u64,
+    /// How long (ms) a GraphQL dataloader gathers one level's keys before one batched statement.
+    #[arg(long, env = "TESTGRAPH_DATALOADER_DELAY_MS", default_value_t = 3)]
+    pub dataloader_delay_ms: u64,
     /// pytest-monitor REST page size (the original's MONITOR_SERVER_PAGINATION_COUNT).
     #[arg(long, env = "TESTGRAPH_MONITOR_PAGE_SIZE", default_value_t = 500)]
     pub monitor_page_size: u64,
@@ -144,6 +147,7 @@ impl ServeArgs {
                 page_default: self.page_default,
                 page_max: self.page_max,
                 request_timeout: std::time::Duration::from_secs(self.request_timeout_secs.max(1)),
+                dataloader_delay: std::time::Duration::from_millis(self.dataloader_delay_ms),
                 ..Limits::default()
             },
             auth: AuthPolicy { open_mutations: self.open_mutations, require_token: self.require_token },

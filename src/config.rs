@@ -38,6 +38,8 @@ pub struct Limits {
     pub request_timeout: Duration,
     /// How long `/readyz` waits for the database.
     pub ready_timeout: Duration,
+    /// How long a GraphQL dataloader gathers the keys of one level before loading them together.
+    pub dataloader_delay: Duration,
 }
 
 impl Default for Limits {
@@ -52,6 +54,7 @@ impl Default for Limits {
             page_max: 100,
             request_timeout: Duration::from_secs(30),
             ready_timeout: Duration::from_secs(2),
+            dataloader_delay: Duration::from_millis(3),
         }
     }
 }

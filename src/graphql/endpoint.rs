@@ -94,7 +94,11 @@ pub async fn graphql(req: &Request, body: Body, schema: poem::web::Data<&AppSche
     }
 
     // One loader for the whole HTTP request: operations of a batch share its cache.
-    let loader: MonitorLoaders = Arc::new(DataLoader::new(MonitorLoader { db: state.db.clone() }, tokio::spawn));
+    // The loader collects the keys of one level for `dataloader_delay` before it runs one
+    // statement for all of them; the window must outlast resolving one level of the tree.
+    let loader: MonitorLoaders = Arc::new(
+        DataLoader::new(MonitorLoader { db: state.db.clone() }, tokio::spawn).delay(limits.dataloader_delay),
+    );
     let batch = batch.data(principal).data(loader);
     let batch = if over_get { batch.data(OverGet) } else { batch };
     let resp: BatchResponse = schema.execute_batch(batch).await;

@@ -27,11 +27,14 @@ pub struct KeyCursor {
 }
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(untagged)]
 pub enum SortValue {
+    /// The order is by id alone.
     Id,
     Float(f64),
     Text(String),
+    /// Bound as a timestamp: both backends store timestamps in their own text or binary form, so
+    /// comparing with a formatted string would be wrong.
+    Time(chrono::NaiveDateTime),
 }
 
 /// Sort direction.
@@ -78,6 +81,7 @@ pub fn after_condition(sort: Option<SimpleExpr>, id: SimpleExpr, cursor: &KeyCur
         SortValue::Id => None,
         SortValue::Float(f) => Some((*f).into()),
         SortValue::Text(t) => Some(t.clone().into()),
+        SortValue::Time(t) => Some((*t).into()),
     };
     match (sort, value) {
         (Some(sort), Some(v)) => {

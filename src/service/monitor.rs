@@ -235,14 +235,9 @@ impl SessionOrderField {
     pub fn sort_value(self, s: &Session) -> SortValue {
         match self {
             SessionOrderField::Id => SortValue::Id,
-            SessionOrderField::RunDate => SortValue::Text(format_db_time(s.run_at)),
+            SessionOrderField::RunDate => SortValue::Time(s.run_at),
         }
     }
-}
-
-/// Timestamps compare as text in cursors; this is the form both backends accept back.
-fn format_db_time(t: NaiveDateTime) -> String {
-    t.format("%Y-%m-%d %H:%M:%S%.6f").to_string()
 }
 
 // ----------------------------------------------------------------------------------------------

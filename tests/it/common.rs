@@ -76,6 +76,7 @@ pub struct TestApp {
     pub state: AppState,
     pub client: TestClient<BoxEndpoint<'static, Response>>,
     statements: Arc<AtomicUsize>,
+    log: Arc<std::sync::Mutex<Vec<String>>>,
     pub db: TestDb,
 }
 
@@ -94,12 +95,17 @@ impl TestApp {
         let statements = Arc::new(AtomicUsize::new(0));
         let mut conn = state.db.clone();
         let counter = statements.clone();
-        conn.set_metric_callback(move |_| {
+        let log = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = log.clone();
+        conn.set_metric_callback(move |info| {
             counter.fetch_add(1, Ordering::SeqCst);
+            if let Ok(mut l) = sink.lock() {
+                l.push(info.statement.sql.clone());
+            }
         });
         let state = AppState { db: conn, config: state.config };
         let client = TestClient::new(testgraph::app::build(state.clone()).boxed());
-        TestApp { state, client, statements, db }
+        TestApp { state, client, statements, log, db }
     }
 
     /// Statements run since the last reset.
@@ -109,6 +115,14 @@ impl TestApp {
 
     pub fn reset_statements(&self) {
         self.statements.store(0, Ordering::SeqCst);
+        if let Ok(mut l) = self.log.lock() {
+            l.clear();
+        }
+    }
+
+    /// The SQL of the statements run since the last reset, for assertion messages.
+    pub fn statement_log(&self) -> Vec<String> {
+        self.log.lock().map(|l| l.clone()).unwrap_or_default()
     }
 
     /// POSTs a GraphQL query and returns the whole JSON response.

@@ -1,1 +1,254 @@
-//! placeholder
+//! GraphQL over the pytest-monitor domain: connections, filters, ordering, cursors, relations
+//! through dataloaders (with a statement count), mutations and their authorisation.
+
+use serde_json::{Value, json};
+use testgraph::service::monitor::{self as svc, NewContext, NewMetric, NewSession};
+use testgraph::service::tokens::Scope;
+
+use crate::common::TestApp;
+
+fn context(h: &str) -> NewContext {
+    NewContext {
+        h: h.into(),
+        cpu_count: 8,
+        cpu_frequency: 2400,
+        cpu_type: "x86_64".into(),
+        cpu_vendor: "GenuineIntel".into(),
+        ram_total: 16384,
+        machine_node: "ci-runner-1".into(),
+        machine_type: "x86_64".into(),
+        machine_arch: "64bit".into(),
+        system_info: "Linux - 6.1".into(),
+        python_info: "3.11.7".into(),
+    }
+}
+
+fn metric(session: &str, ctx: &str, item: &str, total: f64) -> NewMetric {
+    NewMetric {
+        session_h: session.into(),
+        context_h: ctx.into(),
+        item_start_time: "2024-05-01T10:00:00.123456".into(),
+        item_path: "tests.test_mod".into(),
+        item: item.into(),
+        item_variant: format!("{item}[a, b]"),
+        item_fs_loc: "tests/test_mod.py".into(),
+        kind: "function".into(),
+        component: Some("core".into()),
+        total_time: total,
+        user_time: total / 2.0,
+        kernel_time: 0.01,
+        cpu_usage: 1.25,
+        mem_usage: -0.5,
+    }
+}
+
+/// `n` sessions, each with `per` metrics on context "ctx".
+async fn seed(app: &TestApp, n: usize, per: usize) {
+    svc::create_context(&app.state.db, context("ctx")).await.expect("context");
+    for i in 0..n {
+        let h = format!("sess{i:03}");
+        svc::create_session(
+            &app.state.db,
+            NewSession {
+                h: h.clone(),
+                run_date: format!("2024-05-{:02}T10:00:00", 1 + i % 28),
+                scm_ref: Some(if i % 2 == 0 { "4914d195".into() } else { "d1952425".into() }),
+                tags: vec![("numpy".into(), format!("1.{}", i % 3)), ("pipeline_branch".into(), "main".into())],
+            },
+        )
+        .await
+        .expect("session");
+        let batch = (0..per).map(|j| metric(&h, "ctx", &format!("test_{j}"), j as f64 + i as f64 / 100.0)).collect();
+        svc::add_metrics(&app.state.db, batch).await.expect("metrics");
+    }
+}
+
+fn edges(v: &Value) -> &Vec<Value> {
+    v["edges"].as_array().expect("edges")
+}
+
+const NESTED: &str = "query($n: Int!) { sessions(first: $n) { edges { node { h contexts { h } metrics(first: 50) { edges { node { item context { h cpuCount } session { h } } } } } } } }";
+
+#[tokio::test]
+async fn nested_query_costs_a_constant_number_of_statements() {
+    // A batching window far longer than resolving one level takes on a loaded CI machine, so the
+    // count measures batching, not scheduling luck.
+    let app = TestApp::with_config(|c| c.limits.dataloader_delay = std::time::Duration::from_millis(50)).await;
+    seed(&app, 50, 3).await;
+
+    app.reset_statements();
+    let small = app.graphql(NESTED, json!({"n": 5})).await;
+    let small_count = app.statements();
+    assert!(small.get("errors").is_none(), "{small}");
+    assert_eq!(edges(&small["data"]["sessions"]).len(), 5);
+
+    app.reset_statements();
+    let big = app.graphql(NESTED, json!({"n": 50})).await;
+    let big_count = app.statements();
+    assert!(big.get("errors").is_none(), "{big}");
+    let sessions = edges(&big["data"]["sessions"]);
+    assert_eq!(sessions.len(), 50);
+    for s in sessions {
+        assert_eq!(edges(&s["node"]["metrics"]).len(), 3);
+        assert_eq!(s["node"]["contexts"], json!([{"h": "ctx"}]));
+    }
+    // sessions, metrics per session, contexts per session, Metric.context, Metric.session.
+    assert_eq!(big_count, 5, "one statement per level: {:#?}", app.statement_log());
+    assert_eq!(small_count, big_count, "statement count must not grow with rows");
+}
+
+#[tokio::test]
+async fn nested_metrics_apply_limit_and_order_per_session() {
+    let app = TestApp::new().await;
+    seed(&app, 3, 6).await;
+    let q = "{ sessions { edges { node { h metrics(first: 2, orderBy: {field: TOTAL_TIME, direction: DESC}) { totalCount pageInfo { hasNextPage } edges { node { item totalTime } } } } } } }";
+    let r = app.graphql(q, json!({})).await;
+    assert!(r.get("errors").is_none(), "{r}");
+    for s in edges(&r["data"]["sessions"]) {
+        let m = &s["node"]["metrics"];
+        let items: Vec<&str> = edges(m).iter().map(|e| e["node"]["item"].as_str().unwrap_or("")).collect();
+        assert_eq!(items, vec!["test_5", "test_4"], "top two by total time, per session");
+        assert_eq!(m["pageInfo"]["hasNextPage"], json!(true));
+        assert_eq!(m["totalCount"], json!(6));
+    }
+}
+
+#[tokio::test]
+async fn cursors_walk_a_filtered_ordered_list_without_gaps() {
+    let app = TestApp::new().await;
+    seed(&app, 7, 1).await;
+    let q = "query($after: String) { sessions(first: 3, after: $after, filter: {scmRefPrefix: \"4914\"}, orderBy: {field: RUN_DATE, direction: DESC}) { totalCount pageInfo { hasNextPage endCursor } edges { node { h runDate } } } }";
+    let mut seen = Vec::new();
+    let mut after = Value::Null;
+    loop {
+        let r = app.graphql(q, json!({"after": after})).await;
+        assert!(r.get("errors").is_none(), "{r}");
+        let conn = &r["data"]["sessions"];
+        assert_eq!(conn["totalCount"], json!(4));
+        seen.extend(edges(conn).iter().map(|e| e["node"]["h"].as_str().unwrap_or("").to_owned()));
+        if conn["pageInfo"]["hasNextPage"] != json!(true) {
+            break;
+        }
+        after = conn["pageInfo"]["endCursor"].clone();
+    }
+    assert_eq!(seen, vec!["sess006", "sess004", "sess002", "sess000"]);
+}
+
+#[tokio::test]
+async fn filters_by_tag_item_kind_component_and_time_window() {
+    let app = TestApp::new().await;
+    seed(&app, 6, 2).await;
+    let r = app
+        .graphql(
+            "{ a: sessions(filter: {tags: [{name: \"numpy\", value: \"1.1\"}]}) { totalCount }
+               b: sessions(filter: {runFrom: \"2024-05-02T00:00:00Z\", runTo: \"2024-05-04T00:00:00Z\"}) { edges { node { h } } }
+               c: metrics(filter: {item: \"test_1\", kind: \"function\", component: \"core\"}) { totalCount }
+               d: metrics(filter: {sessionH: \"sess001\"}) { edges { node { sessionH contextH memUsage cpuUsage } } }
+               e: sessions(filter: {component: \"nope\"}) { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert!(r.get("errors").is_none(), "{r}");
+    let d = &r["data"];
+    assert_eq!(d["a"]["totalCount"], json!(2));
+    let b: Vec<&str> = edges(&d["b"]).iter().map(|e| e["node"]["h"].as_str().unwrap_or("")).collect();
+    assert_eq!(b, vec!["sess001", "sess002"]);
+    assert_eq!(d["c"]["totalCount"], json!(6));
+    assert_eq!(edges(&d["d"]).len(), 2);
+    assert_eq!(edges(&d["d"])[0]["node"], json!({"sessionH": "sess001", "contextH": "ctx", "memUsage": -0.5, "cpuUsage": 1.25}));
+    assert_eq!(d["e"]["totalCount"], json!(0));
+}
+
+#[tokio::test]
+async fn mutations_need_a_write_token_by_default() {
+    let app = TestApp::new().await;
+    let q = "mutation { createContext(input: {h: \"c1\", cpuCount: 2, cpuFrequency: 3000, cpuType: \"arm\", ramTotal: 1024, machineNode: \"n\", machineType: \"t\", machineArch: \"64bit\", systemInfo: \"s\", pythonInfo: \"p\"}) { h cpuVendor } }";
+    let r = app.graphql(q, json!({})).await;
+    assert_eq!(r["errors"][0]["extensions"]["code"], json!("UNAUTHENTICATED"), "{r}");
+
+    let read = app.token(&[Scope::Read]).await;
+    let r = app.graphql_as(q, json!({}), Some(&read)).await;
+    assert_eq!(r["errors"][0]["extensions"]["code"], json!("FORBIDDEN"), "{r}");
+
+    let write = app.token(&[Scope::Write]).await;
+    let r = app.graphql_as(q, json!({}), Some(&write)).await;
+    assert_eq!(r["data"]["createContext"], json!({"h": "c1", "cpuVendor": ""}), "{r}");
+
+    let r = app.graphql_as("{ contexts { totalCount } }", json!({}), Some("tg_not_a_token")).await;
+    assert_eq!(r["errors"][0]["extensions"]["code"], json!("UNAUTHENTICATED"), "{r}");
+}
+
+#[tokio::test]
+async fn open_mutations_and_required_read_tokens_are_configurable() {
+    let open = TestApp::with_config(|c| c.auth.open_mutations = true).await;
+    let r = open
+        .graphql("mutation { createSession(input: {h: \"s\", runDate: \"2024-01-01T00:00:00.500000Z\", tags: [{name: \"k\", value: \"v\"}]}) { h runDate runAt tags { name value } } }", json!({}))
+        .await;
+    assert_eq!(
+        r["data"]["createSession"],
+        json!({"h": "s", "runDate": "2024-01-01T00:00:00.500000+00:00", "runAt": "2024-01-01T00:00:00.500+00:00", "tags": [{"name": "k", "value": "v"}]}),
+        "{r}"
+    );
+
+    let closed = TestApp::with_config(|c| c.auth.require_token = vec![testgraph::config::Surface::Graphql]).await;
+    let r = closed.graphql("{ sessions { totalCount } }", json!({})).await;
+    assert_eq!(r["errors"][0]["extensions"]["code"], json!("UNAUTHENTICATED"), "{r}");
+    let read = closed.token(&[Scope::Read]).await;
+    let r = closed.graphql_as("{ sessions { totalCount } }", json!({}), Some(&read)).await;
+    assert_eq!(r["data"]["sessions"]["totalCount"], json!(0), "{r}");
+}
+
+#[tokio::test]
+async fn add_metrics_writes_the_whole_batch_or_nothing() {
+    let app = TestApp::with_config(|c| c.auth.open_mutations = true).await;
+    seed(&app, 1, 0).await;
+    let good = json!({"sessionH": "sess000", "contextH": "ctx", "itemStartTime": "2024-01-01T00:00:00", "itemPath": "p", "item": "i", "itemFsLoc": "f.py", "kind": "function", "totalTime": 1.0, "userTime": 0.5, "kernelTime": 0.1, "cpuUsage": 0.9, "memUsage": 12.0});
+    let mut bad = good.clone();
+    bad["sessionH"] = json!("no-such-session");
+    let q = "mutation($m: [NewMetricInput!]!) { addMetrics(input: $m) { inserted } }";
+
+    let r = app.graphql(q, json!({"m": [good.clone(), good.clone(), bad]})).await;
+    assert_eq!(r["errors"][0]["extensions"]["code"], json!("BAD_USER_INPUT"), "{r}");
+    assert!(r["errors"][0]["message"].as_str().unwrap_or("").contains("no-such-session"), "{r}");
+    let count = svc::count_metrics(&app.state.db, &Default::default()).await.expect("count");
+    assert_eq!(count, 0, "a failed batch leaves nothing behind");
+
+    let batch: Vec<Value> = (0..2500).map(|_| good.clone()).collect();
+    let r = app.graphql(q, json!({"m": batch})).await;
+    assert_eq!(r["data"]["addMetrics"]["inserted"], json!(2500), "{r}");
+    let count = svc::count_metrics(&app.state.db, &Default::default()).await.expect("count");
+    assert_eq!(count, 2500);
+}
+
+#[tokio::test]
+async fn conflicting_resubmissions_are_conflicts_and_identical_ones_are_idempotent() {
+    let app = TestApp::with_config(|c| c.auth.open_mutations = true).await;
+    let q = "mutation($d: String!) { createSession(input: {h: \"dup\", runDate: $d}) { h runDate } }";
+    let first = app.graphql(q, json!({"d": "2024-01-01T10:00:00"})).await;
+    assert!(first.get("errors").is_none(), "{first}");
+    let again = app.graphql(q, json!({"d": "2024-01-01T10:00:00"})).await;
+    assert_eq!(again["data"], first["data"]);
+    let other = app.graphql(q, json!({"d": "2024-01-02T10:00:00"})).await;
+    assert_eq!(other["errors"][0]["extensions"]["code"], json!("CONFLICT"), "{other}");
+    let bad = app.graphql(q, json!({"d": "yesterday"})).await;
+    assert_eq!(bad["errors"][0]["extensions"]["code"], json!("BAD_USER_INPUT"), "{bad}");
+}
+
+#[tokio::test]
+async fn single_lookups_and_context_metrics() {
+    let app = TestApp::new().await;
+    seed(&app, 2, 2).await;
+    let r = app
+        .graphql(
+            "{ session(h: \"sess001\") { h scmRef tag(name: \"numpy\") } missing: session(h: \"nope\") { h }
+               context(h: \"ctx\") { ramTotal metrics(first: 1) { totalCount edges { node { sessionH } } } } }",
+            json!({}),
+        )
+        .await;
+    assert!(r.get("errors").is_none(), "{r}");
+    assert_eq!(r["data"]["session"], json!({"h": "sess001", "scmRef": "d1952425", "tag": "1.1"}));
+    assert_eq!(r["data"]["missing"], Value::Null);
+    assert_eq!(r["data"]["context"]["ramTotal"], json!(16384));
+    assert_eq!(r["data"]["context"]["metrics"]["totalCount"], json!(4));
+    assert_eq!(edges(&r["data"]["context"]["metrics"]).len(), 1);
+}

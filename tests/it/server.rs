@@ -1,1 +1,97 @@
-//! placeholder
+//! The server's own routes and artefacts: health, readiness, the OpenAPI document, the committed
+//! GraphQL schema, and GraphiQL.
+
+use poem::http::StatusCode;
+
+use crate::common::TestApp;
+
+#[tokio::test]
+async fn healthz_and_readyz_answer() {
+    let app = TestApp::new().await;
+    let resp = app.client.get("/healthz").send().await;
+    resp.assert_status_is_ok();
+    resp.assert_json(serde_json::json!({"status": "ok"})).await;
+    let resp = app.client.get("/readyz").send().await;
+    resp.assert_status_is_ok();
+    resp.assert_json(serde_json::json!({"status": "ready"})).await;
+}
+
+#[tokio::test]
+async fn readyz_reports_a_closed_database() {
+    let app = TestApp::new().await;
+    app.state.db.clone().close().await.expect("close pool");
+    let resp = app.client.get("/readyz").send().await;
+    resp.assert_status(StatusCode::SERVICE_UNAVAILABLE);
+}
+
+#[tokio::test]
+async fn schema_graphql_is_up_to_date() {
+    let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql")).expect("schema.graphql");
+    let current = testgraph::graphql::sdl();
+    assert!(
+        committed == current,
+        "schema.graphql is stale: run `cargo run -- export-schema` and commit the result"
+    );
+}
+
+#[tokio::test]
+async fn openapi_lists_every_monitor_route() {
+    let app = TestApp::new().await;
+    let resp = app.client.get("/openapi.json").send().await;
+    resp.assert_status_is_ok();
+    let doc: serde_json::Value = resp.0.into_body().into_json().await.expect("json");
+    let paths = doc["paths"].as_object().expect("paths");
+    for route in testgraph::rest::monitor::routes() {
+        let path = route
+            .path
+            .split('/')
+            .map(|s| match s.strip_prefix(':') {
+                Some(p) => format!("{{{p}}}"),
+                None => s.to_owned(),
+            })
+            .collect::<Vec<_>>()
+            .join("/");
+        let full = format!("/api/v1{path}");
+        let method = route.method.as_str().to_lowercase();
+        assert!(paths.get(&full).and_then(|p| p.get(&method)).is_some(), "{method} {full} missing from /openapi.json");
+    }
+    // The document references only schemas it defines.
+    let text = doc.to_string();
+    for (i, _) in text.match_indices("#/components/schemas/") {
+        let name: String = text[i + 21..].chars().take_while(|c| c.is_alphanumeric()).collect();
+        assert!(doc["components"]["schemas"].get(&name).is_some(), "schema {name} referenced but not defined");
+    }
+}
+
+#[tokio::test]
+async fn graphiql_is_served() {
+    let app = TestApp::new().await;
+    let resp = app.client.get("/graphiql").send().await;
+    resp.assert_status_is_ok();
+    let body = resp.0.into_body().into_string().await.expect("body");
+    assert!(body.contains("graphiql"), "GraphiQL page expected");
+    assert!(body.contains("/graphql"), "GraphiQL must point at /graphql");
+}
+
+#[tokio::test]
+async fn no_migrate_refuses_a_database_with_pending_migrations() {
+    let db = crate::common::TestDb::new().await;
+    let mut config = testgraph::config::Config::with_database(db.url.clone());
+    config.migrate_on_start = false;
+    match testgraph::app::prepare(config).await {
+        Err(testgraph::app::StartError::Pending(names)) => assert!(names.contains("monitor")),
+        Err(other) => panic!("expected pending migrations, got {other}"),
+        Ok(_) => panic!("a fresh database must have pending migrations"),
+    }
+}
+
+#[tokio::test]
+async fn migrations_roll_back_and_reapply() {
+    let app = TestApp::new().await;
+    testgraph::db::migrate_down(&app.state.db, 2).await.expect("down");
+    let status = testgraph::db::migration_status(&app.state.db).await.expect("status");
+    assert!(status.iter().all(|(_, applied)| !applied), "all rolled back: {status:?}");
+    testgraph::db::migrate_up(&app.state.db).await.expect("up again");
+    let status = testgraph::db::migration_status(&app.state.db).await.expect("status");
+    assert!(status.iter().all(|(_, applied)| *applied));
+}
