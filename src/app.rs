@@ -9,7 +9,9 @@ use std::time::Duration;
 use poem::http::StatusCode;
 use poem::listener::{Acceptor, TcpAcceptor};
 use poem::middleware::{NormalizePath, TrailingSlash};
-use poem::{Body, Endpoint, EndpointExt, IntoResponse, Request, Response, Route, Server, get, handler};
+use poem::{
+    Body, Endpoint, EndpointExt, IntoResponse, Request, Response, Route, Server, get, handler,
+};
 use sea_orm::DatabaseConnection;
 use serde_json::json;
 
@@ -31,7 +33,9 @@ pub enum StartError {
     Connect(#[source] sea_orm::DbErr),
     #[error("cannot apply migrations: {0}")]
     Migrate(#[source] sea_orm::DbErr),
-    #[error("migrations are pending ({0}); run `testgraph migrate up` or start without --no-migrate")]
+    #[error(
+        "migrations are pending ({0}); run `testgraph migrate up` or start without --no-migrate"
+    )]
     Pending(String),
     #[error("cannot listen: {0}")]
     Io(#[from] std::io::Error),
@@ -39,22 +43,35 @@ pub enum StartError {
 
 /// Opens the database and brings its schema up to date (or refuses, with `--no-migrate`).
 pub async fn prepare(config: Config) -> Result<AppState, StartError> {
-    let db = crate::db::connect(&config.database_url, config.db_max_connections).await.map_err(StartError::Connect)?;
+    let db = crate::db::connect(&config.database_url, config.db_max_connections)
+        .await
+        .map_err(StartError::Connect)?;
     if config.migrate_on_start {
-        crate::db::migrate_up(&db).await.map_err(StartError::Migrate)?;
+        crate::db::migrate_up(&db)
+            .await
+            .map_err(StartError::Migrate)?;
     } else {
-        let pending = crate::db::pending_migrations(&db).await.map_err(StartError::Migrate)?;
+        let pending = crate::db::pending_migrations(&db)
+            .await
+            .map_err(StartError::Migrate)?;
         if !pending.is_empty() {
             return Err(StartError::Pending(pending.join(", ")));
         }
     }
-    Ok(AppState { db, config: Arc::new(config) })
+    Ok(AppState {
+        db,
+        config: Arc::new(config),
+    })
 }
 
 /// Bounds every request: bodies larger than the limit (declared or streamed) are refused with
 /// 413 before a handler runs, and a request that outlives the time limit gets 503. Errors are
 /// rendered by `render`, in the dialect of the surface the guard protects.
-fn guarded<E: Endpoint + 'static>(ep: E, limits: &Limits, render: fn(AppError) -> Response) -> impl Endpoint<Output = Response> + use<E> {
+fn guarded<E: Endpoint + 'static>(
+    ep: E,
+    limits: &Limits,
+    render: fn(AppError) -> Response,
+) -> impl Endpoint<Output = Response> + use<E> {
     let max = limits.max_body_bytes;
     let timeout = limits.request_timeout;
     ep.around(move |ep, mut req: Request| async move {
@@ -67,8 +84,14 @@ fn guarded<E: Endpoint + 'static>(ep: E, limits: &Limits, render: fn(AppError) -
         let body = req.take_body();
         match body.into_bytes_limit(max).await {
             Ok(bytes) => req.set_body(Body::from(bytes)),
-            Err(poem::error::ReadBodyError::PayloadTooLarge) => return Ok(render(AppError::PayloadTooLarge(max))),
-            Err(e) => return Ok(render(AppError::bad_request(format!("could not read the body: {e}")))),
+            Err(poem::error::ReadBodyError::PayloadTooLarge) => {
+                return Ok(render(AppError::PayloadTooLarge(max)));
+            }
+            Err(e) => {
+                return Ok(render(AppError::bad_request(format!(
+                    "could not read the body: {e}"
+                ))));
+            }
         }
         match tokio::time::timeout(timeout, ep.call(req)).await {
             Ok(Ok(resp)) => Ok(resp.into_response()),
@@ -94,17 +117,30 @@ async fn readyz(state: poem::web::Data<&AppState>) -> Response {
         Ok(Ok(())) => (StatusCode::OK, json!({"status": "ready"})),
         Ok(Err(e)) => {
             tracing::warn!(error = %e, "readiness check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, json!({"status": "database unavailable"}))
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                json!({"status": "database unavailable"}),
+            )
         }
-        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, json!({"status": "database did not answer in time"})),
+        Err(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            json!({"status": "database did not answer in time"}),
+        ),
     };
-    Response::builder().status(status).content_type("application/json").body(body.to_string())
+    Response::builder()
+        .status(status)
+        .content_type("application/json")
+        .body(body.to_string())
 }
 
 /// The OpenAPI document of every legacy route.
 pub fn openapi_document() -> serde_json::Value {
     let monitor_routes = rest::monitor::routes();
-    rest::openapi::document(&[(rest::monitor::PREFIX, &monitor_routes, rest::monitor::wire::schemas())])
+    rest::openapi::document(&[(
+        rest::monitor::PREFIX,
+        &monitor_routes,
+        rest::monitor::wire::schemas(),
+    )])
 }
 
 #[handler]
@@ -120,7 +156,10 @@ fn graphql_error(e: AppError) -> Response {
 /// The whole application for `state`.
 pub fn build(state: AppState) -> impl Endpoint<Output = Response> {
     let shared = Arc::new(state.clone());
-    let schema: AppSchema = graphql::build_schema(graphql::GqlState { db: state.db.clone(), config: state.config.clone() });
+    let schema: AppSchema = graphql::build_schema(graphql::GqlState {
+        db: state.db.clone(),
+        config: state.config.clone(),
+    });
     let limits = state.config.limits.clone();
 
     let graphql_route = guarded(
@@ -149,7 +188,10 @@ pub fn build(state: AppState) -> impl Endpoint<Output = Response> {
         .at("/openapi.json", get(openapi))
         .at("/healthz", get(healthz))
         .at("/readyz", get(readyz))
-        .nest(rest::monitor::PREFIX, guarded(monitor, &limits, rest::monitor::errors::render))
+        .nest(
+            rest::monitor::PREFIX,
+            guarded(monitor, &limits, rest::monitor::errors::render),
+        )
         .with(NormalizePath::new(TrailingSlash::Trim))
         .data(state)
         .map_to_response()
@@ -163,7 +205,12 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), StartError> {
     let acceptor = TcpAcceptor::from_tokio(listener)?;
-    let addr = acceptor.local_addr().into_iter().next().map(|a| a.to_string()).unwrap_or_default();
+    let addr = acceptor
+        .local_addr()
+        .into_iter()
+        .next()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
     tracing::info!(graphiql = %format!("http://{}/graphiql", addr.trim_start_matches("socket://")), "testgraph listening");
     Server::new_with_acceptor(acceptor)
         .run_with_graceful_shutdown(build(state), shutdown, Some(Duration::from_secs(10)))

@@ -27,12 +27,20 @@ impl Principal {
 /// Resolves the `Authorization` header. No header is an anonymous caller; a header that is not a
 /// live bearer token is an error even where anonymous calls are allowed, so that a client with a
 /// mistyped or revoked token learns it at once.
-pub async fn principal_from_header(db: &impl ConnectionTrait, header: Option<&str>) -> AppResult<Principal> {
+pub async fn principal_from_header(
+    db: &impl ConnectionTrait,
+    header: Option<&str>,
+) -> AppResult<Principal> {
     let Some(value) = header else {
         return Ok(Principal::anonymous());
     };
-    let Some(secret) = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")) else {
-        return Err(AppError::Unauthenticated("expected 'Authorization: Bearer <token>'".into()));
+    let Some(secret) = value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
+    else {
+        return Err(AppError::Unauthenticated(
+            "expected 'Authorization: Bearer <token>'".into(),
+        ));
     };
     match tokens::find_by_secret(db, secret.trim()).await? {
         Some(token) => Ok(Principal { token: Some(token) }),
@@ -45,7 +53,12 @@ pub async fn principal_from_header(db: &impl ConnectionTrait, header: Option<&st
 /// - reads are open unless the operator requires a token on the surface;
 /// - pytest-monitor writes are open as they were (its plugin sends no credentials) unless required;
 /// - GraphQL mutations need a write token unless the operator opened them.
-pub fn check(policy: &AuthPolicy, surface: Surface, principal: &Principal, need: Scope) -> AppResult<()> {
+pub fn check(
+    policy: &AuthPolicy,
+    surface: Surface,
+    principal: &Principal,
+    need: Scope,
+) -> AppResult<()> {
     let required = policy.requires_token(surface)
         || (surface == Surface::Graphql && need >= Scope::Write && !policy.open_mutations);
     if !required {
@@ -57,6 +70,9 @@ pub fn check(policy: &AuthPolicy, surface: Surface, principal: &Principal, need:
             need.as_str()
         ))),
         Some(t) if t.grants(need) => Ok(()),
-        Some(_) => Err(AppError::Forbidden(format!("the token lacks the '{}' scope", need.as_str()))),
+        Some(_) => Err(AppError::Forbidden(format!(
+            "the token lacks the '{}' scope",
+            need.as_str()
+        ))),
     }
 }

@@ -9,7 +9,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::config::{AuthPolicy, Config, DEFAULT_DATABASE_URL, Limits, Surface};
 
 #[derive(Debug, Parser)]
-#[command(name = "testgraph", version, about = "Test and CI results over GraphQL and the legacy REST APIs")]
+#[command(
+    name = "testgraph",
+    version,
+    about = "Test and CI results over GraphQL and the legacy REST APIs"
+)]
 pub struct Cli {
     /// Database URL: sqlite://FILE?mode=rwc or postgres://USER@HOST:PORT/DB.
     #[arg(long, global = true, env = "TESTGRAPH_DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
@@ -127,7 +131,12 @@ pub struct ServeArgs {
     #[arg(long, env = "TESTGRAPH_OPEN_MUTATIONS")]
     pub open_mutations: bool,
     /// Surfaces on which every request needs a token (comma-separated: graphql, monitor).
-    #[arg(long, env = "TESTGRAPH_REQUIRE_TOKEN", value_enum, value_delimiter = ',')]
+    #[arg(
+        long,
+        env = "TESTGRAPH_REQUIRE_TOKEN",
+        value_enum,
+        value_delimiter = ','
+    )]
     pub require_token: Vec<Surface>,
 }
 
@@ -150,7 +159,10 @@ impl ServeArgs {
                 dataloader_delay: std::time::Duration::from_millis(self.dataloader_delay_ms),
                 ..Limits::default()
             },
-            auth: AuthPolicy { open_mutations: self.open_mutations, require_token: self.require_token },
+            auth: AuthPolicy {
+                open_mutations: self.open_mutations,
+                require_token: self.require_token,
+            },
             monitor_page_size: self.monitor_page_size,
         };
         config.validate()?;

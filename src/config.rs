@@ -101,7 +101,9 @@ impl Config {
     /// Checks the values flags cannot check on their own.
     pub fn validate(&self) -> Result<(), String> {
         if self.monitor_page_size == 0 || self.monitor_page_size > MONITOR_PAGE_SIZE_CAP {
-            return Err(format!("monitor page size must be between 1 and {MONITOR_PAGE_SIZE_CAP}"));
+            return Err(format!(
+                "monitor page size must be between 1 and {MONITOR_PAGE_SIZE_CAP}"
+            ));
         }
         let l = &self.limits;
         if l.page_default == 0 || l.page_default > l.page_max {

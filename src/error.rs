@@ -39,7 +39,10 @@ impl AppError {
     }
 
     pub fn invalid_field(field: impl Into<String>, message: impl Into<String>) -> Self {
-        AppError::InvalidField { field: field.into(), message: message.into() }
+        AppError::InvalidField {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 
     pub fn not_found(msg: impl Into<String>) -> Self {
@@ -108,9 +111,4 @@ impl From<sea_orm::TransactionError<AppError>> for AppError {
             sea_orm::TransactionError::Transaction(app) => app,
         }
     }
-}
-
-/// True when a database error is a unique-constraint violation (a concurrent duplicate insert).
-pub fn is_unique_violation(e: &DbErr) -> bool {
-    matches!(e.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_)))
 }

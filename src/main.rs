@@ -7,10 +7,14 @@ use testgraph::service::tokens::{self, Scope};
 use tracing_subscriber::EnvFilter;
 
 fn init_tracing(format: LogFormat) {
-    let filter = EnvFilter::try_from_env("TESTGRAPH_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter =
+        EnvFilter::try_from_env("TESTGRAPH_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     match format {
         LogFormat::Text => tracing_subscriber::fmt().with_env_filter(filter).init(),
-        LogFormat::Json => tracing_subscriber::fmt().json().with_env_filter(filter).init(),
+        LogFormat::Json => tracing_subscriber::fmt()
+            .json()
+            .with_env_filter(filter)
+            .init(),
     }
 }
 
@@ -20,14 +24,21 @@ async fn main() -> anyhow::Result<()> {
     init_tracing(cli.log_format);
     match cli.command {
         Command::Serve(args) => {
-            let config = args.into_config(cli.database_url).map_err(anyhow::Error::msg).context("invalid configuration")?;
+            let config = args
+                .into_config(cli.database_url)
+                .map_err(anyhow::Error::msg)
+                .context("invalid configuration")?;
             let bind = config.bind;
             let state = testgraph::app::prepare(config).await?;
-            let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| format!("cannot listen on {bind}"))?;
+            let listener = tokio::net::TcpListener::bind(bind)
+                .await
+                .with_context(|| format!("cannot listen on {bind}"))?;
             testgraph::app::serve(state, listener, shutdown_signal()).await?;
         }
         Command::Migrate { action } => {
-            let db = testgraph::db::connect(&cli.database_url, 1).await.context("cannot open the database")?;
+            let db = testgraph::db::connect(&cli.database_url, 1)
+                .await
+                .context("cannot open the database")?;
             match action {
                 MigrateAction::Up => {
                     testgraph::db::migrate_up(&db).await?;
@@ -49,32 +60,64 @@ async fn main() -> anyhow::Result<()> {
             if output.as_os_str() == "-" {
                 print!("{sdl}");
             } else {
-                std::fs::write(&output, sdl).with_context(|| format!("cannot write {}", output.display()))?;
+                std::fs::write(&output, sdl)
+                    .with_context(|| format!("cannot write {}", output.display()))?;
                 println!("wrote {}", output.display());
             }
         }
         Command::Token { action } => {
-            let db = testgraph::db::connect(&cli.database_url, 1).await.context("cannot open the database")?;
+            let db = testgraph::db::connect(&cli.database_url, 1)
+                .await
+                .context("cannot open the database")?;
             testgraph::db::migrate_up(&db).await?;
             match action {
-                TokenAction::Create { name, scopes, group } => {
+                TokenAction::Create {
+                    name,
+                    scopes,
+                    group,
+                } => {
                     let scopes = scopes
                         .iter()
-                        .map(|s| Scope::parse(s).ok_or_else(|| anyhow::anyhow!("unknown scope '{s}': use read, write or admin")))
+                        .map(|s| {
+                            Scope::parse(s).ok_or_else(|| {
+                                anyhow::anyhow!("unknown scope '{s}': use read, write or admin")
+                            })
+                        })
                         .collect::<anyhow::Result<Vec<_>>>()?;
-                    let (token, secret) = tokens::create(&db, &name, &scopes, &group).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-                    println!("token {} created (id {}); keep this secret, it is not shown again:", token.name, token.id);
+                    let (token, secret) = tokens::create(&db, &name, &scopes, &group)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("{e}"))?;
+                    println!(
+                        "token {} created (id {}); keep this secret, it is not shown again:",
+                        token.name, token.id
+                    );
                     println!("{secret}");
                 }
                 TokenAction::List => {
-                    for t in tokens::list(&db).await.map_err(|e| anyhow::anyhow!("{e}"))? {
+                    for t in tokens::list(&db)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("{e}"))?
+                    {
                         let scopes: Vec<&str> = t.scopes.iter().map(|s| s.as_str()).collect();
-                        let state = if t.revoked_at.is_some() { "revoked" } else { "active" };
-                        println!("{}\t{}\t{}\tgroup={}\t{}", t.id, t.name, scopes.join(","), t.group, state);
+                        let state = if t.revoked_at.is_some() {
+                            "revoked"
+                        } else {
+                            "active"
+                        };
+                        println!(
+                            "{}\t{}\t{}\tgroup={}\t{}",
+                            t.id,
+                            t.name,
+                            scopes.join(","),
+                            t.group,
+                            state
+                        );
                     }
                 }
                 TokenAction::Revoke { id } => {
-                    tokens::revoke(&db, id).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                    tokens::revoke(&db, id)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("{e}"))?;
                     println!("token {id} revoked");
                 }
             }

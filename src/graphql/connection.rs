@@ -40,7 +40,10 @@ pub fn decode(s: &str) -> AppResult<KeyCursor> {
 pub fn page_size(first: Option<i32>, limits: &Limits) -> AppResult<u64> {
     match first {
         None => Ok(limits.page_default),
-        Some(n) if n < 0 => Err(AppError::invalid_field("first", "'first' must not be negative")),
+        Some(n) if n < 0 => Err(AppError::invalid_field(
+            "first",
+            "'first' must not be negative",
+        )),
         Some(n) if n as u64 > limits.page_max => Err(AppError::invalid_field(
             "first",
             format!("'first' must be at most {}", limits.page_max),

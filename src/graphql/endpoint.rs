@@ -22,7 +22,8 @@ use crate::service::tokens::Scope;
 /// A GraphQL-shaped error response: `{"errors":[{"message","extensions":{"code"}}]}`.
 pub fn error_response(status: StatusCode, e: &AppError) -> Response {
     let err = async_graphql::ServerError::new(e.public_message(), None);
-    let err = async_graphql::Error::new(err.message).extend_with(|_, ext| ext.set("code", e.code()));
+    let err =
+        async_graphql::Error::new(err.message).extend_with(|_, ext| ext.set("code", e.code()));
     let body = serde_json::json!({ "errors": [ { "message": err.message, "extensions": err.extensions } ] });
     Response::builder()
         .status(status)
@@ -47,7 +48,11 @@ pub async fn graphql(req: &Request, body: Body, schema: poem::web::Data<&AppSche
     let batch = if over_get {
         match async_graphql::http::parse_query_string(req.uri().query().unwrap_or("")) {
             Ok(r) => BatchRequest::Single(r),
-            Err(e) => return app_error_response(AppError::bad_request(format!("invalid GraphQL GET request: {e}"))),
+            Err(e) => {
+                return app_error_response(AppError::bad_request(format!(
+                    "invalid GraphQL GET request: {e}"
+                )));
+            }
         }
     } else {
         let bytes = match body.into_bytes_limit(limits.max_body_bytes).await {
@@ -55,13 +60,21 @@ pub async fn graphql(req: &Request, body: Body, schema: poem::web::Data<&AppSche
             Err(poem::error::ReadBodyError::PayloadTooLarge) => {
                 return app_error_response(AppError::PayloadTooLarge(limits.max_body_bytes));
             }
-            Err(e) => return app_error_response(AppError::bad_request(format!("could not read the body: {e}"))),
+            Err(e) => {
+                return app_error_response(AppError::bad_request(format!(
+                    "could not read the body: {e}"
+                )));
+            }
         };
-        let content_type = req.header(header::CONTENT_TYPE).unwrap_or("application/json");
+        let content_type = req
+            .header(header::CONTENT_TYPE)
+            .unwrap_or("application/json");
         if content_type.starts_with("application/graphql") {
             match std::str::from_utf8(&bytes) {
                 Ok(q) => BatchRequest::Single(async_graphql::Request::new(q)),
-                Err(_) => return app_error_response(AppError::bad_request("the body is not UTF-8")),
+                Err(_) => {
+                    return app_error_response(AppError::bad_request("the body is not UTF-8"));
+                }
             }
         } else {
             match serde_json::from_slice::<BatchRequest>(&bytes) {
@@ -85,11 +98,17 @@ pub async fn graphql(req: &Request, body: Body, schema: poem::web::Data<&AppSche
         )));
     }
 
-    let principal = match auth::principal_from_header(&state.db, req.header(header::AUTHORIZATION)).await {
-        Ok(p) => p,
-        Err(e) => return app_error_response(e),
-    };
-    if let Err(e) = auth::check(&state.config.auth, Surface::Graphql, &principal, Scope::Read) {
+    let principal =
+        match auth::principal_from_header(&state.db, req.header(header::AUTHORIZATION)).await {
+            Ok(p) => p,
+            Err(e) => return app_error_response(e),
+        };
+    if let Err(e) = auth::check(
+        &state.config.auth,
+        Surface::Graphql,
+        &principal,
+        Scope::Read,
+    ) {
         return app_error_response(e);
     }
 
@@ -97,16 +116,26 @@ pub async fn graphql(req: &Request, body: Body, schema: poem::web::Data<&AppSche
     // The loader collects the keys of one level for `dataloader_delay` before it runs one
     // statement for all of them; the window must outlast resolving one level of the tree.
     let loader: MonitorLoaders = Arc::new(
-        DataLoader::new(MonitorLoader { db: state.db.clone() }, tokio::spawn).delay(limits.dataloader_delay),
+        DataLoader::new(
+            MonitorLoader {
+                db: state.db.clone(),
+            },
+            tokio::spawn,
+        )
+        .delay(limits.dataloader_delay),
     );
     let batch = batch.data(principal).data(loader);
     let batch = if over_get { batch.data(OverGet) } else { batch };
     let resp: BatchResponse = schema.execute_batch(batch).await;
     let json = match serde_json::to_string(&resp) {
         Ok(j) => j,
-        Err(e) => return app_error_response(AppError::Internal(format!("response serialisation: {e}"))),
+        Err(e) => {
+            return app_error_response(AppError::Internal(format!("response serialisation: {e}")));
+        }
     };
-    Response::builder().content_type("application/json").body(json)
+    Response::builder()
+        .content_type("application/json")
+        .body(json)
 }
 
 fn schema_state(schema: &AppSchema) -> Result<&GqlState, ()> {
@@ -115,12 +144,19 @@ fn schema_state(schema: &AppSchema) -> Result<&GqlState, ()> {
 
 #[handler]
 pub async fn graphiql() -> impl IntoResponse {
-    Html(GraphiQLSource::build().endpoint("/graphql").title("testgraph GraphiQL").finish())
+    Html(
+        GraphiQLSource::build()
+            .endpoint("/graphql")
+            .title("testgraph GraphiQL")
+            .finish(),
+    )
 }
 
 /// Anything but GET and POST on `/graphql`, answered with a clear message.
 pub fn method_not_allowed() -> Response {
-    let mut resp = app_error_response(AppError::bad_request("use GET for queries or POST for queries and mutations"));
+    let mut resp = app_error_response(AppError::bad_request(
+        "use GET for queries or POST for queries and mutations",
+    ));
     resp.set_status(StatusCode::METHOD_NOT_ALLOWED);
     resp
 }

@@ -4,7 +4,9 @@
 
 use std::sync::Arc;
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextValidation};
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextValidation,
+};
 use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet};
 use async_graphql::{Response, ServerError, ServerResult, ValidationResult, Variables};
 
@@ -18,7 +20,9 @@ pub struct RequestLimits {
 
 impl ExtensionFactory for RequestLimits {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(RequestLimitsExt { max_aliases: self.max_aliases })
+        Arc::new(RequestLimitsExt {
+            max_aliases: self.max_aliases,
+        })
     }
 }
 
@@ -44,9 +48,12 @@ fn count_aliases(set: &SelectionSet, doc: &ExecutableDocument, depth: usize) -> 
         .iter()
         .map(|item| match &item.node {
             Selection::Field(f) => {
-                usize::from(f.node.alias.is_some()) + count_aliases(&f.node.selection_set.node, doc, depth + 1)
+                usize::from(f.node.alias.is_some())
+                    + count_aliases(&f.node.selection_set.node, doc, depth + 1)
             }
-            Selection::InlineFragment(fr) => count_aliases(&fr.node.selection_set.node, doc, depth + 1),
+            Selection::InlineFragment(fr) => {
+                count_aliases(&fr.node.selection_set.node, doc, depth + 1)
+            }
             Selection::FragmentSpread(sp) => doc
                 .fragments
                 .get(&sp.node.fragment_name.node)
@@ -65,13 +72,19 @@ impl Extension for RequestLimitsExt {
         variables: &Variables,
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
-        let doc = next.run(ctx, query, variables).await.map_err(|e| with_code(e, "GRAPHQL_PARSE_FAILED"))?;
+        let doc = next
+            .run(ctx, query, variables)
+            .await
+            .map_err(|e| with_code(e, "GRAPHQL_PARSE_FAILED"))?;
         let over_get = ctx.data_opt::<OverGet>().is_some();
         let mut aliases = 0;
         for (_, op) in doc.operations.iter() {
             if over_get && op.node.ty == OperationType::Mutation {
                 return Err(with_code(
-                    ServerError::new("mutations are not allowed over GET; send them with POST", None),
+                    ServerError::new(
+                        "mutations are not allowed over GET; send them with POST",
+                        None,
+                    ),
                     "BAD_REQUEST",
                 ));
             }
@@ -79,7 +92,13 @@ impl Extension for RequestLimitsExt {
         }
         if aliases > self.max_aliases {
             return Err(with_code(
-                ServerError::new(format!("the query uses {aliases} aliases; at most {} are allowed", self.max_aliases), None),
+                ServerError::new(
+                    format!(
+                        "the query uses {aliases} aliases; at most {} are allowed",
+                        self.max_aliases
+                    ),
+                    None,
+                ),
                 "GRAPHQL_VALIDATION_FAILED",
             ));
         }
@@ -91,16 +110,27 @@ impl Extension for RequestLimitsExt {
         ctx: &ExtensionContext<'_>,
         next: NextValidation<'_>,
     ) -> Result<ValidationResult, Vec<ServerError>> {
-        next.run(ctx)
-            .await
-            .map_err(|errs| errs.into_iter().map(|e| with_code(e, "GRAPHQL_VALIDATION_FAILED")).collect())
+        next.run(ctx).await.map_err(|errs| {
+            errs.into_iter()
+                .map(|e| with_code(e, "GRAPHQL_VALIDATION_FAILED"))
+                .collect()
+        })
     }
 
-    async fn execute(&self, ctx: &ExtensionContext<'_>, operation_name: Option<&str>, next: NextExecute<'_>) -> Response {
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> Response {
         let mut resp = next.run(ctx, operation_name).await;
         // Errors raised by async-graphql itself while executing (argument coercion, mostly) carry
         // no code; every error of ours already has one.
-        resp.errors = resp.errors.into_iter().map(|e| with_code(e, "BAD_USER_INPUT")).collect();
+        resp.errors = resp
+            .errors
+            .into_iter()
+            .map(|e| with_code(e, "BAD_USER_INPUT"))
+            .collect();
         resp
     }
 }

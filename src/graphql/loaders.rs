@@ -8,7 +8,9 @@ use async_graphql::dataloader::Loader;
 use sea_orm::DatabaseConnection;
 
 use crate::error::AppError;
-use crate::service::monitor::{self as svc, Context, Metric, MetricFilter, MetricOrder, MetricParent, Session};
+use crate::service::monitor::{
+    self as svc, Context, Metric, MetricFilter, MetricOrder, MetricParent, Session,
+};
 
 /// The request's monitor loader, shared by the operations of a batch.
 pub type MonitorLoaders = Arc<async_graphql::dataloader::DataLoader<MonitorLoader>>;
@@ -55,8 +57,13 @@ impl Loader<SessionId> for MonitorLoader {
 
     async fn load(&self, keys: &[SessionId]) -> Result<HashMap<SessionId, Session>, Shared> {
         let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
-        let found = svc::sessions_by_ids(&self.db, &ids).await.map_err(Arc::new)?;
-        Ok(found.into_iter().map(|(id, s)| (SessionId(id), s)).collect())
+        let found = svc::sessions_by_ids(&self.db, &ids)
+            .await
+            .map_err(Arc::new)?;
+        Ok(found
+            .into_iter()
+            .map(|(id, s)| (SessionId(id), s))
+            .collect())
     }
 }
 
@@ -66,8 +73,13 @@ impl Loader<ContextId> for MonitorLoader {
 
     async fn load(&self, keys: &[ContextId]) -> Result<HashMap<ContextId, Context>, Shared> {
         let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
-        let found = svc::contexts_by_ids(&self.db, &ids).await.map_err(Arc::new)?;
-        Ok(found.into_iter().map(|(id, c)| (ContextId(id), c)).collect())
+        let found = svc::contexts_by_ids(&self.db, &ids)
+            .await
+            .map_err(Arc::new)?;
+        Ok(found
+            .into_iter()
+            .map(|(id, c)| (ContextId(id), c))
+            .collect())
     }
 }
 
@@ -75,10 +87,18 @@ impl Loader<ContextsOfSession> for MonitorLoader {
     type Value = Vec<Context>;
     type Error = Shared;
 
-    async fn load(&self, keys: &[ContextsOfSession]) -> Result<HashMap<ContextsOfSession, Vec<Context>>, Shared> {
+    async fn load(
+        &self,
+        keys: &[ContextsOfSession],
+    ) -> Result<HashMap<ContextsOfSession, Vec<Context>>, Shared> {
         let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
-        let mut found = svc::contexts_for_sessions(&self.db, &ids).await.map_err(Arc::new)?;
-        Ok(keys.iter().map(|k| (*k, found.remove(&k.0).unwrap_or_default())).collect())
+        let mut found = svc::contexts_for_sessions(&self.db, &ids)
+            .await
+            .map_err(Arc::new)?;
+        Ok(keys
+            .iter()
+            .map(|k| (*k, found.remove(&k.0).unwrap_or_default()))
+            .collect())
     }
 }
 
@@ -99,12 +119,23 @@ impl Loader<MetricsOf> for MonitorLoader {
                 Some(s) => Some(super::connection::decode(s).map_err(Arc::new)?),
                 None => None,
             };
-            let mut rows =
-                svc::metrics_for_parents(&self.db, parent, &ids, &page.filter, page.order, after.as_ref(), page.limit)
-                    .await
-                    .map_err(Arc::new)?;
+            let mut rows = svc::metrics_for_parents(
+                &self.db,
+                parent,
+                &ids,
+                &page.filter,
+                page.order,
+                after.as_ref(),
+                page.limit,
+            )
+            .await
+            .map_err(Arc::new)?;
             for id in ids {
-                let key = MetricsOf { parent, id, page: page.clone() };
+                let key = MetricsOf {
+                    parent,
+                    id,
+                    page: page.clone(),
+                };
                 out.insert(key, rows.remove(&id).unwrap_or_default());
             }
         }

@@ -9,8 +9,8 @@ pub mod monitor;
 
 use std::sync::Arc;
 
-use async_graphql::{EmptySubscription, ErrorExtensions, MergedObject, Schema};
 use crate::error::AppError;
+use async_graphql::{EmptySubscription, ErrorExtensions, MergedObject, Schema};
 
 #[derive(MergedObject, Default)]
 pub struct QueryRoot(monitor::MonitorQuery);
@@ -26,19 +26,29 @@ pub use crate::app::AppState as GqlState;
 /// Builds the schema with the configured depth, complexity and alias limits.
 pub fn build_schema(state: GqlState) -> AppSchema {
     let limits = state.config.limits.clone();
-    Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
-        .limit_depth(limits.graphql_max_depth)
-        .limit_complexity(limits.graphql_max_complexity)
-        .extension(limits::RequestLimits { max_aliases: limits.graphql_max_aliases })
-        .data(state)
-        .finish()
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .limit_depth(limits.graphql_max_depth)
+    .limit_complexity(limits.graphql_max_complexity)
+    .extension(limits::RequestLimits {
+        max_aliases: limits.graphql_max_aliases,
+    })
+    .data(state)
+    .finish()
 }
 
 /// The SDL of the schema, as committed in `schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
-        .finish()
-        .sdl()
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .finish()
+    .sdl()
 }
 
 /// An `AppError` as a GraphQL error: the public message and a stable `extensions.code`.
@@ -66,7 +76,9 @@ impl<T> GqlResultExt<T> for Result<T, Arc<AppError>> {
             Err(shared) => {
                 let code = shared.code();
                 let msg = match &*shared {
-                    AppError::Database(_) | AppError::Internal(_) => "internal server error".to_owned(),
+                    AppError::Database(_) | AppError::Internal(_) => {
+                        "internal server error".to_owned()
+                    }
                     other => other.to_string(),
                 };
                 async_graphql::Error::new(msg).extend_with(|_, ext| ext.set("code", code))

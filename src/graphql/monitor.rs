@@ -8,14 +8,17 @@ use async_graphql::{ComplexObject, Context, Enum, InputObject, Object, Result, S
 use chrono::{DateTime, Utc};
 
 use super::connection::{Cursor, decode, list_complexity, page_size};
-use super::loaders::{ChildPage, ContextId, ContextsOfSession, MetricsOf, MonitorLoader, MonitorLoaders, SessionId};
+use super::loaders::{
+    ChildPage, ContextId, ContextsOfSession, MetricsOf, MonitorLoader, MonitorLoaders, SessionId,
+};
 use super::{GqlResultExt, GqlState};
 use crate::auth::{self, Principal};
 use crate::config::Surface;
 use crate::error::AppError;
 use crate::service::monitor::{
-    self as svc, Context as ExecContext, ContextFilter, Metric, MetricFilter, MetricOrder, MetricOrderField, MetricParent, NewContext,
-    NewMetric, NewSession, Session, SessionFilter, SessionOrder, SessionOrderField, TagCondition,
+    self as svc, Context as ExecContext, ContextFilter, Metric, MetricFilter, MetricOrder,
+    MetricOrderField, MetricParent, NewContext, NewMetric, NewSession, Session, SessionFilter,
+    SessionOrder, SessionOrderField, TagCondition,
 };
 use crate::service::tokens::Scope;
 use crate::service::{Direction, KeyCursor, Slice, SortValue};
@@ -157,9 +160,19 @@ pub struct MetricOrderInput {
 fn tag_conditions(tags: Option<Vec<TagMatch>>) -> Result<Vec<TagCondition>> {
     let tags = tags.unwrap_or_default();
     if tags.len() > MAX_TAG_CONDITIONS {
-        return Err(AppError::invalid_field("tags", format!("at most {MAX_TAG_CONDITIONS} tag conditions"))).gql();
+        return Err(AppError::invalid_field(
+            "tags",
+            format!("at most {MAX_TAG_CONDITIONS} tag conditions"),
+        ))
+        .gql();
     }
-    Ok(tags.into_iter().map(|t| TagCondition { name: t.name, value: t.value }).collect())
+    Ok(tags
+        .into_iter()
+        .map(|t| TagCondition {
+            name: t.name,
+            value: t.value,
+        })
+        .collect())
 }
 
 impl SessionFilterInput {
@@ -206,7 +219,10 @@ impl From<SessionOrderInput> for SessionOrder {
             SessionOrderBy::Id => SessionOrderField::Id,
             SessionOrderBy::RunDate => SessionOrderField::RunDate,
         };
-        SessionOrder { field, direction: o.direction.into() }
+        SessionOrder {
+            field,
+            direction: o.direction.into(),
+        }
     }
 }
 
@@ -220,7 +236,10 @@ impl From<MetricOrderInput> for MetricOrder {
             MetricOrderBy::CpuUsage => MetricOrderField::CpuUsage,
             MetricOrderBy::MemUsage => MetricOrderField::MemUsage,
         };
-        MetricOrder { field, direction: o.direction.into() }
+        MetricOrder {
+            field,
+            direction: o.direction.into(),
+        }
     }
 }
 
@@ -278,17 +297,26 @@ where
     let has_next = rows.len() as u64 > limit;
     rows.truncate(limit as usize);
     let mut conn = Connection::with_additional_fields(has_previous, has_next, extra);
-    conn.edges.extend(rows.into_iter().map(|r| Edge::new(Cursor(cursor(&r)), node(r))));
+    conn.edges.extend(
+        rows.into_iter()
+            .map(|r| Edge::new(Cursor(cursor(&r)), node(r))),
+    );
     conn
 }
 
 fn after_slice(after: Option<&str>, limit: u64) -> Result<Slice> {
     let after = after.map(decode).transpose().gql()?;
-    Ok(Slice::After { after, limit: limit + 1 })
+    Ok(Slice::After {
+        after,
+        limit: limit + 1,
+    })
 }
 
 fn metric_cursor(order: MetricOrder) -> impl Fn(&Metric) -> KeyCursor {
-    move |m| KeyCursor { value: order.field.sort_value(m), id: m.id }
+    move |m| KeyCursor {
+        value: order.field.sort_value(m),
+        id: m.id,
+    }
 }
 
 // ----------------------------------------------------------------------------------------------
@@ -324,11 +352,22 @@ impl SessionNode {
     }
     /// The description, key by key, in the client's order.
     async fn tags(&self) -> Vec<Tag> {
-        self.0.tags.iter().map(|(name, value)| Tag { name: name.clone(), value: value.clone() }).collect()
+        self.0
+            .tags
+            .iter()
+            .map(|(name, value)| Tag {
+                name: name.clone(),
+                value: value.clone(),
+            })
+            .collect()
     }
     /// The value of one description tag.
     async fn tag(&self, name: String) -> Option<&str> {
-        self.0.tags.iter().find(|(k, _)| *k == name).map(|(_, v)| v.as_str())
+        self.0
+            .tags
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.as_str())
     }
     /// This session's metrics.
     #[graphql(complexity = "list_complexity(first, child_complexity)")]
@@ -342,15 +381,29 @@ impl SessionNode {
     ) -> Result<MetricConnection> {
         let mut filter = filter.unwrap_or_default().into_filter()?;
         filter.session_h = None;
-        child_metrics(ctx, MetricParent::Session, self.0.id, first, after, filter, order_by, |f| {
-            f.session_h = Some(self.0.h.clone())
-        })
+        child_metrics(
+            ctx,
+            MetricParent::Session,
+            self.0.id,
+            first,
+            after,
+            filter,
+            order_by,
+            |f| f.session_h = Some(self.0.h.clone()),
+        )
         .await
     }
     /// The execution contexts this session's metrics ran on.
     async fn contexts(&self, ctx: &Context<'_>) -> Result<Vec<ContextNode>> {
-        let found = loader(ctx)?.load_one(ContextsOfSession(self.0.id)).await.gql()?;
-        Ok(found.unwrap_or_default().into_iter().map(ContextNode).collect())
+        let found = loader(ctx)?
+            .load_one(ContextsOfSession(self.0.id))
+            .await
+            .gql()?;
+        Ok(found
+            .unwrap_or_default()
+            .into_iter()
+            .map(ContextNode)
+            .collect())
     }
 }
 
@@ -406,9 +459,16 @@ impl ContextNode {
     ) -> Result<MetricConnection> {
         let mut filter = filter.unwrap_or_default().into_filter()?;
         filter.context_h = None;
-        child_metrics(ctx, MetricParent::Context, self.0.id, first, after, filter, order_by, |f| {
-            f.context_h = Some(self.0.h.clone())
-        })
+        child_metrics(
+            ctx,
+            MetricParent::Context,
+            self.0.id,
+            first,
+            after,
+            filter,
+            order_by,
+            |f| f.context_h = Some(self.0.h.clone()),
+        )
         .await
     }
 }
@@ -465,13 +525,19 @@ impl From<Metric> for MetricNode {
 #[ComplexObject]
 impl MetricNode {
     async fn session(&self, ctx: &Context<'_>) -> Result<SessionNode> {
-        let s = loader(ctx)?.load_one(SessionId(self.row.session_id)).await.gql()?;
+        let s = loader(ctx)?
+            .load_one(SessionId(self.row.session_id))
+            .await
+            .gql()?;
         s.map(SessionNode)
             .ok_or_else(|| AppError::Internal(format!("metric {} has no session", self.row.id)))
             .gql()
     }
     async fn context(&self, ctx: &Context<'_>) -> Result<ContextNode> {
-        let c = loader(ctx)?.load_one(ContextId(self.row.context_id)).await.gql()?;
+        let c = loader(ctx)?
+            .load_one(ContextId(self.row.context_id))
+            .await
+            .gql()?;
         c.map(ContextNode)
             .ok_or_else(|| AppError::Internal(format!("metric {} has no context", self.row.id)))
             .gql()
@@ -497,12 +563,24 @@ async fn child_metrics(
     let key = MetricsOf {
         parent,
         id,
-        page: ChildPage { limit: limit + 1, after: after.clone(), order, filter: filter.clone() },
+        page: ChildPage {
+            limit: limit + 1,
+            after: after.clone(),
+            order,
+            filter: filter.clone(),
+        },
     };
     let rows = loader(ctx)?.load_one(key).await.gql()?.unwrap_or_default();
     let mut total_filter = filter;
     restrict_total(&mut total_filter);
-    Ok(connect(rows, limit, after.is_some(), metric_cursor(order), MetricNode::from, MetricTotal(total_filter)))
+    Ok(connect(
+        rows,
+        limit,
+        after.is_some(),
+        metric_cursor(order),
+        MetricNode::from,
+        MetricTotal(total_filter),
+    ))
 }
 
 // ----------------------------------------------------------------------------------------------
@@ -525,16 +603,43 @@ impl MonitorQuery {
     ) -> Result<ContextConnection> {
         let st = state(ctx)?;
         let limit = page_size(first, &st.config.limits).gql()?;
-        let filter = ContextFilter { h_prefix: filter.and_then(|f| f.h_prefix), h: None };
-        let rows = svc::list_contexts(&st.db, &filter, &after_slice(after.as_deref(), limit)?).await.gql()?;
-        Ok(connect(rows, limit, after.is_some(), |c| KeyCursor { value: SortValue::Id, id: c.id }, ContextNode, ContextTotal(filter)))
+        let filter = ContextFilter {
+            h_prefix: filter.and_then(|f| f.h_prefix),
+            h: None,
+        };
+        let rows = svc::list_contexts(&st.db, &filter, &after_slice(after.as_deref(), limit)?)
+            .await
+            .gql()?;
+        Ok(connect(
+            rows,
+            limit,
+            after.is_some(),
+            |c| KeyCursor {
+                value: SortValue::Id,
+                id: c.id,
+            },
+            ContextNode,
+            ContextTotal(filter),
+        ))
     }
 
     /// One execution context by its full hash.
     async fn context(&self, ctx: &Context<'_>, h: String) -> Result<Option<ContextNode>> {
         let st = state(ctx)?;
-        let filter = ContextFilter { h: Some(h), h_prefix: None };
-        let rows = svc::list_contexts(&st.db, &filter, &Slice::Offset { offset: 0, limit: 1 }).await.gql()?;
+        let filter = ContextFilter {
+            h: Some(h),
+            h_prefix: None,
+        };
+        let rows = svc::list_contexts(
+            &st.db,
+            &filter,
+            &Slice::Offset {
+                offset: 0,
+                limit: 1,
+            },
+        )
+        .await
+        .gql()?;
         Ok(rows.into_iter().next().map(ContextNode))
     }
 
@@ -552,13 +657,23 @@ impl MonitorQuery {
         let limit = page_size(first, &st.config.limits).gql()?;
         let filter = filter.unwrap_or_default().into_filter()?;
         let order: SessionOrder = order_by.unwrap_or_default().into();
-        let rows = svc::list_sessions(&st.db, &filter, order, &after_slice(after.as_deref(), limit)?).await.gql()?;
+        let rows = svc::list_sessions(
+            &st.db,
+            &filter,
+            order,
+            &after_slice(after.as_deref(), limit)?,
+        )
+        .await
+        .gql()?;
         let field = order.field;
         Ok(connect(
             rows,
             limit,
             after.is_some(),
-            move |s| KeyCursor { value: field.sort_value(s), id: s.id },
+            move |s| KeyCursor {
+                value: field.sort_value(s),
+                id: s.id,
+            },
             SessionNode,
             SessionTotal(filter),
         ))
@@ -567,10 +682,21 @@ impl MonitorQuery {
     /// One session by its full hash.
     async fn session(&self, ctx: &Context<'_>, h: String) -> Result<Option<SessionNode>> {
         let st = state(ctx)?;
-        let filter = SessionFilter { h: Some(h), ..Default::default() };
-        let rows = svc::list_sessions(&st.db, &filter, SessionOrder::default(), &Slice::Offset { offset: 0, limit: 1 })
-            .await
-            .gql()?;
+        let filter = SessionFilter {
+            h: Some(h),
+            ..Default::default()
+        };
+        let rows = svc::list_sessions(
+            &st.db,
+            &filter,
+            SessionOrder::default(),
+            &Slice::Offset {
+                offset: 0,
+                limit: 1,
+            },
+        )
+        .await
+        .gql()?;
         Ok(rows.into_iter().next().map(SessionNode))
     }
 
@@ -588,8 +714,22 @@ impl MonitorQuery {
         let limit = page_size(first, &st.config.limits).gql()?;
         let filter = filter.unwrap_or_default().into_filter()?;
         let order: MetricOrder = order_by.unwrap_or_default().into();
-        let rows = svc::list_metrics(&st.db, &filter, order, &after_slice(after.as_deref(), limit)?).await.gql()?;
-        Ok(connect(rows, limit, after.is_some(), metric_cursor(order), MetricNode::from, MetricTotal(filter)))
+        let rows = svc::list_metrics(
+            &st.db,
+            &filter,
+            order,
+            &after_slice(after.as_deref(), limit)?,
+        )
+        .await
+        .gql()?;
+        Ok(connect(
+            rows,
+            limit,
+            after.is_some(),
+            metric_cursor(order),
+            MetricNode::from,
+            MetricTotal(filter),
+        ))
     }
 }
 
@@ -658,7 +798,11 @@ pub struct MonitorMutation;
 #[Object]
 impl MonitorMutation {
     /// Registers an execution context. Re-sending an identical context returns the stored one.
-    async fn create_context(&self, ctx: &Context<'_>, input: NewContextInput) -> Result<ContextNode> {
+    async fn create_context(
+        &self,
+        ctx: &Context<'_>,
+        input: NewContextInput,
+    ) -> Result<ContextNode> {
         require(ctx, Scope::Write)?;
         let new = NewContext {
             h: input.h,
@@ -673,11 +817,18 @@ impl MonitorMutation {
             system_info: input.system_info,
             python_info: input.python_info,
         };
-        svc::create_context(&state(ctx)?.db, new).await.map(ContextNode).gql()
+        svc::create_context(&state(ctx)?.db, new)
+            .await
+            .map(ContextNode)
+            .gql()
     }
 
     /// Records a session. Re-sending an identical session returns the stored one.
-    async fn create_session(&self, ctx: &Context<'_>, input: NewSessionInput) -> Result<SessionNode> {
+    async fn create_session(
+        &self,
+        ctx: &Context<'_>,
+        input: NewSessionInput,
+    ) -> Result<SessionNode> {
         require(ctx, Scope::Write)?;
         let new = NewSession {
             h: input.h,
@@ -685,11 +836,18 @@ impl MonitorMutation {
             scm_ref: input.scm_ref,
             tags: input.tags.into_iter().map(|t| (t.name, t.value)).collect(),
         };
-        svc::create_session(&state(ctx)?.db, new).await.map(SessionNode).gql()
+        svc::create_session(&state(ctx)?.db, new)
+            .await
+            .map(SessionNode)
+            .gql()
     }
 
     /// Stores a batch of metrics in one transaction: all of them, or none if any is invalid.
-    async fn add_metrics(&self, ctx: &Context<'_>, input: Vec<NewMetricInput>) -> Result<AddMetricsPayload> {
+    async fn add_metrics(
+        &self,
+        ctx: &Context<'_>,
+        input: Vec<NewMetricInput>,
+    ) -> Result<AddMetricsPayload> {
         require(ctx, Scope::Write)?;
         let batch = input
             .into_iter()

@@ -40,7 +40,11 @@ pub fn document(apis: &[(&str, &[RouteDoc], Value)]) -> Value {
             let mut responses = Map::new();
             match r.response {
                 Some(schema) => {
-                    let ok = if r.method == poem::http::Method::POST { "201" } else { "200" };
+                    let ok = if r.method == poem::http::Method::POST {
+                        "201"
+                    } else {
+                        "200"
+                    };
                     responses.insert(
                         ok.into(),
                         json!({"description": "Success", "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}}),
@@ -50,7 +54,10 @@ pub fn document(apis: &[(&str, &[RouteDoc], Value)]) -> Value {
                     responses.insert("200".into(), json!({"description": "Success"}));
                 }
             }
-            responses.insert("default".into(), json!({"description": "Error in the API's own dialect"}));
+            responses.insert(
+                "default".into(),
+                json!({"description": "Error in the API's own dialect"}),
+            );
             let mut op = json!({
                 "summary": r.summary,
                 "tags": [r.tag],

@@ -15,7 +15,10 @@ pub enum Slice {
     /// Legacy page-number paging: skip `offset`, return at most `limit`.
     Offset { offset: u64, limit: u64 },
     /// Keyset paging for GraphQL connections: rows strictly after `after` in the sort order.
-    After { after: Option<KeyCursor>, limit: u64 },
+    After {
+        after: Option<KeyCursor>,
+        limit: u64,
+    },
 }
 
 /// A position in a keyset-ordered list: the sort value of the last row seen and its id (the
@@ -76,7 +79,12 @@ pub fn escape_like(s: &str) -> String {
 }
 
 /// Keyset condition "(sort, id) comes after the cursor" for the given direction.
-pub fn after_condition(sort: Option<SimpleExpr>, id: SimpleExpr, cursor: &KeyCursor, dir: Direction) -> Condition {
+pub fn after_condition(
+    sort: Option<SimpleExpr>,
+    id: SimpleExpr,
+    cursor: &KeyCursor,
+    dir: Direction,
+) -> Condition {
     let value: Option<sea_orm::Value> = match &cursor.value {
         SortValue::Id => None,
         SortValue::Float(f) => Some((*f).into()),
@@ -89,7 +97,9 @@ pub fn after_condition(sort: Option<SimpleExpr>, id: SimpleExpr, cursor: &KeyCur
                 Direction::Asc => (sort.clone().gt(v.clone()), id.clone().gt(cursor.id)),
                 Direction::Desc => (sort.clone().lt(v.clone()), id.clone().lt(cursor.id)),
             };
-            Condition::any().add(beyond).add(Condition::all().add(sort.eq(v)).add(id_beyond))
+            Condition::any()
+                .add(beyond)
+                .add(Condition::all().add(sort.eq(v)).add(id_beyond))
         }
         _ => Condition::all().add(match dir {
             Direction::Asc => id.gt(cursor.id),
@@ -103,12 +113,18 @@ pub(crate) fn build(db: &impl ConnectionTrait, stmt: &SelectStatement) -> Statem
 }
 
 /// Runs a select and maps every row.
-pub(crate) async fn fetch_all<T: FromQueryResult>(db: &impl ConnectionTrait, stmt: &SelectStatement) -> AppResult<Vec<T>> {
+pub(crate) async fn fetch_all<T: FromQueryResult>(
+    db: &impl ConnectionTrait,
+    stmt: &SelectStatement,
+) -> AppResult<Vec<T>> {
     Ok(T::find_by_statement(build(db, stmt)).all(db).await?)
 }
 
 /// Runs a `SELECT COUNT(...) AS n` and returns n.
-pub(crate) async fn fetch_count(db: &impl ConnectionTrait, stmt: &SelectStatement) -> AppResult<u64> {
+pub(crate) async fn fetch_count(
+    db: &impl ConnectionTrait,
+    stmt: &SelectStatement,
+) -> AppResult<u64> {
     #[derive(FromQueryResult)]
     struct N {
         n: i64,

@@ -5,17 +5,24 @@
 use std::collections::HashMap;
 
 use chrono::{FixedOffset, NaiveDate, NaiveDateTime, Offset};
-use entity::{monitor_context as ctx, monitor_metric as met, monitor_session as ses, monitor_session_tag as tag};
+use entity::{
+    monitor_context as ctx, monitor_metric as met, monitor_session as ses,
+    monitor_session_tag as tag,
+};
 use sea_orm::sea_query::{
-    Alias, Asterisk, Condition, Expr, ExprTrait, Func, OnConflict, Order, Query, SelectStatement, SimpleExpr,
-    WindowStatement,
+    Alias, Asterisk, Condition, Expr, ExprTrait, Func, OnConflict, Order, Query, SelectStatement,
+    SimpleExpr, WindowStatement,
 };
 use sea_orm::{
     ActiveValue::{NotSet, Set},
-    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, TransactionSession, TransactionTrait,
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, TransactionSession,
+    TransactionTrait,
 };
 
-use super::{Direction, KeyCursor, Slice, SortValue, after_condition, count_star, fetch_all, fetch_count, like_pattern, starts_with};
+use super::{
+    Direction, KeyCursor, Slice, SortValue, after_condition, count_star, fetch_all, fetch_count,
+    like_pattern, starts_with,
+};
 use crate::error::{AppError, AppResult};
 
 /// Longest hash accepted for contexts and sessions (the legacy column is 64 characters).
@@ -69,7 +76,14 @@ pub struct Session {
 impl Session {
     fn from_model(m: ses::Model) -> Self {
         let tags = tags_from_json(&m.description);
-        Session { id: m.id, h: m.h, run_date: m.run_date, run_at: m.run_at, scm_ref: m.scm_ref, tags }
+        Session {
+            id: m.id,
+            h: m.h,
+            run_date: m.run_date,
+            run_at: m.run_at,
+            scm_ref: m.scm_ref,
+            tags,
+        }
     }
 }
 
@@ -258,7 +272,10 @@ pub fn normalize_iso8601(input: &str) -> Option<(String, NaiveDateTime)> {
         return None;
     }
     let (date, rest) = s.split_at(10);
-    let rest = rest.strip_prefix('T').or_else(|| rest.strip_prefix('t')).or_else(|| rest.strip_prefix(' '))?;
+    let rest = rest
+        .strip_prefix('T')
+        .or_else(|| rest.strip_prefix('t'))
+        .or_else(|| rest.strip_prefix(' '))?;
     let (time, offset) = split_offset(rest)?;
     let naive_text = format!("{date}T{time}");
     let naive = NaiveDateTime::parse_from_str(&naive_text, "%Y-%m-%dT%H:%M:%S%.f")
@@ -300,7 +317,10 @@ fn split_offset(time: &str) -> Option<(&str, Option<FixedOffset>)> {
     }
     let (h, m) = match digits.len() {
         2 => (digits.parse::<i32>().ok()?, 0),
-        4 => (digits[..2].parse::<i32>().ok()?, digits[2..].parse::<i32>().ok()?),
+        4 => (
+            digits[..2].parse::<i32>().ok()?,
+            digits[2..].parse::<i32>().ok()?,
+        ),
         _ => return None,
     };
     if h > 23 || m > 59 {
@@ -320,7 +340,11 @@ fn python_isoformat(t: NaiveDateTime, offset: Option<FixedOffset>) -> String {
         let secs = off.local_minus_utc();
         let sign = if secs < 0 { '-' } else { '+' };
         let secs = secs.abs();
-        out.push_str(&format!("{sign}{:02}:{:02}", secs / 3600, (secs % 3600) / 60));
+        out.push_str(&format!(
+            "{sign}{:02}:{:02}",
+            secs / 3600,
+            (secs % 3600) / 60
+        ));
     }
     out
 }
@@ -353,8 +377,10 @@ pub fn parse_description(value: &serde_json::Value) -> AppResult<Vec<(String, St
 }
 
 fn tags_to_json(tags: &[(String, String)]) -> String {
-    let map: serde_json::Map<String, serde_json::Value> =
-        tags.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect();
+    let map: serde_json::Map<String, serde_json::Value> = tags
+        .iter()
+        .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+        .collect();
     serde_json::Value::Object(map).to_string()
 }
 
@@ -376,10 +402,16 @@ fn tags_from_json(text: &str) -> Vec<(String, String)> {
 
 fn check_hash(field: &str, h: &str) -> AppResult<()> {
     if h.is_empty() {
-        return Err(AppError::invalid_field(field, format!("'{field}' must not be empty")));
+        return Err(AppError::invalid_field(
+            field,
+            format!("'{field}' must not be empty"),
+        ));
     }
     if h.chars().count() > MAX_HASH_LEN {
-        return Err(AppError::invalid_field(field, format!("'{field}' is longer than {MAX_HASH_LEN} characters")));
+        return Err(AppError::invalid_field(
+            field,
+            format!("'{field}' is longer than {MAX_HASH_LEN} characters"),
+        ));
     }
     Ok(())
 }
@@ -417,7 +449,10 @@ pub async fn create_context(db: &impl ConnectionTrait, new: NewContext) -> AppRe
         .await?
         .ok_or_else(|| AppError::Internal("context vanished after insert".into()))?;
     if inserted == 0 && !same_context(&stored, &new) {
-        return Err(AppError::Conflict(format!("context '{}' already exists with other values", new.h)));
+        return Err(AppError::Conflict(format!(
+            "context '{}' already exists with other values",
+            new.h
+        )));
     }
     Ok(stored)
 }
@@ -438,7 +473,10 @@ fn same_context(m: &Context, n: &NewContext) -> bool {
 fn context_condition(f: &ContextFilter) -> Condition {
     let mut c = Condition::all();
     if let Some(p) = &f.h_prefix {
-        c = c.add(starts_with(Expr::col((ctx::Entity, ctx::Column::H)).into(), p));
+        c = c.add(starts_with(
+            Expr::col((ctx::Entity, ctx::Column::H)),
+            p,
+        ));
     }
     if let Some(h) = &f.h {
         c = c.add(Expr::col((ctx::Entity, ctx::Column::H)).eq(h.clone()));
@@ -446,26 +484,49 @@ fn context_condition(f: &ContextFilter) -> Condition {
     c
 }
 
-pub async fn list_contexts(db: &impl ConnectionTrait, filter: &ContextFilter, slice: &Slice) -> AppResult<Vec<Context>> {
+pub async fn list_contexts(
+    db: &impl ConnectionTrait,
+    filter: &ContextFilter,
+    slice: &Slice,
+) -> AppResult<Vec<Context>> {
     let mut q = Query::select();
-    q.column(Asterisk).from(ctx::Entity).cond_where(context_condition(filter));
-    apply_slice(&mut q, None, Expr::col((ctx::Entity, ctx::Column::Id)).into(), Direction::Asc, slice);
+    q.column(Asterisk)
+        .from(ctx::Entity)
+        .cond_where(context_condition(filter));
+    apply_slice(
+        &mut q,
+        None,
+        Expr::col((ctx::Entity, ctx::Column::Id)),
+        Direction::Asc,
+        slice,
+    );
     fetch_all(db, &q).await
 }
 
 pub async fn count_contexts(db: &impl ConnectionTrait, filter: &ContextFilter) -> AppResult<u64> {
     let mut q = Query::select();
-    q.expr_as(count_star(), Alias::new("n")).from(ctx::Entity).cond_where(context_condition(filter));
+    q.expr_as(count_star(), Alias::new("n"))
+        .from(ctx::Entity)
+        .cond_where(context_condition(filter));
     fetch_count(db, &q).await
 }
 
-pub async fn contexts_by_ids(db: &impl ConnectionTrait, ids: &[i64]) -> AppResult<HashMap<i64, Context>> {
-    let rows = ctx::Entity::find().filter(ctx::Column::Id.is_in(ids.iter().copied())).all(db).await?;
+pub async fn contexts_by_ids(
+    db: &impl ConnectionTrait,
+    ids: &[i64],
+) -> AppResult<HashMap<i64, Context>> {
+    let rows = ctx::Entity::find()
+        .filter(ctx::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?;
     Ok(rows.into_iter().map(|c| (c.id, c)).collect())
 }
 
 /// The distinct contexts each session's metrics ran on, one statement for all sessions.
-pub async fn contexts_for_sessions(db: &impl ConnectionTrait, session_ids: &[i64]) -> AppResult<HashMap<i64, Vec<Context>>> {
+pub async fn contexts_for_sessions(
+    db: &impl ConnectionTrait,
+    session_ids: &[i64],
+) -> AppResult<HashMap<i64, Vec<Context>>> {
     #[derive(FromQueryResult)]
     struct Row {
         session_id: i64,
@@ -488,11 +549,19 @@ pub async fn contexts_for_sessions(db: &impl ConnectionTrait, session_ids: &[i64
     }
     let mut q = Query::select();
     q.distinct()
-        .expr_as(Expr::col((met::Entity, met::Column::SessionId)), Alias::new("session_id"))
+        .expr_as(
+            Expr::col((met::Entity, met::Column::SessionId)),
+            Alias::new("session_id"),
+        )
         .column((ctx::Entity, Asterisk))
         .from(met::Entity)
-        .inner_join(ctx::Entity, Expr::col((ctx::Entity, ctx::Column::Id)).equals((met::Entity, met::Column::ContextId)))
-        .and_where(Expr::col((met::Entity, met::Column::SessionId)).is_in(session_ids.iter().copied()));
+        .inner_join(
+            ctx::Entity,
+            Expr::col((ctx::Entity, ctx::Column::Id)).equals((met::Entity, met::Column::ContextId)),
+        )
+        .and_where(
+            Expr::col((met::Entity, met::Column::SessionId)).is_in(session_ids.iter().copied()),
+        );
     let rows: Vec<Row> = fetch_all(db, &q).await?;
     for r in rows {
         out.entry(r.session_id).or_default().push(Context {
@@ -522,10 +591,17 @@ pub async fn contexts_for_sessions(db: &impl ConnectionTrait, session_ids: &[i64
 
 /// Stores a session and its tags in one transaction. Re-posting an identical session returns the
 /// stored one; the same hash with other content is a conflict.
-pub async fn create_session<C: ConnectionTrait + TransactionTrait>(db: &C, new: NewSession) -> AppResult<Session> {
+pub async fn create_session<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    new: NewSession,
+) -> AppResult<Session> {
     check_hash("session_h", &new.h)?;
-    let (run_date, run_at) = normalize_iso8601(&new.run_date)
-        .ok_or_else(|| AppError::invalid_field("run_date", format!("'{}' is not an ISO 8601 date-time", new.run_date)))?;
+    let (run_date, run_at) = normalize_iso8601(&new.run_date).ok_or_else(|| {
+        AppError::invalid_field(
+            "run_date",
+            format!("'{}' is not an ISO 8601 date-time", new.run_date),
+        )
+    })?;
     let description = tags_to_json(&new.tags);
     let txn = db.begin().await?;
     let am = ses::ActiveModel {
@@ -547,19 +623,31 @@ pub async fn create_session<C: ConnectionTrait + TransactionTrait>(db: &C, new: 
         .ok_or_else(|| AppError::Internal("session vanished after insert".into()))?;
     if inserted == 0 {
         txn.rollback().await?;
-        if stored.run_date == run_date && stored.scm_ref == new.scm_ref && stored.description == description {
+        if stored.run_date == run_date
+            && stored.scm_ref == new.scm_ref
+            && stored.description == description
+        {
             return Ok(Session::from_model(stored));
         }
-        return Err(AppError::Conflict(format!("session '{}' already exists with other values", new.h)));
+        return Err(AppError::Conflict(format!(
+            "session '{}' already exists with other values",
+            new.h
+        )));
     }
     if !new.tags.is_empty() {
-        let rows = new.tags.iter().enumerate().map(|(i, (k, v))| tag::ActiveModel {
-            session_id: Set(stored.id),
-            position: Set(i as i32),
-            name: Set(k.clone()),
-            value: Set(v.clone()),
-        });
-        tag::Entity::insert_many(rows).exec_without_returning(&txn).await?;
+        let rows = new
+            .tags
+            .iter()
+            .enumerate()
+            .map(|(i, (k, v))| tag::ActiveModel {
+                session_id: Set(stored.id),
+                position: Set(i as i32),
+                name: Set(k.clone()),
+                value: Set(v.clone()),
+            });
+        tag::Entity::insert_many(rows)
+            .exec_without_returning(&txn)
+            .await?;
     }
     txn.commit().await?;
     Ok(Session::from_model(stored))
@@ -582,7 +670,7 @@ fn session_condition(f: &SessionFilter) -> Condition {
     let col = |c: ses::Column| Expr::col((ses::Entity, c));
     let mut cond = Condition::all();
     if let Some(p) = &f.h_prefix {
-        cond = cond.add(starts_with(col(ses::Column::H).into(), p));
+        cond = cond.add(starts_with(col(ses::Column::H), p));
     }
     if let Some(h) = &f.h {
         cond = cond.add(col(ses::Column::H).eq(h.clone()));
@@ -591,7 +679,7 @@ fn session_condition(f: &SessionFilter) -> Condition {
         cond = cond.add(col(ses::Column::ScmRef).eq(s.clone()));
     }
     if let Some(p) = &f.scm_ref_prefix {
-        cond = cond.add(starts_with(col(ses::Column::ScmRef).into(), p));
+        cond = cond.add(starts_with(col(ses::Column::ScmRef), p));
     }
     if let Some(t) = f.run_from {
         cond = cond.add(col(ses::Column::RunAt).gte(t));
@@ -600,9 +688,13 @@ fn session_condition(f: &SessionFilter) -> Condition {
         cond = cond.add(col(ses::Column::RunAt).lt(t));
     }
     if !f.tags.is_empty() {
-        let mut tags = if f.tags_match_all { Condition::all() } else { Condition::any() };
+        let mut tags = if f.tags_match_all {
+            Condition::all()
+        } else {
+            Condition::any()
+        };
         for t in &f.tags {
-            tags = tags.add(tag_exists(col(ses::Column::Id).into(), t));
+            tags = tags.add(tag_exists(col(ses::Column::Id), t));
         }
         cond = cond.add(tags);
     }
@@ -610,7 +702,10 @@ fn session_condition(f: &SessionFilter) -> Condition {
         let mut sub = Query::select();
         sub.expr(Expr::val(1))
             .from(met::Entity)
-            .and_where(Expr::col((met::Entity, met::Column::SessionId)).equals((ses::Entity, ses::Column::Id)))
+            .and_where(
+                Expr::col((met::Entity, met::Column::SessionId))
+                    .equals((ses::Entity, ses::Column::Id)),
+            )
             .and_where(Expr::col((met::Entity, met::Column::Component)).eq(c.clone()));
         cond = cond.add(Expr::exists(sub));
     }
@@ -624,32 +719,52 @@ pub async fn list_sessions(
     slice: &Slice,
 ) -> AppResult<Vec<Session>> {
     let mut q = Query::select();
-    q.column(Asterisk).from(ses::Entity).cond_where(session_condition(filter));
+    q.column(Asterisk)
+        .from(ses::Entity)
+        .cond_where(session_condition(filter));
     let sort: Option<SimpleExpr> = match order.field {
         SessionOrderField::Id => None,
-        SessionOrderField::RunDate => Some(Expr::col((ses::Entity, ses::Column::RunAt)).into()),
+        SessionOrderField::RunDate => Some(Expr::col((ses::Entity, ses::Column::RunAt))),
     };
-    apply_slice(&mut q, sort, Expr::col((ses::Entity, ses::Column::Id)).into(), order.direction, slice);
+    apply_slice(
+        &mut q,
+        sort,
+        Expr::col((ses::Entity, ses::Column::Id)),
+        order.direction,
+        slice,
+    );
     let rows: Vec<ses::Model> = fetch_all(db, &q).await?;
     Ok(rows.into_iter().map(Session::from_model).collect())
 }
 
 pub async fn count_sessions(db: &impl ConnectionTrait, filter: &SessionFilter) -> AppResult<u64> {
     let mut q = Query::select();
-    q.expr_as(count_star(), Alias::new("n")).from(ses::Entity).cond_where(session_condition(filter));
+    q.expr_as(count_star(), Alias::new("n"))
+        .from(ses::Entity)
+        .cond_where(session_condition(filter));
     fetch_count(db, &q).await
 }
 
 /// Sessions with a non-null `scm_ref`: the legacy `/sessions/count` counts `COUNT(scm_ref)`.
 pub async fn count_sessions_with_scm(db: &impl ConnectionTrait) -> AppResult<u64> {
     let mut q = Query::select();
-    q.expr_as(Func::count(Expr::col(ses::Column::ScmRef)), Alias::new("n")).from(ses::Entity);
+    q.expr_as(Func::count(Expr::col(ses::Column::ScmRef)), Alias::new("n"))
+        .from(ses::Entity);
     fetch_count(db, &q).await
 }
 
-pub async fn sessions_by_ids(db: &impl ConnectionTrait, ids: &[i64]) -> AppResult<HashMap<i64, Session>> {
-    let rows = ses::Entity::find().filter(ses::Column::Id.is_in(ids.iter().copied())).all(db).await?;
-    Ok(rows.into_iter().map(|s| (s.id, Session::from_model(s))).collect())
+pub async fn sessions_by_ids(
+    db: &impl ConnectionTrait,
+    ids: &[i64],
+) -> AppResult<HashMap<i64, Session>> {
+    let rows = ses::Entity::find()
+        .filter(ses::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|s| (s.id, Session::from_model(s)))
+        .collect())
 }
 
 // ----------------------------------------------------------------------------------------------
@@ -658,24 +773,41 @@ pub async fn sessions_by_ids(db: &impl ConnectionTrait, ids: &[i64]) -> AppResul
 
 /// Writes a batch of metrics in one transaction: every session and context hash must be known, or
 /// nothing is written. Returns how many rows were stored.
-pub async fn add_metrics<C: ConnectionTrait + TransactionTrait>(db: &C, batch: Vec<NewMetric>) -> AppResult<u64> {
+pub async fn add_metrics<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    batch: Vec<NewMetric>,
+) -> AppResult<u64> {
     if batch.is_empty() {
         return Ok(0);
     }
     if batch.len() > MAX_METRICS_PER_BATCH {
-        return Err(AppError::bad_request(format!("at most {MAX_METRICS_PER_BATCH} metrics per batch")));
+        return Err(AppError::bad_request(format!(
+            "at most {MAX_METRICS_PER_BATCH} metrics per batch"
+        )));
     }
     let txn = db.begin().await?;
-    let session_ids = ids_by_hash(&txn, ses::Entity, ses::Column::H, batch.iter().map(|m| m.session_h.as_str())).await?;
-    let context_ids = ids_by_hash(&txn, ctx::Entity, ctx::Column::H, batch.iter().map(|m| m.context_h.as_str())).await?;
+    let session_ids = ids_by_hash(
+        &txn,
+        ses::Entity,
+        ses::Column::H,
+        batch.iter().map(|m| m.session_h.as_str()),
+    )
+    .await?;
+    let context_ids = ids_by_hash(
+        &txn,
+        ctx::Entity,
+        ctx::Column::H,
+        batch.iter().map(|m| m.context_h.as_str()),
+    )
+    .await?;
     let mut rows = Vec::with_capacity(batch.len());
     for m in batch {
-        let session_id = *session_ids
-            .get(&m.session_h)
-            .ok_or_else(|| AppError::invalid_field("session_h", format!("unknown session '{}'", m.session_h)))?;
-        let context_id = *context_ids
-            .get(&m.context_h)
-            .ok_or_else(|| AppError::invalid_field("context_h", format!("unknown context '{}'", m.context_h)))?;
+        let session_id = *session_ids.get(&m.session_h).ok_or_else(|| {
+            AppError::invalid_field("session_h", format!("unknown session '{}'", m.session_h))
+        })?;
+        let context_id = *context_ids.get(&m.context_h).ok_or_else(|| {
+            AppError::invalid_field("context_h", format!("unknown context '{}'", m.context_h))
+        })?;
         for (name, v) in [
             ("total_time", m.total_time),
             ("user_time", m.user_time),
@@ -684,7 +816,10 @@ pub async fn add_metrics<C: ConnectionTrait + TransactionTrait>(db: &C, batch: V
             ("mem_usage", m.mem_usage),
         ] {
             if !v.is_finite() {
-                return Err(AppError::invalid_field(name, format!("'{name}' must be a finite number")));
+                return Err(AppError::invalid_field(
+                    name,
+                    format!("'{name}' must be a finite number"),
+                ));
             }
         }
         let start_at = normalize_iso8601(&m.item_start_time).map(|(_, t)| t);
@@ -711,7 +846,9 @@ pub async fn add_metrics<C: ConnectionTrait + TransactionTrait>(db: &C, batch: V
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         let chunk: Vec<_> = rows.by_ref().take(INSERT_CHUNK).collect();
-        met::Entity::insert_many(chunk).exec_without_returning(&txn).await?;
+        met::Entity::insert_many(chunk)
+            .exec_without_returning(&txn)
+            .await?;
     }
     txn.commit().await?;
     Ok(total)
@@ -752,11 +889,23 @@ where
 fn metric_select() -> SelectStatement {
     let mut q = Query::select();
     q.column((met::Entity, Asterisk))
-        .expr_as(Expr::col((ses::Entity, ses::Column::H)), Alias::new("session_h"))
-        .expr_as(Expr::col((ctx::Entity, ctx::Column::H)), Alias::new("context_h"))
+        .expr_as(
+            Expr::col((ses::Entity, ses::Column::H)),
+            Alias::new("session_h"),
+        )
+        .expr_as(
+            Expr::col((ctx::Entity, ctx::Column::H)),
+            Alias::new("context_h"),
+        )
         .from(met::Entity)
-        .inner_join(ses::Entity, Expr::col((ses::Entity, ses::Column::Id)).equals((met::Entity, met::Column::SessionId)))
-        .inner_join(ctx::Entity, Expr::col((ctx::Entity, ctx::Column::Id)).equals((met::Entity, met::Column::ContextId)));
+        .inner_join(
+            ses::Entity,
+            Expr::col((ses::Entity, ses::Column::Id)).equals((met::Entity, met::Column::SessionId)),
+        )
+        .inner_join(
+            ctx::Entity,
+            Expr::col((ctx::Entity, ctx::Column::Id)).equals((met::Entity, met::Column::ContextId)),
+        );
     q
 }
 
@@ -773,13 +922,13 @@ fn metric_condition(f: &MetricFilter) -> Condition {
         cond = cond.add(m(met::Column::Item).eq(v.clone()));
     }
     if let Some(p) = &f.item_like {
-        cond = cond.add(like_pattern(m(met::Column::Item).into(), p));
+        cond = cond.add(like_pattern(m(met::Column::Item), p));
     }
     if let Some(v) = &f.variant {
         cond = cond.add(m(met::Column::ItemVariant).eq(v.clone()));
     }
     if let Some(p) = &f.variant_like {
-        cond = cond.add(like_pattern(m(met::Column::ItemVariant).into(), p));
+        cond = cond.add(like_pattern(m(met::Column::ItemVariant), p));
     }
     if let Some(v) = &f.kind {
         cond = cond.add(m(met::Column::Kind).eq(v.clone()));
@@ -788,17 +937,32 @@ fn metric_condition(f: &MetricFilter) -> Condition {
         cond = cond.add(m(met::Column::Component).eq(v.clone()));
     }
     if let Some(p) = &f.component_like {
-        cond = cond.add(like_pattern(m(met::Column::Component).into(), p));
+        cond = cond.add(like_pattern(m(met::Column::Component), p));
     }
     if let Some(p) = &f.scm_ref_prefix {
-        cond = cond.add(starts_with(Expr::col((ses::Entity, ses::Column::ScmRef)).into(), p));
+        cond = cond.add(starts_with(
+            Expr::col((ses::Entity, ses::Column::ScmRef)),
+            p,
+        ));
     }
-    let session_id: SimpleExpr = m(met::Column::SessionId).into();
+    let session_id: SimpleExpr = m(met::Column::SessionId);
     if let Some(p) = &f.pipeline {
-        cond = cond.add(tag_exists(session_id.clone(), &TagCondition { name: "pipeline_branch".into(), value: Some(p.clone()) }));
+        cond = cond.add(tag_exists(
+            session_id.clone(),
+            &TagCondition {
+                name: "pipeline_branch".into(),
+                value: Some(p.clone()),
+            },
+        ));
     }
     if let Some(b) = &f.build {
-        cond = cond.add(tag_exists(session_id.clone(), &TagCondition { name: "pipeline_build_no".into(), value: Some(b.clone()) }));
+        cond = cond.add(tag_exists(
+            session_id.clone(),
+            &TagCondition {
+                name: "pipeline_build_no".into(),
+                value: Some(b.clone()),
+            },
+        ));
     }
     for t in &f.session_tags {
         cond = cond.add(tag_exists(session_id.clone(), t));
@@ -813,7 +977,10 @@ fn metric_condition(f: &MetricFilter) -> Condition {
 }
 
 fn metric_sort(order: MetricOrder) -> Option<SimpleExpr> {
-    order.field.column().map(|c| Expr::col((met::Entity, c)).into())
+    order
+        .field
+        .column()
+        .map(|c| Expr::col((met::Entity, c)))
 }
 
 pub async fn list_metrics(
@@ -824,7 +991,13 @@ pub async fn list_metrics(
 ) -> AppResult<Vec<Metric>> {
     let mut q = metric_select();
     q.cond_where(metric_condition(filter));
-    apply_slice(&mut q, metric_sort(order), Expr::col((met::Entity, met::Column::Id)).into(), order.direction, slice);
+    apply_slice(
+        &mut q,
+        metric_sort(order),
+        Expr::col((met::Entity, met::Column::Id)),
+        order.direction,
+        slice,
+    );
     fetch_all(db, &q).await
 }
 
@@ -833,10 +1006,16 @@ pub async fn count_metrics(db: &impl ConnectionTrait, filter: &MetricFilter) -> 
     q.expr_as(count_star(), Alias::new("n")).from(met::Entity);
     // Join only what the filter reads: an unfiltered count stays a single-table count.
     if filter.session_h.is_some() || filter.scm_ref_prefix.is_some() {
-        q.inner_join(ses::Entity, Expr::col((ses::Entity, ses::Column::Id)).equals((met::Entity, met::Column::SessionId)));
+        q.inner_join(
+            ses::Entity,
+            Expr::col((ses::Entity, ses::Column::Id)).equals((met::Entity, met::Column::SessionId)),
+        );
     }
     if filter.context_h.is_some() {
-        q.inner_join(ctx::Entity, Expr::col((ctx::Entity, ctx::Column::Id)).equals((met::Entity, met::Column::ContextId)));
+        q.inner_join(
+            ctx::Entity,
+            Expr::col((ctx::Entity, ctx::Column::Id)).equals((met::Entity, met::Column::ContextId)),
+        );
     }
     q.cond_where(metric_condition(filter));
     fetch_count(db, &q).await
@@ -876,7 +1055,7 @@ pub async fn metrics_for_parents(
         .cond_where(metric_condition(filter))
         .and_where(Expr::col((met::Entity, parent_col)).is_in(parent_ids.iter().copied()));
     if let Some(cursor) = after {
-        inner.cond_where(after_condition(sort, id.into(), cursor, order.direction));
+        inner.cond_where(after_condition(sort, id, cursor, order.direction));
     }
     let mut outer = Query::select();
     outer
@@ -918,7 +1097,13 @@ pub async fn metrics_by_resource(
     direction: Direction,
     limit: u64,
 ) -> AppResult<Vec<Metric>> {
-    list_metrics(db, filter, MetricOrder { field, direction }, &Slice::Offset { offset: 0, limit }).await
+    list_metrics(
+        db,
+        filter,
+        MetricOrder { field, direction },
+        &Slice::Offset { offset: 0, limit },
+    )
+    .await
 }
 
 // ----------------------------------------------------------------------------------------------
@@ -926,22 +1111,34 @@ pub async fn metrics_by_resource(
 // ----------------------------------------------------------------------------------------------
 
 /// Distinct component names (null excluded), in first-seen order, optionally by prefix.
-pub async fn list_components(db: &impl ConnectionTrait, prefix: Option<&str>, offset: u64, limit: u64) -> AppResult<Page<String>> {
+pub async fn list_components(
+    db: &impl ConnectionTrait,
+    prefix: Option<&str>,
+    offset: u64,
+    limit: u64,
+) -> AppResult<Page<String>> {
     let mut base = Query::select();
     base.expr_as(Expr::col(met::Column::Component), Alias::new("v"))
-        .expr_as(Func::min(Expr::col(met::Column::Id)), Alias::new("first_id"))
+        .expr_as(
+            Func::min(Expr::col(met::Column::Id)),
+            Alias::new("first_id"),
+        )
         .from(met::Entity)
         .and_where(Expr::col(met::Column::Component).is_not_null())
         .group_by_col(met::Column::Component);
     if let Some(p) = prefix {
-        base.and_where(starts_with(Expr::col(met::Column::Component).into(), p));
+        base.and_where(starts_with(Expr::col(met::Column::Component), p));
     }
     distinct_page(db, base, offset, limit).await
 }
 
 pub async fn count_components(db: &impl ConnectionTrait) -> AppResult<u64> {
     let mut q = Query::select();
-    q.expr_as(Func::count_distinct(Expr::col(met::Column::Component)), Alias::new("n")).from(met::Entity);
+    q.expr_as(
+        Func::count_distinct(Expr::col(met::Column::Component)),
+        Alias::new("n"),
+    )
+    .from(met::Entity);
     fetch_count(db, &q).await
 }
 
@@ -955,19 +1152,33 @@ pub async fn list_tag_values(
     limit: u64,
 ) -> AppResult<Page<String>> {
     let mut base = Query::select();
-    base.expr_as(Expr::col((tag::Entity, tag::Column::Value)), Alias::new("v"))
-        .expr_as(Func::min(Expr::col((ses::Entity, ses::Column::Id))), Alias::new("first_id"))
-        .from(tag::Entity)
-        .inner_join(ses::Entity, Expr::col((ses::Entity, ses::Column::Id)).equals((tag::Entity, tag::Column::SessionId)))
-        .and_where(Expr::col((tag::Entity, tag::Column::Name)).eq(tag_name))
-        .and_where(Expr::col((tag::Entity, tag::Column::Value)).ne(""))
-        .cond_where(session_condition(sessions))
-        .group_by_col((tag::Entity, tag::Column::Value));
+    base.expr_as(
+        Expr::col((tag::Entity, tag::Column::Value)),
+        Alias::new("v"),
+    )
+    .expr_as(
+        Func::min(Expr::col((ses::Entity, ses::Column::Id))),
+        Alias::new("first_id"),
+    )
+    .from(tag::Entity)
+    .inner_join(
+        ses::Entity,
+        Expr::col((ses::Entity, ses::Column::Id)).equals((tag::Entity, tag::Column::SessionId)),
+    )
+    .and_where(Expr::col((tag::Entity, tag::Column::Name)).eq(tag_name))
+    .and_where(Expr::col((tag::Entity, tag::Column::Value)).ne(""))
+    .cond_where(session_condition(sessions))
+    .group_by_col((tag::Entity, tag::Column::Value));
     distinct_page(db, base, offset, limit).await
 }
 
 /// Hashes of the sessions matching `filter`, in insertion order.
-pub async fn list_session_hashes(db: &impl ConnectionTrait, filter: &SessionFilter, offset: u64, limit: u64) -> AppResult<Page<String>> {
+pub async fn list_session_hashes(
+    db: &impl ConnectionTrait,
+    filter: &SessionFilter,
+    offset: u64,
+    limit: u64,
+) -> AppResult<Page<String>> {
     let total = count_sessions(db, filter).await?;
     let mut q = Query::select();
     q.column((ses::Entity, ses::Column::H))
@@ -981,13 +1192,23 @@ pub async fn list_session_hashes(db: &impl ConnectionTrait, filter: &SessionFilt
         h: String,
     }
     let rows: Vec<Row> = fetch_all(db, &q).await?;
-    Ok(Page { items: rows.into_iter().map(|r| r.h).collect(), total })
+    Ok(Page {
+        items: rows.into_iter().map(|r| r.h).collect(),
+        total,
+    })
 }
 
 /// Pages over a grouped `SELECT v, MIN(id) AS first_id ... GROUP BY v`, in first-seen order.
-async fn distinct_page(db: &impl ConnectionTrait, base: SelectStatement, offset: u64, limit: u64) -> AppResult<Page<String>> {
+async fn distinct_page(
+    db: &impl ConnectionTrait,
+    base: SelectStatement,
+    offset: u64,
+    limit: u64,
+) -> AppResult<Page<String>> {
     let mut count = Query::select();
-    count.expr_as(count_star(), Alias::new("n")).from_subquery(base.clone(), Alias::new("d"));
+    count
+        .expr_as(count_star(), Alias::new("n"))
+        .from_subquery(base.clone(), Alias::new("d"));
     let total = fetch_count(db, &count).await?;
     let mut q = Query::select();
     q.column(Alias::new("v"))
@@ -1000,20 +1221,31 @@ async fn distinct_page(db: &impl ConnectionTrait, base: SelectStatement, offset:
         v: String,
     }
     let rows: Vec<Row> = fetch_all(db, &q).await?;
-    Ok(Page { items: rows.into_iter().map(|r| r.v).collect(), total })
+    Ok(Page {
+        items: rows.into_iter().map(|r| r.v).collect(),
+        total,
+    })
 }
 
 // ----------------------------------------------------------------------------------------------
 // Shared paging
 // ----------------------------------------------------------------------------------------------
 
-fn apply_slice(q: &mut SelectStatement, sort: Option<SimpleExpr>, id: SimpleExpr, dir: Direction, slice: &Slice) {
+fn apply_slice(
+    q: &mut SelectStatement,
+    sort: Option<SimpleExpr>,
+    id: SimpleExpr,
+    dir: Direction,
+    slice: &Slice,
+) {
     match slice {
         Slice::Offset { offset, limit } => {
             if let Some(s) = sort.clone() {
                 q.order_by_expr(s, dir.order());
             }
-            q.order_by_expr(id, dir.order()).limit(*limit).offset(*offset);
+            q.order_by_expr(id, dir.order())
+                .limit(*limit)
+                .offset(*offset);
         }
         Slice::After { after, limit } => {
             if let Some(cursor) = after {

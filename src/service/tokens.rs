@@ -51,8 +51,19 @@ pub struct Token {
 
 impl Token {
     fn from_model(m: tok::Model) -> Self {
-        let scopes = m.scopes.split_whitespace().filter_map(Scope::parse).collect();
-        Token { id: m.id, name: m.name, scopes, group: m.group_name, created_at: m.created_at, revoked_at: m.revoked_at }
+        let scopes = m
+            .scopes
+            .split_whitespace()
+            .filter_map(Scope::parse)
+            .collect();
+        Token {
+            id: m.id,
+            name: m.name,
+            scopes,
+            group: m.group_name,
+            created_at: m.created_at,
+            revoked_at: m.revoked_at,
+        }
     }
 
     /// True when the token grants `need` (directly or through a broader scope).
@@ -72,15 +83,29 @@ fn new_secret() -> AppResult<String> {
 }
 
 /// Creates a token and returns it with its secret, which is not stored and cannot be shown again.
-pub async fn create(db: &impl ConnectionTrait, name: &str, scopes: &[Scope], group: &str) -> AppResult<(Token, String)> {
+pub async fn create(
+    db: &impl ConnectionTrait,
+    name: &str,
+    scopes: &[Scope],
+    group: &str,
+) -> AppResult<(Token, String)> {
     if name.trim().is_empty() || name.len() > 200 {
-        return Err(AppError::invalid_field("name", "a token name is 1 to 200 characters"));
+        return Err(AppError::invalid_field(
+            "name",
+            "a token name is 1 to 200 characters",
+        ));
     }
     if scopes.is_empty() {
-        return Err(AppError::invalid_field("scope", "a token needs at least one scope"));
+        return Err(AppError::invalid_field(
+            "scope",
+            "a token needs at least one scope",
+        ));
     }
     if group.trim().is_empty() || group.len() > 200 {
-        return Err(AppError::invalid_field("group", "a group name is 1 to 200 characters"));
+        return Err(AppError::invalid_field(
+            "group",
+            "a group name is 1 to 200 characters",
+        ));
     }
     let secret = new_secret()?;
     let mut names: Vec<&str> = scopes.iter().map(|s| s.as_str()).collect();
@@ -101,7 +126,10 @@ pub async fn create(db: &impl ConnectionTrait, name: &str, scopes: &[Scope], gro
 }
 
 pub async fn list(db: &impl ConnectionTrait) -> AppResult<Vec<Token>> {
-    let rows = tok::Entity::find().order_by_asc(tok::Column::Id).all(db).await?;
+    let rows = tok::Entity::find()
+        .order_by_asc(tok::Column::Id)
+        .all(db)
+        .await?;
     Ok(rows.into_iter().map(Token::from_model).collect())
 }
 

@@ -8,15 +8,20 @@ use serde_json::json;
 use crate::error::AppError;
 
 /// flask-restx's text for a 404, which also answers an out-of-range page.
-pub const NOT_FOUND_MESSAGE: &str =
-    "The requested URL was not found on the server. If you entered the URL manually please check your spelling and try again.";
+pub const NOT_FOUND_MESSAGE: &str = "The requested URL was not found on the server. If you entered the URL manually please check your spelling and try again.";
 
 pub fn json(status: StatusCode, body: serde_json::Value) -> Response {
-    Response::builder().status(status).content_type("application/json").body(body.to_string())
+    Response::builder()
+        .status(status)
+        .content_type("application/json")
+        .body(body.to_string())
 }
 
 pub fn not_found() -> Response {
-    json(StatusCode::NOT_FOUND, json!({ "message": NOT_FOUND_MESSAGE }))
+    json(
+        StatusCode::NOT_FOUND,
+        json!({ "message": NOT_FOUND_MESSAGE }),
+    )
 }
 
 pub fn validation(field: &str, message: &str) -> Response {

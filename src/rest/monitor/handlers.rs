@@ -12,8 +12,8 @@ use super::wire;
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
 use crate::service::monitor::{
-    self as svc, ContextFilter, MetricFilter, MetricOrder, MetricOrderField, NewContext, NewMetric, NewSession,
-    SessionFilter, SessionOrder, TagCondition,
+    self as svc, ContextFilter, MetricFilter, MetricOrder, MetricOrderField, NewContext, NewMetric,
+    NewSession, SessionFilter, SessionOrder, TagCondition,
 };
 use crate::service::{Direction, Slice};
 
@@ -41,23 +41,44 @@ fn no_content() -> Response {
 
 /// `GET` of a paged metric list: 200 with the envelope, 204 when the page is empty, 404 when the
 /// page does not exist.
-pub async fn metrics_page(st: &AppState, req: &Request, filter: MetricFilter, base_url: String) -> AppResult<Response> {
+pub async fn metrics_page(
+    st: &AppState,
+    req: &Request,
+    filter: MetricFilter,
+    base_url: String,
+) -> AppResult<Response> {
     let pairs = query_pairs(req);
     let size = st.config.monitor_page_size;
     let total = svc::count_metrics(&st.db, &filter).await?;
     let Some(page) = paging::resolve(&pairs, &base_url, total, size) else {
         return Ok(errors::not_found());
     };
-    let rows =
-        svc::list_metrics(&st.db, &filter, MetricOrder::default(), &Slice::Offset { offset: page.offset, limit: size })
-            .await?;
+    let rows = svc::list_metrics(
+        &st.db,
+        &filter,
+        MetricOrder::default(),
+        &Slice::Offset {
+            offset: page.offset,
+            limit: size,
+        },
+    )
+    .await?;
     if rows.is_empty() {
         return Ok(no_content());
     }
-    Ok(ok(wire::paged("metrics", rows.iter().map(wire::metric).collect(), &page.links)))
+    Ok(ok(wire::paged(
+        "metrics",
+        rows.iter().map(wire::metric).collect(),
+        &page.links,
+    )))
 }
 
-pub async fn sessions_page(st: &AppState, req: &Request, mut filter: SessionFilter, base_url: String) -> AppResult<Response> {
+pub async fn sessions_page(
+    st: &AppState,
+    req: &Request,
+    mut filter: SessionFilter,
+    base_url: String,
+) -> AppResult<Response> {
     let pairs = query_pairs(req);
     apply_flag_filter(&pairs, &mut filter);
     let size = st.config.monitor_page_size;
@@ -65,44 +86,80 @@ pub async fn sessions_page(st: &AppState, req: &Request, mut filter: SessionFilt
     let Some(page) = paging::resolve(&pairs, &base_url, total, size) else {
         return Ok(errors::not_found());
     };
-    let rows =
-        svc::list_sessions(&st.db, &filter, SessionOrder::default(), &Slice::Offset { offset: page.offset, limit: size })
-            .await?;
+    let rows = svc::list_sessions(
+        &st.db,
+        &filter,
+        SessionOrder::default(),
+        &Slice::Offset {
+            offset: page.offset,
+            limit: size,
+        },
+    )
+    .await?;
     if rows.is_empty() {
         return Ok(no_content());
     }
-    Ok(ok(wire::paged("sessions", rows.iter().map(wire::session).collect(), &page.links)))
+    Ok(ok(wire::paged(
+        "sessions",
+        rows.iter().map(wire::session).collect(),
+        &page.links,
+    )))
 }
 
-pub async fn contexts_page(st: &AppState, req: &Request, filter: ContextFilter, base_url: String) -> AppResult<Response> {
+pub async fn contexts_page(
+    st: &AppState,
+    req: &Request,
+    filter: ContextFilter,
+    base_url: String,
+) -> AppResult<Response> {
     let pairs = query_pairs(req);
     let size = st.config.monitor_page_size;
     let total = svc::count_contexts(&st.db, &filter).await?;
     let Some(page) = paging::resolve(&pairs, &base_url, total, size) else {
         return Ok(errors::not_found());
     };
-    let rows = svc::list_contexts(&st.db, &filter, &Slice::Offset { offset: page.offset, limit: size }).await?;
+    let rows = svc::list_contexts(
+        &st.db,
+        &filter,
+        &Slice::Offset {
+            offset: page.offset,
+            limit: size,
+        },
+    )
+    .await?;
     if rows.is_empty() {
         return Ok(no_content());
     }
-    Ok(ok(wire::paged("contexts", rows.iter().map(wire::context).collect(), &page.links)))
+    Ok(ok(wire::paged(
+        "contexts",
+        rows.iter().map(wire::context).collect(),
+        &page.links,
+    )))
 }
 
 /// The undocumented session filter: `with_flags` (or the Python client's `with_tags`) names
 /// description keys, `restrict_flags` their values by position (empty: present and non-empty),
 /// `method=match_any` (default) ORs them, anything else ANDs them.
 fn apply_flag_filter(pairs: &[(String, String)], filter: &mut SessionFilter) {
-    let flags = query_value(pairs, "with_flags").or_else(|| query_value(pairs, "with_tags")).unwrap_or("");
+    let flags = query_value(pairs, "with_flags")
+        .or_else(|| query_value(pairs, "with_tags"))
+        .unwrap_or("");
     if flags.is_empty() {
         return;
     }
-    let values: Vec<&str> = query_value(pairs, "restrict_flags").unwrap_or("").split(',').collect();
+    let values: Vec<&str> = query_value(pairs, "restrict_flags")
+        .unwrap_or("")
+        .split(',')
+        .collect();
     filter.tags = flags
         .split(',')
         .enumerate()
         .map(|(i, name)| TagCondition {
             name: name.to_owned(),
-            value: values.get(i).filter(|v| !v.is_empty()).map(|v| (*v).to_owned()),
+            value: values
+                .get(i)
+                .filter(|v| !v.is_empty())
+                .map(|v| (*v).to_owned()),
         })
         .collect();
     filter.tags_match_all = query_value(pairs, "method").unwrap_or("match_any") != "match_any";
@@ -114,14 +171,29 @@ fn apply_flag_filter(pairs: &[(String, String)], filter: &mut SessionFilter) {
 
 /// GET /api/v1/sessions/
 pub async fn list_sessions(st: &AppState, req: &Request) -> AppResult<Response> {
-    sessions_page(st, req, SessionFilter::default(), format!("{PREFIX}/sessions/")).await
+    sessions_page(
+        st,
+        req,
+        SessionFilter::default(),
+        format!("{PREFIX}/sessions/"),
+    )
+    .await
 }
 
 /// GET /api/v1/sessions/<prefix>: every session whose hash starts with the prefix.
 pub async fn sessions_by_prefix(st: &AppState, req: &Request) -> AppResult<Response> {
     let h = param(req, "h");
     let base = format!("{PREFIX}/sessions/{}", encode_segment(&h));
-    sessions_page(st, req, SessionFilter { h_prefix: Some(h), ..Default::default() }, base).await
+    sessions_page(
+        st,
+        req,
+        SessionFilter {
+            h_prefix: Some(h),
+            ..Default::default()
+        },
+        base,
+    )
+    .await
 }
 
 /// GET /api/v1/sessions/count: the legacy server counts `COUNT(scm_ref)`.
@@ -133,12 +205,28 @@ pub async fn count_sessions(st: &AppState, _req: &Request) -> AppResult<Response
 pub async fn session_metrics(st: &AppState, req: &Request) -> AppResult<Response> {
     let h = param(req, "h");
     let base = format!("{PREFIX}/sessions/{}/metrics", encode_segment(&h));
-    metrics_page(st, req, MetricFilter { session_h: Some(h), ..Default::default() }, base).await
+    metrics_page(
+        st,
+        req,
+        MetricFilter {
+            session_h: Some(h),
+            ..Default::default()
+        },
+        base,
+    )
+    .await
 }
 
 /// GET /api/v1/sessions/<h>/metrics/count: 0 for an unknown session, not 404.
 pub async fn count_session_metrics(st: &AppState, req: &Request) -> AppResult<Response> {
-    count_metrics(st, MetricFilter { session_h: Some(param(req, "h")), ..Default::default() }).await
+    count_metrics(
+        st,
+        MetricFilter {
+            session_h: Some(param(req, "h")),
+            ..Default::default()
+        },
+    )
+    .await
 }
 
 /// POST /api/v1/sessions/ (and /sessions/<h>, where the path is the fallback hash)
@@ -146,53 +234,110 @@ pub async fn create_session(st: &AppState, req: &Request, body: &[u8]) -> AppRes
     let body = parse_json_object(body)?;
     let h = match body.get("session_h").or_else(|| body.get("h")) {
         Some(Value::String(s)) => s.clone(),
-        Some(other) => return Err(AppError::invalid_field("session_h", format!("{other} is not of type 'string'"))),
+        Some(other) => {
+            return Err(AppError::invalid_field(
+                "session_h",
+                format!("{other} is not of type 'string'"),
+            ));
+        }
         None => match req.raw_path_param("h") {
             Some(h) => h.to_owned(),
-            None => return Err(AppError::invalid_field("session_h", "'session_h' is a required property")),
+            None => {
+                return Err(AppError::invalid_field(
+                    "session_h",
+                    "'session_h' is a required property",
+                ));
+            }
         },
     };
     let run_date = required_string(&body, "run_date")?;
     let scm_ref = match body.get("scm_ref") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s.clone()),
-        Some(other) => return Err(AppError::invalid_field("scm_ref", format!("{other} is not of type 'string'"))),
+        Some(other) => {
+            return Err(AppError::invalid_field(
+                "scm_ref",
+                format!("{other} is not of type 'string'"),
+            ));
+        }
     };
     let tags = match body.get("description") {
         Some(d) => svc::parse_description(d)?,
         None => return Err(AppError::bad_request("Bad description format")),
     };
-    let session = svc::create_session(&st.db, NewSession { h, run_date, scm_ref, tags }).await?;
+    let session = svc::create_session(
+        &st.db,
+        NewSession {
+            h,
+            run_date,
+            scm_ref,
+            tags,
+        },
+    )
+    .await?;
     Ok(respond(StatusCode::CREATED, wire::session(&session)))
 }
 
 /// GET /api/v1/contexts/
 pub async fn list_contexts(st: &AppState, req: &Request) -> AppResult<Response> {
-    contexts_page(st, req, ContextFilter::default(), format!("{PREFIX}/contexts/")).await
+    contexts_page(
+        st,
+        req,
+        ContextFilter::default(),
+        format!("{PREFIX}/contexts/"),
+    )
+    .await
 }
 
 /// GET /api/v1/contexts/<prefix>: the plugin asks this with a full hash to learn if it is known.
 pub async fn contexts_by_prefix(st: &AppState, req: &Request) -> AppResult<Response> {
     let h = param(req, "h");
     let base = format!("{PREFIX}/contexts/{}", encode_segment(&h));
-    contexts_page(st, req, ContextFilter { h_prefix: Some(h), h: None }, base).await
+    contexts_page(
+        st,
+        req,
+        ContextFilter {
+            h_prefix: Some(h),
+            h: None,
+        },
+        base,
+    )
+    .await
 }
 
 /// GET /api/v1/contexts/count
 pub async fn count_contexts(st: &AppState, _req: &Request) -> AppResult<Response> {
-    Ok(ok(wire::count(svc::count_contexts(&st.db, &ContextFilter::default()).await?)))
+    Ok(ok(wire::count(
+        svc::count_contexts(&st.db, &ContextFilter::default()).await?,
+    )))
 }
 
 /// GET /api/v1/contexts/<h>/metrics
 pub async fn context_metrics(st: &AppState, req: &Request) -> AppResult<Response> {
     let h = param(req, "h");
     let base = format!("{PREFIX}/contexts/{}/metrics", encode_segment(&h));
-    metrics_page(st, req, MetricFilter { context_h: Some(h), ..Default::default() }, base).await
+    metrics_page(
+        st,
+        req,
+        MetricFilter {
+            context_h: Some(h),
+            ..Default::default()
+        },
+        base,
+    )
+    .await
 }
 
 /// GET /api/v1/contexts/<h>/metrics/count
 pub async fn count_context_metrics(st: &AppState, req: &Request) -> AppResult<Response> {
-    count_metrics(st, MetricFilter { context_h: Some(param(req, "h")), ..Default::default() }).await
+    count_metrics(
+        st,
+        MetricFilter {
+            context_h: Some(param(req, "h")),
+            ..Default::default()
+        },
+    )
+    .await
 }
 
 /// POST /api/v1/contexts/
@@ -220,7 +365,13 @@ pub async fn create_context(st: &AppState, _req: &Request, body: &[u8]) -> AppRe
 
 /// GET /api/v1/metrics/
 pub async fn list_metrics(st: &AppState, req: &Request) -> AppResult<Response> {
-    metrics_page(st, req, MetricFilter::default(), format!("{PREFIX}/metrics/")).await
+    metrics_page(
+        st,
+        req,
+        MetricFilter::default(),
+        format!("{PREFIX}/metrics/"),
+    )
+    .await
 }
 
 /// GET /api/v1/metrics/count
@@ -279,69 +430,160 @@ pub async fn create_metric(st: &AppState, _req: &Request, body: &[u8]) -> AppRes
 pub async fn item_metrics(st: &AppState, req: &Request) -> AppResult<Response> {
     let item = param(req, "item");
     let base = format!("{PREFIX}/items/{}/metrics", encode_segment(&item));
-    metrics_page(st, req, MetricFilter { item: Some(item), ..Default::default() }, base).await
+    metrics_page(
+        st,
+        req,
+        MetricFilter {
+            item: Some(item),
+            ..Default::default()
+        },
+        base,
+    )
+    .await
 }
 
 /// GET /api/v1/items/<item>/metrics/count
 pub async fn count_item_metrics(st: &AppState, req: &Request) -> AppResult<Response> {
-    count_metrics(st, MetricFilter { item: Some(param(req, "item")), ..Default::default() }).await
+    count_metrics(
+        st,
+        MetricFilter {
+            item: Some(param(req, "item")),
+            ..Default::default()
+        },
+    )
+    .await
 }
 
 /// GET /api/v1/items/like/<item>/metrics (substring, SQL wildcards honoured as in the original)
 pub async fn item_like_metrics(st: &AppState, req: &Request) -> AppResult<Response> {
     let item = param(req, "item");
     let base = format!("{PREFIX}/items/like/{}/metrics", encode_segment(&item));
-    metrics_page(st, req, MetricFilter { item_like: Some(format!("%{item}%")), ..Default::default() }, base).await
+    metrics_page(
+        st,
+        req,
+        MetricFilter {
+            item_like: Some(format!("%{item}%")),
+            ..Default::default()
+        },
+        base,
+    )
+    .await
 }
 
 /// GET /api/v1/variants/<variant>/metrics
 pub async fn variant_metrics(st: &AppState, req: &Request) -> AppResult<Response> {
     let v = param(req, "variant");
     let base = format!("{PREFIX}/variants/{}/metrics", encode_segment(&v));
-    metrics_page(st, req, MetricFilter { variant: Some(v), ..Default::default() }, base).await
+    metrics_page(
+        st,
+        req,
+        MetricFilter {
+            variant: Some(v),
+            ..Default::default()
+        },
+        base,
+    )
+    .await
 }
 
 /// GET /api/v1/variants/<variant>/metrics/count
 pub async fn count_variant_metrics(st: &AppState, req: &Request) -> AppResult<Response> {
-    count_metrics(st, MetricFilter { variant: Some(param(req, "variant")), ..Default::default() }).await
+    count_metrics(
+        st,
+        MetricFilter {
+            variant: Some(param(req, "variant")),
+            ..Default::default()
+        },
+    )
+    .await
 }
 
 /// GET /api/v1/variants/like/<variant>/metrics
 pub async fn variant_like_metrics(st: &AppState, req: &Request) -> AppResult<Response> {
     let v = param(req, "variant");
     let base = format!("{PREFIX}/variants/like/{}/metrics", encode_segment(&v));
-    metrics_page(st, req, MetricFilter { variant_like: Some(format!("%{v}%")), ..Default::default() }, base).await
+    metrics_page(
+        st,
+        req,
+        MetricFilter {
+            variant_like: Some(format!("%{v}%")),
+            ..Default::default()
+        },
+        base,
+    )
+    .await
 }
 
 /// GET /api/v1/filters/scope/<kind>/metrics
 pub async fn kind_metrics(st: &AppState, req: &Request) -> AppResult<Response> {
     let k = param(req, "kind");
     let base = format!("{PREFIX}/filters/scope/{}/metrics", encode_segment(&k));
-    metrics_page(st, req, MetricFilter { kind: Some(k), ..Default::default() }, base).await
+    metrics_page(
+        st,
+        req,
+        MetricFilter {
+            kind: Some(k),
+            ..Default::default()
+        },
+        base,
+    )
+    .await
 }
 
 /// GET /api/v1/filters/scope/<kind>/metrics/count
 pub async fn count_kind_metrics(st: &AppState, req: &Request) -> AppResult<Response> {
-    count_metrics(st, MetricFilter { kind: Some(param(req, "kind")), ..Default::default() }).await
+    count_metrics(
+        st,
+        MetricFilter {
+            kind: Some(param(req, "kind")),
+            ..Default::default()
+        },
+    )
+    .await
 }
 
 /// GET /api/v1/filters/scm/<scm_prefix>/metrics
 pub async fn scm_metrics(st: &AppState, req: &Request) -> AppResult<Response> {
     let s = param(req, "scm");
     let base = format!("{PREFIX}/filters/scm/{}/metrics", encode_segment(&s));
-    metrics_page(st, req, MetricFilter { scm_ref_prefix: Some(s), ..Default::default() }, base).await
+    metrics_page(
+        st,
+        req,
+        MetricFilter {
+            scm_ref_prefix: Some(s),
+            ..Default::default()
+        },
+        base,
+    )
+    .await
 }
 
 /// GET /api/v1/filters/scm/<scm_prefix>/metrics/count
 pub async fn count_scm_metrics(st: &AppState, req: &Request) -> AppResult<Response> {
-    count_metrics(st, MetricFilter { scm_ref_prefix: Some(param(req, "scm")), ..Default::default() }).await
+    count_metrics(
+        st,
+        MetricFilter {
+            scm_ref_prefix: Some(param(req, "scm")),
+            ..Default::default()
+        },
+    )
+    .await
 }
 
 /// GET /api/v1/filters/scm/<scm_prefix>/sessions
 pub async fn scm_sessions(st: &AppState, req: &Request) -> AppResult<Response> {
     let s = param(req, "scm");
     let base = format!("{PREFIX}/filters/scm/{}/sessions", encode_segment(&s));
-    sessions_page(st, req, SessionFilter { scm_ref_prefix: Some(s), ..Default::default() }, base).await
+    sessions_page(
+        st,
+        req,
+        SessionFilter {
+            scm_ref_prefix: Some(s),
+            ..Default::default()
+        },
+        base,
+    )
+    .await
 }
 
 async fn count_metrics(st: &AppState, filter: MetricFilter) -> AppResult<Response> {
@@ -361,15 +603,23 @@ pub async fn list_components(st: &AppState, req: &Request) -> AppResult<Response
     };
     let pairs = query_pairs(req);
     let size = st.config.monitor_page_size;
-    let total = svc::list_components(&st.db, prefix.as_deref(), 0, 0).await?.total;
+    let total = svc::list_components(&st.db, prefix.as_deref(), 0, 0)
+        .await?
+        .total;
     let Some(page) = paging::resolve(&pairs, &base, total, size) else {
         return Ok(errors::not_found());
     };
-    let names = svc::list_components(&st.db, prefix.as_deref(), page.offset, size).await?.items;
+    let names = svc::list_components(&st.db, prefix.as_deref(), page.offset, size)
+        .await?
+        .items;
     if names.is_empty() {
         return Ok(no_content());
     }
-    Ok(ok(wire::paged("components", names.into_iter().map(Value::String).collect(), &page.links)))
+    Ok(ok(wire::paged(
+        "components",
+        names.into_iter().map(Value::String).collect(),
+        &page.links,
+    )))
 }
 
 /// GET /api/v1/components/count
@@ -382,36 +632,85 @@ pub async fn count_components(st: &AppState, _req: &Request) -> AppResult<Respon
 pub async fn component_metrics(st: &AppState, req: &Request) -> AppResult<Response> {
     let (filter, base) = match req.raw_path_param("component") {
         Some(c) => (
-            MetricFilter { component_like: Some(c.to_owned()), ..Default::default() },
+            MetricFilter {
+                component_like: Some(c.to_owned()),
+                ..Default::default()
+            },
             format!("{PREFIX}/components/{}/metrics", encode_segment(c)),
         ),
-        None => (MetricFilter { component: Some(String::new()), ..Default::default() }, format!("{PREFIX}/components/metrics")),
+        None => (
+            MetricFilter {
+                component: Some(String::new()),
+                ..Default::default()
+            },
+            format!("{PREFIX}/components/metrics"),
+        ),
     };
     metrics_page(st, req, filter, base).await
 }
 
 /// GET /api/v1/components/<component>/items/<item>/metrics and /components/items/<item>/metrics
 pub async fn component_item_metrics(st: &AppState, req: &Request) -> AppResult<Response> {
-    let component = req.raw_path_param("component").unwrap_or_default().to_owned();
+    let component = req
+        .raw_path_param("component")
+        .unwrap_or_default()
+        .to_owned();
     let item = param(req, "item");
     let base = if component.is_empty() {
-        format!("{PREFIX}/components/items/{}/metrics", encode_segment(&item))
+        format!(
+            "{PREFIX}/components/items/{}/metrics",
+            encode_segment(&item)
+        )
     } else {
-        format!("{PREFIX}/components/{}/items/{}/metrics", encode_segment(&component), encode_segment(&item))
+        format!(
+            "{PREFIX}/components/{}/items/{}/metrics",
+            encode_segment(&component),
+            encode_segment(&item)
+        )
     };
-    metrics_page(st, req, MetricFilter { component: Some(component), item: Some(item), ..Default::default() }, base).await
+    metrics_page(
+        st,
+        req,
+        MetricFilter {
+            component: Some(component),
+            item: Some(item),
+            ..Default::default()
+        },
+        base,
+    )
+    .await
 }
 
 /// GET /api/v1/components/<component>/variants/<variant>/metrics and /components/variants/<variant>/metrics
 pub async fn component_variant_metrics(st: &AppState, req: &Request) -> AppResult<Response> {
-    let component = req.raw_path_param("component").unwrap_or_default().to_owned();
+    let component = req
+        .raw_path_param("component")
+        .unwrap_or_default()
+        .to_owned();
     let v = param(req, "variant");
     let base = if component.is_empty() {
-        format!("{PREFIX}/components/variants/{}/metrics", encode_segment(&v))
+        format!(
+            "{PREFIX}/components/variants/{}/metrics",
+            encode_segment(&v)
+        )
     } else {
-        format!("{PREFIX}/components/{}/variants/{}/metrics", encode_segment(&component), encode_segment(&v))
+        format!(
+            "{PREFIX}/components/{}/variants/{}/metrics",
+            encode_segment(&component),
+            encode_segment(&v)
+        )
     };
-    metrics_page(st, req, MetricFilter { component: Some(component), variant: Some(v), ..Default::default() }, base).await
+    metrics_page(
+        st,
+        req,
+        MetricFilter {
+            component: Some(component),
+            variant: Some(v),
+            ..Default::default()
+        },
+        base,
+    )
+    .await
 }
 
 /// A derived list of names (pipelines, builds, sessions) in the legacy "collector" envelope:
@@ -432,7 +731,10 @@ async fn names_page(
     };
     let names = source.fetch(st, page.offset, size).await?.items;
     let mut head = head;
-    head.insert(list_key.to_owned(), Value::Array(names.into_iter().map(Value::String).collect()));
+    head.insert(
+        list_key.to_owned(),
+        Value::Array(names.into_iter().map(Value::String).collect()),
+    );
     Ok(ok(wire::paged_with_nulls(head, &page.links)))
 }
 
@@ -447,42 +749,77 @@ enum NameSource {
 impl NameSource {
     async fn fetch(&self, st: &AppState, offset: u64, limit: u64) -> AppResult<svc::Page<String>> {
         match self {
-            NameSource::TagValues(tag, filter) => svc::list_tag_values(&st.db, tag, filter, offset, limit).await,
-            NameSource::SessionHashes(filter) => svc::list_session_hashes(&st.db, filter, offset, limit).await,
+            NameSource::TagValues(tag, filter) => {
+                svc::list_tag_values(&st.db, tag, filter, offset, limit).await
+            }
+            NameSource::SessionHashes(filter) => {
+                svc::list_session_hashes(&st.db, filter, offset, limit).await
+            }
         }
     }
 }
 
 fn head(pairs: &[(&str, &str)]) -> Map<String, Value> {
-    pairs.iter().map(|(k, v)| ((*k).to_owned(), Value::String((*v).to_owned()))).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), Value::String((*v).to_owned())))
+        .collect()
 }
 
 /// GET /api/v1/components/<component>/pipelines
 pub async fn component_pipelines(st: &AppState, req: &Request) -> AppResult<Response> {
     let c = param(req, "component");
     let base = format!("{PREFIX}/components/{}/pipelines", encode_segment(&c));
-    let filter = SessionFilter { component: Some(c.clone()), ..Default::default() };
-    names_page(st, req, head(&[("component", &c)]), "pipelines", base, NameSource::TagValues("pipeline_branch", filter))
+    let filter = SessionFilter {
+        component: Some(c.clone()),
+        ..Default::default()
+    };
+    names_page(
+        st,
+        req,
+        head(&[("component", &c)]),
+        "pipelines",
+        base,
+        NameSource::TagValues("pipeline_branch", filter),
+    )
     .await
 }
 
 /// GET /api/v1/components/<component>/pipelines/<pipeline>/builds
 pub async fn component_pipeline_builds(st: &AppState, req: &Request) -> AppResult<Response> {
     let (c, p) = (param(req, "component"), param(req, "pipeline"));
-    let base = format!("{PREFIX}/components/{}/pipelines/{}/builds", encode_segment(&c), encode_segment(&p));
+    let base = format!(
+        "{PREFIX}/components/{}/pipelines/{}/builds",
+        encode_segment(&c),
+        encode_segment(&p)
+    );
     let filter = SessionFilter {
         component: Some(c.clone()),
-        tags: vec![TagCondition { name: "pipeline_branch".into(), value: Some(p.clone()) }],
+        tags: vec![TagCondition {
+            name: "pipeline_branch".into(),
+            value: Some(p.clone()),
+        }],
         tags_match_all: true,
         ..Default::default()
     };
-    names_page(st, req, head(&[("component", &c), ("pipeline", &p)]), "builds", base, NameSource::TagValues("pipeline_build_no", filter))
+    names_page(
+        st,
+        req,
+        head(&[("component", &c), ("pipeline", &p)]),
+        "builds",
+        base,
+        NameSource::TagValues("pipeline_build_no", filter),
+    )
     .await
 }
 
 /// GET /api/v1/components/<component>/pipelines/<pipeline>/builds/<build>/sessions
 pub async fn component_build_sessions(st: &AppState, req: &Request) -> AppResult<Response> {
-    let (c, p, b) = (param(req, "component"), param(req, "pipeline"), param(req, "build"));
+    let (c, p, b) = (
+        param(req, "component"),
+        param(req, "pipeline"),
+        param(req, "build"),
+    );
     let base = format!(
         "{PREFIX}/components/{}/pipelines/{}/builds/{}/sessions",
         encode_segment(&c),
@@ -495,20 +832,41 @@ pub async fn component_build_sessions(st: &AppState, req: &Request) -> AppResult
         tags_match_all: true,
         ..Default::default()
     };
-    names_page(st, req, head(&[("component", &c), ("pipeline", &p), ("build", &b)]), "sessions", base, NameSource::SessionHashes(filter))
+    names_page(
+        st,
+        req,
+        head(&[("component", &c), ("pipeline", &p), ("build", &b)]),
+        "sessions",
+        base,
+        NameSource::SessionHashes(filter),
+    )
     .await
 }
 
 fn build_tags(pipeline: &str, build: &str) -> Vec<TagCondition> {
     vec![
-        TagCondition { name: "pipeline_branch".into(), value: Some(pipeline.to_owned()) },
-        TagCondition { name: "pipeline_build_no".into(), value: Some(build.to_owned()) },
+        TagCondition {
+            name: "pipeline_branch".into(),
+            value: Some(pipeline.to_owned()),
+        },
+        TagCondition {
+            name: "pipeline_build_no".into(),
+            value: Some(build.to_owned()),
+        },
     ]
 }
 
 /// GET /api/v1/pipelines/: every pipeline name (not paged in the original; capped here).
 pub async fn list_pipelines(st: &AppState, _req: &Request) -> AppResult<Response> {
-    let names = svc::list_tag_values(&st.db, "pipeline_branch", &SessionFilter::default(), 0, PIPELINES_CAP).await?.items;
+    let names = svc::list_tag_values(
+        &st.db,
+        "pipeline_branch",
+        &SessionFilter::default(),
+        0,
+        PIPELINES_CAP,
+    )
+    .await?
+    .items;
     if names.is_empty() {
         return Ok(no_content());
     }
@@ -520,20 +878,45 @@ pub async fn pipeline_builds(st: &AppState, req: &Request) -> AppResult<Response
     let p = param(req, "pipeline");
     let base = format!("{PREFIX}/pipelines/{}/builds", encode_segment(&p));
     let filter = SessionFilter {
-        tags: vec![TagCondition { name: "pipeline_branch".into(), value: Some(p.clone()) }],
+        tags: vec![TagCondition {
+            name: "pipeline_branch".into(),
+            value: Some(p.clone()),
+        }],
         tags_match_all: true,
         ..Default::default()
     };
-    names_page(st, req, head(&[("pipeline", &p)]), "builds", base, NameSource::TagValues("pipeline_build_no", filter))
+    names_page(
+        st,
+        req,
+        head(&[("pipeline", &p)]),
+        "builds",
+        base,
+        NameSource::TagValues("pipeline_build_no", filter),
+    )
     .await
 }
 
 /// GET /api/v1/pipelines/<pipeline>/builds/<build>/sessions
 pub async fn pipeline_build_sessions(st: &AppState, req: &Request) -> AppResult<Response> {
     let (p, b) = (param(req, "pipeline"), param(req, "build"));
-    let base = format!("{PREFIX}/pipelines/{}/builds/{}/sessions", encode_segment(&p), encode_segment(&b));
-    let filter = SessionFilter { tags: build_tags(&p, &b), tags_match_all: true, ..Default::default() };
-    names_page(st, req, head(&[("pipeline", &p), ("build", &b)]), "sessions", base, NameSource::SessionHashes(filter))
+    let base = format!(
+        "{PREFIX}/pipelines/{}/builds/{}/sessions",
+        encode_segment(&p),
+        encode_segment(&b)
+    );
+    let filter = SessionFilter {
+        tags: build_tags(&p, &b),
+        tags_match_all: true,
+        ..Default::default()
+    };
+    names_page(
+        st,
+        req,
+        head(&[("pipeline", &p), ("build", &b)]),
+        "sessions",
+        base,
+        NameSource::SessionHashes(filter),
+    )
     .await
 }
 
@@ -543,7 +926,11 @@ pub async fn pipeline_build_sessions(st: &AppState, req: &Request) -> AppResult<
 
 /// GET /api/v1/resources/<resource>/[pipelines/<p>/[builds/<b>/]|components/<c>/](head|tail)[/<n>]/metrics:
 /// the metrics using the most (head) or least (tail) of a resource, 10 by default, 500 at most.
-pub async fn resource_metrics(st: &AppState, req: &Request, direction: Direction) -> AppResult<Response> {
+pub async fn resource_metrics(
+    st: &AppState,
+    req: &Request,
+    direction: Direction,
+) -> AppResult<Response> {
     let resource = param(req, "resource");
     let field = match resource.as_str() {
         "memory" => MetricOrderField::MemUsage,
@@ -587,8 +974,12 @@ pub async fn resource_metrics(st: &AppState, req: &Request, direction: Direction
 fn parse_json_object(body: &[u8]) -> AppResult<Map<String, Value>> {
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(m)) => Ok(m),
-        Ok(_) => Err(AppError::bad_request("Input payload validation failed: the body must be a JSON object")),
-        Err(e) => Err(AppError::bad_request(format!("Failed to decode JSON object: {e}"))),
+        Ok(_) => Err(AppError::bad_request(
+            "Input payload validation failed: the body must be a JSON object",
+        )),
+        Err(e) => Err(AppError::bad_request(format!(
+            "Failed to decode JSON object: {e}"
+        ))),
     }
 }
 
@@ -610,7 +1001,10 @@ fn py_repr(v: &Value) -> String {
 fn required_string(body: &Map<String, Value>, field: &str) -> AppResult<String> {
     match body.get(field) {
         Some(Value::String(s)) => Ok(s.clone()),
-        Some(other) => Err(AppError::invalid_field(field, format!("{} is not of type 'string'", py_repr(other)))),
+        Some(other) => Err(AppError::invalid_field(
+            field,
+            format!("{} is not of type 'string'", py_repr(other)),
+        )),
         None => Err(required(field)),
     }
 }
@@ -620,7 +1014,10 @@ fn required_number(body: &Map<String, Value>, field: &str) -> AppResult<f64> {
         Some(Value::Number(n)) => n
             .as_f64()
             .ok_or_else(|| AppError::invalid_field(field, format!("{n} is not of type 'number'"))),
-        Some(other) => Err(AppError::invalid_field(field, format!("{} is not of type 'number'", py_repr(other)))),
+        Some(other) => Err(AppError::invalid_field(
+            field,
+            format!("{} is not of type 'number'", py_repr(other)),
+        )),
         None => Err(required(field)),
     }
 }
@@ -630,9 +1027,16 @@ fn required_int(body: &Map<String, Value>, field: &str) -> AppResult<i64> {
     match body.get(field) {
         Some(Value::Number(n)) => n
             .as_i64()
-            .or_else(|| n.as_f64().filter(|f| f.is_finite() && f.abs() < 9.0e18).map(|f| f.trunc() as i64))
+            .or_else(|| {
+                n.as_f64()
+                    .filter(|f| f.is_finite() && f.abs() < 9.0e18)
+                    .map(|f| f.trunc() as i64)
+            })
             .ok_or_else(|| AppError::invalid_field(field, format!("{n} is not of type 'integer'"))),
-        Some(other) => Err(AppError::invalid_field(field, format!("{} is not of type 'integer'", py_repr(other)))),
+        Some(other) => Err(AppError::invalid_field(
+            field,
+            format!("{} is not of type 'integer'", py_repr(other)),
+        )),
         None => Err(required(field)),
     }
 }

@@ -72,10 +72,32 @@ enum Op {
 
 macro_rules! route {
     ($m:ident, $path:expr, $op:ident, $tag:expr, $resp:expr, $summary:expr) => {
-        (RouteDoc { method: Method::$m, path: $path, summary: $summary, tag: $tag, response: $resp, query: &["page"], body: None }, Op::$op)
+        (
+            RouteDoc {
+                method: Method::$m,
+                path: $path,
+                summary: $summary,
+                tag: $tag,
+                response: $resp,
+                query: &["page"],
+                body: None,
+            },
+            Op::$op,
+        )
     };
     ($m:ident, $path:expr, $op:ident, $tag:expr, $resp:expr, $summary:expr, body = $body:expr) => {
-        (RouteDoc { method: Method::$m, path: $path, summary: $summary, tag: $tag, response: $resp, query: &[], body: Some($body) }, Op::$op)
+        (
+            RouteDoc {
+                method: Method::$m,
+                path: $path,
+                summary: $summary,
+                tag: $tag,
+                response: $resp,
+                query: &[],
+                body: Some($body),
+            },
+            Op::$op,
+        )
     };
 }
 
@@ -88,66 +110,490 @@ const NAMES: Option<&str> = Some("MonitorNames");
 /// Every route, once. Paths are given without a trailing slash; both forms are served.
 fn table() -> Vec<(RouteDoc, Op)> {
     vec![
-        route!(GET, "/sessions", ListSessions, "sessions", SESSIONS, "List all sessions (200, or 204 when there are none)."),
-        route!(POST, "/sessions", CreateSession, "sessions", Some("MonitorSession"), "Create a session (201).", body = "MonitorNewSession"),
-        route!(GET, "/sessions/count", CountSessions, "sessions", COUNT, "Count sessions that have an SCM reference."),
-        route!(GET, "/sessions/:h", SessionsByPrefix, "sessions", SESSIONS, "List sessions whose hash starts with :h."),
-        route!(POST, "/sessions/:h", CreateSessionAt, "sessions", Some("MonitorSession"), "Create a session; :h is used when the body has no hash.", body = "MonitorNewSession"),
-        route!(GET, "/sessions/:h/metrics", SessionMetrics, "sessions", METRICS, "List the metrics of session :h (exact hash)."),
-        route!(GET, "/sessions/:h/metrics/count", CountSessionMetrics, "sessions", COUNT, "Count the metrics of session :h (0 when unknown)."),
-        route!(GET, "/session/:h/metrics", SessionMetrics, "sessions", METRICS, "Seed 000's singular spelling of /sessions/:h/metrics."),
-        route!(GET, "/session/:h/metrics/count", CountSessionMetrics, "sessions", COUNT, "Singular spelling of /sessions/:h/metrics/count."),
-        route!(GET, "/contexts", ListContexts, "contexts", CONTEXTS, "List all execution contexts."),
-        route!(POST, "/contexts", CreateContext, "contexts", Some("MonitorContext"), "Create an execution context (201).", body = "MonitorContext"),
-        route!(GET, "/contexts/count", CountContexts, "contexts", COUNT, "Count execution contexts."),
-        route!(GET, "/contexts/:h", ContextsByPrefix, "contexts", CONTEXTS, "List contexts whose hash starts with :h (204 when none)."),
-        route!(GET, "/contexts/:h/metrics", ContextMetrics, "contexts", METRICS, "List the metrics of context :h (exact hash)."),
-        route!(GET, "/contexts/:h/metrics/count", CountContextMetrics, "contexts", COUNT, "Count the metrics of context :h."),
-        route!(GET, "/metrics", ListMetrics, "metrics", METRICS, "List all metrics."),
-        route!(POST, "/metrics", CreateMetric, "metrics", Some("MonitorMetric"), "Record one metric (201).", body = "MonitorMetric"),
-        route!(GET, "/metrics/count", CountMetrics, "metrics", COUNT, "Count all metrics."),
-        route!(GET, "/items/:item/metrics", ItemMetrics, "items", METRICS, "List the metrics of test item :item."),
-        route!(GET, "/items/:item/metrics/count", CountItemMetrics, "items", COUNT, "Count the metrics of test item :item."),
-        route!(GET, "/items/like/:item/metrics", ItemLikeMetrics, "items", METRICS, "List the metrics whose item contains :item."),
-        route!(GET, "/variants/:variant/metrics", VariantMetrics, "variants", METRICS, "List the metrics of variant :variant."),
-        route!(GET, "/variants/:variant/metrics/count", CountVariantMetrics, "variants", COUNT, "Count the metrics of variant :variant."),
-        route!(GET, "/variants/like/:variant/metrics", VariantLikeMetrics, "variants", METRICS, "List the metrics whose variant contains :variant."),
-        route!(GET, "/filters/scope/:kind/metrics", KindMetrics, "filters", METRICS, "List the metrics of items of kind :kind."),
-        route!(GET, "/filters/scope/:kind/metrics/count", CountKindMetrics, "filters", COUNT, "Count the metrics of items of kind :kind."),
-        route!(GET, "/filters/scm/:scm/metrics", ScmMetrics, "filters", METRICS, "List the metrics of sessions whose SCM reference starts with :scm."),
-        route!(GET, "/filters/scm/:scm/metrics/count", CountScmMetrics, "filters", COUNT, "Count the metrics of sessions whose SCM reference starts with :scm."),
-        route!(GET, "/filters/scm/:scm/sessions", ScmSessions, "filters", SESSIONS, "List the sessions whose SCM reference starts with :scm."),
-        route!(GET, "/components", ListComponents, "components", Some("MonitorComponentPage"), "List all component names."),
-        route!(GET, "/components/count", CountComponents, "components", COUNT, "Count component names."),
-        route!(GET, "/components/metrics", ComponentMetrics, "components", METRICS, "List the metrics without a component."),
-        route!(GET, "/components/:component", ListComponents, "components", Some("MonitorComponentPage"), "List component names starting with :component."),
-        route!(GET, "/components/:component/metrics", ComponentMetrics, "components", METRICS, "List the metrics of component :component."),
-        route!(GET, "/components/:component/pipelines", ComponentPipelines, "components", NAMES, "List the pipelines that ran component :component."),
-        route!(GET, "/components/:component/pipelines/:pipeline/builds", ComponentPipelineBuilds, "components", NAMES, "List the builds of :pipeline that ran :component."),
-        route!(GET, "/components/:component/pipelines/:pipeline/builds/:build/sessions", ComponentBuildSessions, "components", NAMES, "List the sessions of a build that ran :component."),
-        route!(GET, "/components/:component/items/:item/metrics", ComponentItemMetrics, "components", METRICS, "List the metrics of :item in :component."),
-        route!(GET, "/components/items/:item/metrics", ComponentItemMetrics, "components", METRICS, "List the metrics of :item without a component."),
-        route!(GET, "/components/:component/variants/:variant/metrics", ComponentVariantMetrics, "components", METRICS, "List the metrics of :variant in :component."),
-        route!(GET, "/components/variants/:variant/metrics", ComponentVariantMetrics, "components", METRICS, "List the metrics of :variant without a component."),
-        route!(GET, "/pipelines", ListPipelines, "pipelines", Some("MonitorPipelines"), "List all pipelines (204 when none)."),
-        route!(GET, "/pipelines/:pipeline/builds", PipelineBuilds, "pipelines", NAMES, "List the builds of :pipeline."),
-        route!(GET, "/pipelines/:pipeline/builds/:build/sessions", PipelineBuildSessions, "pipelines", NAMES, "List the sessions of build :build of :pipeline."),
-        route!(GET, "/resources/:resource/head/metrics", ResourceHead, "resources", METRICS, "The 10 metrics using the most of :resource."),
-        route!(GET, "/resources/:resource/head/:n/metrics", ResourceHead, "resources", METRICS, "The :n (at most 500) metrics using the most of :resource."),
-        route!(GET, "/resources/:resource/tail/metrics", ResourceTail, "resources", METRICS, "The 10 metrics using the least of :resource."),
-        route!(GET, "/resources/:resource/tail/:n/metrics", ResourceTail, "resources", METRICS, "The :n metrics using the least of :resource."),
-        route!(GET, "/resources/:resource/pipelines/:pipeline/head/metrics", ResourceHead, "resources", METRICS, "Most of :resource on :pipeline."),
-        route!(GET, "/resources/:resource/pipelines/:pipeline/head/:n/metrics", ResourceHead, "resources", METRICS, "Most of :resource on :pipeline, :n rows."),
-        route!(GET, "/resources/:resource/pipelines/:pipeline/tail/metrics", ResourceTail, "resources", METRICS, "Least of :resource on :pipeline."),
-        route!(GET, "/resources/:resource/pipelines/:pipeline/tail/:n/metrics", ResourceTail, "resources", METRICS, "Least of :resource on :pipeline, :n rows."),
-        route!(GET, "/resources/:resource/pipelines/:pipeline/builds/:build/head/metrics", ResourceHead, "resources", METRICS, "Most of :resource in one build."),
-        route!(GET, "/resources/:resource/pipelines/:pipeline/builds/:build/head/:n/metrics", ResourceHead, "resources", METRICS, "Most of :resource in one build, :n rows."),
-        route!(GET, "/resources/:resource/pipelines/:pipeline/builds/:build/tail/metrics", ResourceTail, "resources", METRICS, "Least of :resource in one build."),
-        route!(GET, "/resources/:resource/pipelines/:pipeline/builds/:build/tail/:n/metrics", ResourceTail, "resources", METRICS, "Least of :resource in one build, :n rows."),
-        route!(GET, "/resources/:resource/components/:component/head/metrics", ResourceHead, "resources", METRICS, "Most of :resource in :component."),
-        route!(GET, "/resources/:resource/components/:component/head/:n/metrics", ResourceHead, "resources", METRICS, "Most of :resource in :component, :n rows."),
-        route!(GET, "/resources/:resource/components/:component/tail/metrics", ResourceTail, "resources", METRICS, "Least of :resource in :component."),
-        route!(GET, "/resources/:resource/components/:component/tail/:n/metrics", ResourceTail, "resources", METRICS, "Least of :resource in :component, :n rows."),
+        route!(
+            GET,
+            "/sessions",
+            ListSessions,
+            "sessions",
+            SESSIONS,
+            "List all sessions (200, or 204 when there are none)."
+        ),
+        route!(
+            POST,
+            "/sessions",
+            CreateSession,
+            "sessions",
+            Some("MonitorSession"),
+            "Create a session (201).",
+            body = "MonitorNewSession"
+        ),
+        route!(
+            GET,
+            "/sessions/count",
+            CountSessions,
+            "sessions",
+            COUNT,
+            "Count sessions that have an SCM reference."
+        ),
+        route!(
+            GET,
+            "/sessions/:h",
+            SessionsByPrefix,
+            "sessions",
+            SESSIONS,
+            "List sessions whose hash starts with :h."
+        ),
+        route!(
+            POST,
+            "/sessions/:h",
+            CreateSessionAt,
+            "sessions",
+            Some("MonitorSession"),
+            "Create a session; :h is used when the body has no hash.",
+            body = "MonitorNewSession"
+        ),
+        route!(
+            GET,
+            "/sessions/:h/metrics",
+            SessionMetrics,
+            "sessions",
+            METRICS,
+            "List the metrics of session :h (exact hash)."
+        ),
+        route!(
+            GET,
+            "/sessions/:h/metrics/count",
+            CountSessionMetrics,
+            "sessions",
+            COUNT,
+            "Count the metrics of session :h (0 when unknown)."
+        ),
+        route!(
+            GET,
+            "/session/:h/metrics",
+            SessionMetrics,
+            "sessions",
+            METRICS,
+            "Seed 000's singular spelling of /sessions/:h/metrics."
+        ),
+        route!(
+            GET,
+            "/session/:h/metrics/count",
+            CountSessionMetrics,
+            "sessions",
+            COUNT,
+            "Singular spelling of /sessions/:h/metrics/count."
+        ),
+        route!(
+            GET,
+            "/contexts",
+            ListContexts,
+            "contexts",
+            CONTEXTS,
+            "List all execution contexts."
+        ),
+        route!(
+            POST,
+            "/contexts",
+            CreateContext,
+            "contexts",
+            Some("MonitorContext"),
+            "Create an execution context (201).",
+            body = "MonitorContext"
+        ),
+        route!(
+            GET,
+            "/contexts/count",
+            CountContexts,
+            "contexts",
+            COUNT,
+            "Count execution contexts."
+        ),
+        route!(
+            GET,
+            "/contexts/:h",
+            ContextsByPrefix,
+            "contexts",
+            CONTEXTS,
+            "List contexts whose hash starts with :h (204 when none)."
+        ),
+        route!(
+            GET,
+            "/contexts/:h/metrics",
+            ContextMetrics,
+            "contexts",
+            METRICS,
+            "List the metrics of context :h (exact hash)."
+        ),
+        route!(
+            GET,
+            "/contexts/:h/metrics/count",
+            CountContextMetrics,
+            "contexts",
+            COUNT,
+            "Count the metrics of context :h."
+        ),
+        route!(
+            GET,
+            "/metrics",
+            ListMetrics,
+            "metrics",
+            METRICS,
+            "List all metrics."
+        ),
+        route!(
+            POST,
+            "/metrics",
+            CreateMetric,
+            "metrics",
+            Some("MonitorMetric"),
+            "Record one metric (201).",
+            body = "MonitorMetric"
+        ),
+        route!(
+            GET,
+            "/metrics/count",
+            CountMetrics,
+            "metrics",
+            COUNT,
+            "Count all metrics."
+        ),
+        route!(
+            GET,
+            "/items/:item/metrics",
+            ItemMetrics,
+            "items",
+            METRICS,
+            "List the metrics of test item :item."
+        ),
+        route!(
+            GET,
+            "/items/:item/metrics/count",
+            CountItemMetrics,
+            "items",
+            COUNT,
+            "Count the metrics of test item :item."
+        ),
+        route!(
+            GET,
+            "/items/like/:item/metrics",
+            ItemLikeMetrics,
+            "items",
+            METRICS,
+            "List the metrics whose item contains :item."
+        ),
+        route!(
+            GET,
+            "/variants/:variant/metrics",
+            VariantMetrics,
+            "variants",
+            METRICS,
+            "List the metrics of variant :variant."
+        ),
+        route!(
+            GET,
+            "/variants/:variant/metrics/count",
+            CountVariantMetrics,
+            "variants",
+            COUNT,
+            "Count the metrics of variant :variant."
+        ),
+        route!(
+            GET,
+            "/variants/like/:variant/metrics",
+            VariantLikeMetrics,
+            "variants",
+            METRICS,
+            "List the metrics whose variant contains :variant."
+        ),
+        route!(
+            GET,
+            "/filters/scope/:kind/metrics",
+            KindMetrics,
+            "filters",
+            METRICS,
+            "List the metrics of items of kind :kind."
+        ),
+        route!(
+            GET,
+            "/filters/scope/:kind/metrics/count",
+            CountKindMetrics,
+            "filters",
+            COUNT,
+            "Count the metrics of items of kind :kind."
+        ),
+        route!(
+            GET,
+            "/filters/scm/:scm/metrics",
+            ScmMetrics,
+            "filters",
+            METRICS,
+            "List the metrics of sessions whose SCM reference starts with :scm."
+        ),
+        route!(
+            GET,
+            "/filters/scm/:scm/metrics/count",
+            CountScmMetrics,
+            "filters",
+            COUNT,
+            "Count the metrics of sessions whose SCM reference starts with :scm."
+        ),
+        route!(
+            GET,
+            "/filters/scm/:scm/sessions",
+            ScmSessions,
+            "filters",
+            SESSIONS,
+            "List the sessions whose SCM reference starts with :scm."
+        ),
+        route!(
+            GET,
+            "/components",
+            ListComponents,
+            "components",
+            Some("MonitorComponentPage"),
+            "List all component names."
+        ),
+        route!(
+            GET,
+            "/components/count",
+            CountComponents,
+            "components",
+            COUNT,
+            "Count component names."
+        ),
+        route!(
+            GET,
+            "/components/metrics",
+            ComponentMetrics,
+            "components",
+            METRICS,
+            "List the metrics without a component."
+        ),
+        route!(
+            GET,
+            "/components/:component",
+            ListComponents,
+            "components",
+            Some("MonitorComponentPage"),
+            "List component names starting with :component."
+        ),
+        route!(
+            GET,
+            "/components/:component/metrics",
+            ComponentMetrics,
+            "components",
+            METRICS,
+            "List the metrics of component :component."
+        ),
+        route!(
+            GET,
+            "/components/:component/pipelines",
+            ComponentPipelines,
+            "components",
+            NAMES,
+            "List the pipelines that ran component :component."
+        ),
+        route!(
+            GET,
+            "/components/:component/pipelines/:pipeline/builds",
+            ComponentPipelineBuilds,
+            "components",
+            NAMES,
+            "List the builds of :pipeline that ran :component."
+        ),
+        route!(
+            GET,
+            "/components/:component/pipelines/:pipeline/builds/:build/sessions",
+            ComponentBuildSessions,
+            "components",
+            NAMES,
+            "List the sessions of a build that ran :component."
+        ),
+        route!(
+            GET,
+            "/components/:component/items/:item/metrics",
+            ComponentItemMetrics,
+            "components",
+            METRICS,
+            "List the metrics of :item in :component."
+        ),
+        route!(
+            GET,
+            "/components/items/:item/metrics",
+            ComponentItemMetrics,
+            "components",
+            METRICS,
+            "List the metrics of :item without a component."
+        ),
+        route!(
+            GET,
+            "/components/:component/variants/:variant/metrics",
+            ComponentVariantMetrics,
+            "components",
+            METRICS,
+            "List the metrics of :variant in :component."
+        ),
+        route!(
+            GET,
+            "/components/variants/:variant/metrics",
+            ComponentVariantMetrics,
+            "components",
+            METRICS,
+            "List the metrics of :variant without a component."
+        ),
+        route!(
+            GET,
+            "/pipelines",
+            ListPipelines,
+            "pipelines",
+            Some("MonitorPipelines"),
+            "List all pipelines (204 when none)."
+        ),
+        route!(
+            GET,
+            "/pipelines/:pipeline/builds",
+            PipelineBuilds,
+            "pipelines",
+            NAMES,
+            "List the builds of :pipeline."
+        ),
+        route!(
+            GET,
+            "/pipelines/:pipeline/builds/:build/sessions",
+            PipelineBuildSessions,
+            "pipelines",
+            NAMES,
+            "List the sessions of build :build of :pipeline."
+        ),
+        route!(
+            GET,
+            "/resources/:resource/head/metrics",
+            ResourceHead,
+            "resources",
+            METRICS,
+            "The 10 metrics using the most of :resource."
+        ),
+        route!(
+            GET,
+            "/resources/:resource/head/:n/metrics",
+            ResourceHead,
+            "resources",
+            METRICS,
+            "The :n (at most 500) metrics using the most of :resource."
+        ),
+        route!(
+            GET,
+            "/resources/:resource/tail/metrics",
+            ResourceTail,
+            "resources",
+            METRICS,
+            "The 10 metrics using the least of :resource."
+        ),
+        route!(
+            GET,
+            "/resources/:resource/tail/:n/metrics",
+            ResourceTail,
+            "resources",
+            METRICS,
+            "The :n metrics using the least of :resource."
+        ),
+        route!(
+            GET,
+            "/resources/:resource/pipelines/:pipeline/head/metrics",
+            ResourceHead,
+            "resources",
+            METRICS,
+            "Most of :resource on :pipeline."
+        ),
+        route!(
+            GET,
+            "/resources/:resource/pipelines/:pipeline/head/:n/metrics",
+            ResourceHead,
+            "resources",
+            METRICS,
+            "Most of :resource on :pipeline, :n rows."
+        ),
+        route!(
+            GET,
+            "/resources/:resource/pipelines/:pipeline/tail/metrics",
+            ResourceTail,
+            "resources",
+            METRICS,
+            "Least of :resource on :pipeline."
+        ),
+        route!(
+            GET,
+            "/resources/:resource/pipelines/:pipeline/tail/:n/metrics",
+            ResourceTail,
+            "resources",
+            METRICS,
+            "Least of :resource on :pipeline, :n rows."
+        ),
+        route!(
+            GET,
+            "/resources/:resource/pipelines/:pipeline/builds/:build/head/metrics",
+            ResourceHead,
+            "resources",
+            METRICS,
+            "Most of :resource in one build."
+        ),
+        route!(
+            GET,
+            "/resources/:resource/pipelines/:pipeline/builds/:build/head/:n/metrics",
+            ResourceHead,
+            "resources",
+            METRICS,
+            "Most of :resource in one build, :n rows."
+        ),
+        route!(
+            GET,
+            "/resources/:resource/pipelines/:pipeline/builds/:build/tail/metrics",
+            ResourceTail,
+            "resources",
+            METRICS,
+            "Least of :resource in one build."
+        ),
+        route!(
+            GET,
+            "/resources/:resource/pipelines/:pipeline/builds/:build/tail/:n/metrics",
+            ResourceTail,
+            "resources",
+            METRICS,
+            "Least of :resource in one build, :n rows."
+        ),
+        route!(
+            GET,
+            "/resources/:resource/components/:component/head/metrics",
+            ResourceHead,
+            "resources",
+            METRICS,
+            "Most of :resource in :component."
+        ),
+        route!(
+            GET,
+            "/resources/:resource/components/:component/head/:n/metrics",
+            ResourceHead,
+            "resources",
+            METRICS,
+            "Most of :resource in :component, :n rows."
+        ),
+        route!(
+            GET,
+            "/resources/:resource/components/:component/tail/metrics",
+            ResourceTail,
+            "resources",
+            METRICS,
+            "Least of :resource in :component."
+        ),
+        route!(
+            GET,
+            "/resources/:resource/components/:component/tail/:n/metrics",
+            ResourceTail,
+            "resources",
+            METRICS,
+            "Least of :resource in :component, :n rows."
+        ),
     ]
 }
 
@@ -204,7 +650,11 @@ async fn dispatch(op: Op, st: &AppState, req: &Request, body: &[u8]) -> Result<R
 /// Runs one route: authorisation on the `monitor` surface, then the handler, errors rendered in
 /// this API's dialect.
 async fn run(op: Op, st: Arc<AppState>, mut req: Request) -> Response {
-    let need = if req.method() == Method::GET { Scope::Read } else { Scope::Write };
+    let need = if req.method() == Method::GET {
+        Scope::Read
+    } else {
+        Scope::Write
+    };
     let principal = match auth::principal_from_header(&st.db, req.header("authorization")).await {
         Ok(p) => p,
         Err(e) => return errors::render(e),
@@ -215,7 +665,11 @@ async fn run(op: Op, st: Arc<AppState>, mut req: Request) -> Response {
     // The body limit middleware has already bounded and buffered it.
     let body = match req.take_body().into_bytes().await {
         Ok(b) => b,
-        Err(e) => return errors::render(AppError::bad_request(format!("could not read the body: {e}"))),
+        Err(e) => {
+            return errors::render(AppError::bad_request(format!(
+                "could not read the body: {e}"
+            )));
+        }
     };
     match dispatch(op, &st, &req, &body).await {
         Ok(resp) => resp,

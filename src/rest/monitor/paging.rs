@@ -8,9 +8,19 @@ use poem::Request;
 use super::wire::PageLinks;
 
 /// Characters left as they are in a path segment (what Werkzeug's url_quote keeps).
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~').remove(b':');
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~')
+    .remove(b':');
 /// Characters left as they are in a query key or value (form encoding; space becomes '+').
-const QUERY: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~').remove(b' ');
+const QUERY: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~')
+    .remove(b' ');
 
 pub fn encode_segment(s: &str) -> String {
     utf8_percent_encode(s, SEGMENT).to_string()
@@ -32,7 +42,10 @@ pub fn query_pairs(req: &Request) -> Vec<(String, String)> {
 }
 
 pub fn query_value<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
-    pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    pairs
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
 }
 
 /// A page that exists: its number, its first row and the envelope links.
@@ -43,10 +56,21 @@ pub struct ResolvedPage {
 
 /// Resolves the requested page against `total` rows of `size` per page, or `None` for the legacy
 /// 404 (page 0, a negative page before the first, a page after the last other than page 1).
-pub fn resolve(pairs: &[(String, String)], base_url: &str, total: u64, size: u64) -> Option<ResolvedPage> {
-    let requested = query_value(pairs, "page").and_then(|p| p.trim().parse::<i64>().ok()).unwrap_or(1);
+pub fn resolve(
+    pairs: &[(String, String)],
+    base_url: &str,
+    total: u64,
+    size: u64,
+) -> Option<ResolvedPage> {
+    let requested = query_value(pairs, "page")
+        .and_then(|p| p.trim().parse::<i64>().ok())
+        .unwrap_or(1);
     let pages = total.div_ceil(size);
-    let page = if requested < 0 { pages as i64 + requested + 1 } else { requested };
+    let page = if requested < 0 {
+        pages as i64 + requested + 1
+    } else {
+        requested
+    };
     if page < 1 {
         return None;
     }
@@ -61,7 +85,10 @@ pub fn resolve(pairs: &[(String, String)], base_url: &str, total: u64, size: u64
             Some(p) => p.1 = n.to_string(),
             None => params.push(("page".into(), n.to_string())),
         }
-        let q: Vec<String> = params.iter().map(|(k, v)| format!("{}={}", encode_query(k), encode_query(v))).collect();
+        let q: Vec<String> = params
+            .iter()
+            .map(|(k, v)| format!("{}={}", encode_query(k), encode_query(v)))
+            .collect();
         format!("{base_url}?{}", q.join("&"))
     };
     Some(ResolvedPage {

@@ -7,7 +7,11 @@ use serde_json::{Map, Value, json};
 use crate::service::monitor::{Context, Metric, Session};
 
 pub fn session(s: &Session) -> Value {
-    let tags: Vec<Value> = s.tags.iter().map(|(k, v)| json!({ "name": k, "value": v })).collect();
+    let tags: Vec<Value> = s
+        .tags
+        .iter()
+        .map(|(k, v)| json!({ "name": k, "value": v }))
+        .collect();
     json!({
         "session_h": s.h,
         "run_date": s.run_date,
