@@ -2,8 +2,8 @@
 //! schema is a new file. Each migration owns its own `Iden` enums so that later entity changes cannot
 //! silently rewrite history.
 
-pub use sea_orm_migration::prelude::*;
 pub use sea_orm_migration::MigrationStatus;
+pub use sea_orm_migration::prelude::*;
 
 mod m20261124_000001_monitor;
 mod m20261124_000002_api_tokens;

@@ -70,18 +70,61 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(MonitorContexts::Table)
-                    .col(ColumnDef::new(MonitorContexts::Id).big_integer().not_null().auto_increment().primary_key())
-                    .col(ColumnDef::new(MonitorContexts::H).string_len(64).not_null().unique_key())
-                    .col(ColumnDef::new(MonitorContexts::CpuCount).big_integer().not_null())
-                    .col(ColumnDef::new(MonitorContexts::CpuFrequency).big_integer().not_null())
+                    .col(
+                        ColumnDef::new(MonitorContexts::Id)
+                            .big_integer()
+                            .not_null()
+                            .auto_increment()
+                            .primary_key(),
+                    )
+                    .col(
+                        ColumnDef::new(MonitorContexts::H)
+                            .string_len(64)
+                            .not_null()
+                            .unique_key(),
+                    )
+                    .col(
+                        ColumnDef::new(MonitorContexts::CpuCount)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(MonitorContexts::CpuFrequency)
+                            .big_integer()
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(MonitorContexts::CpuType).text().not_null())
                     .col(ColumnDef::new(MonitorContexts::CpuVendor).text().not_null())
-                    .col(ColumnDef::new(MonitorContexts::RamTotal).big_integer().not_null())
-                    .col(ColumnDef::new(MonitorContexts::MachineNode).text().not_null())
-                    .col(ColumnDef::new(MonitorContexts::MachineType).text().not_null())
-                    .col(ColumnDef::new(MonitorContexts::MachineArch).text().not_null())
-                    .col(ColumnDef::new(MonitorContexts::SystemInfo).text().not_null())
-                    .col(ColumnDef::new(MonitorContexts::PythonInfo).text().not_null())
+                    .col(
+                        ColumnDef::new(MonitorContexts::RamTotal)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(MonitorContexts::MachineNode)
+                            .text()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(MonitorContexts::MachineType)
+                            .text()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(MonitorContexts::MachineArch)
+                            .text()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(MonitorContexts::SystemInfo)
+                            .text()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(MonitorContexts::PythonInfo)
+                            .text()
+                            .not_null(),
+                    )
                     .to_owned(),
             )
             .await?;
@@ -90,16 +133,39 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(MonitorSessions::Table)
-                    .col(ColumnDef::new(MonitorSessions::Id).big_integer().not_null().auto_increment().primary_key())
-                    .col(ColumnDef::new(MonitorSessions::H).string_len(64).not_null().unique_key())
+                    .col(
+                        ColumnDef::new(MonitorSessions::Id)
+                            .big_integer()
+                            .not_null()
+                            .auto_increment()
+                            .primary_key(),
+                    )
+                    .col(
+                        ColumnDef::new(MonitorSessions::H)
+                            .string_len(64)
+                            .not_null()
+                            .unique_key(),
+                    )
                     // The ISO 8601 text as the legacy API returns it, and the same instant as a
                     // timestamp for ordering and time-window filters.
-                    .col(ColumnDef::new(MonitorSessions::RunDate).string_len(64).not_null())
-                    .col(ColumnDef::new(MonitorSessions::RunAt).timestamp().not_null())
+                    .col(
+                        ColumnDef::new(MonitorSessions::RunDate)
+                            .string_len(64)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(MonitorSessions::RunAt)
+                            .timestamp()
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(MonitorSessions::ScmRef).text().null())
                     // JSON text, not a json/jsonb column: PostgreSQL's jsonb reorders keys, and the
                     // legacy `tags` list must come back in the order the client sent.
-                    .col(ColumnDef::new(MonitorSessions::Description).text().not_null())
+                    .col(
+                        ColumnDef::new(MonitorSessions::Description)
+                            .text()
+                            .not_null(),
+                    )
                     .to_owned(),
             )
             .await?;
@@ -128,8 +194,16 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(MonitorSessionTags::Table)
-                    .col(ColumnDef::new(MonitorSessionTags::SessionId).big_integer().not_null())
-                    .col(ColumnDef::new(MonitorSessionTags::Position).integer().not_null())
+                    .col(
+                        ColumnDef::new(MonitorSessionTags::SessionId)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(MonitorSessionTags::Position)
+                            .integer()
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(MonitorSessionTags::Name).text().not_null())
                     .col(ColumnDef::new(MonitorSessionTags::Value).text().not_null())
                     .primary_key(
@@ -161,20 +235,54 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(MonitorMetrics::Table)
-                    .col(ColumnDef::new(MonitorMetrics::Id).big_integer().not_null().auto_increment().primary_key())
-                    .col(ColumnDef::new(MonitorMetrics::SessionId).big_integer().not_null())
-                    .col(ColumnDef::new(MonitorMetrics::ContextId).big_integer().not_null())
-                    .col(ColumnDef::new(MonitorMetrics::ItemStartTime).string_len(64).not_null())
-                    .col(ColumnDef::new(MonitorMetrics::ItemStartAt).timestamp().null())
+                    .col(
+                        ColumnDef::new(MonitorMetrics::Id)
+                            .big_integer()
+                            .not_null()
+                            .auto_increment()
+                            .primary_key(),
+                    )
+                    .col(
+                        ColumnDef::new(MonitorMetrics::SessionId)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(MonitorMetrics::ContextId)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(MonitorMetrics::ItemStartTime)
+                            .string_len(64)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(MonitorMetrics::ItemStartAt)
+                            .timestamp()
+                            .null(),
+                    )
                     .col(ColumnDef::new(MonitorMetrics::ItemPath).text().not_null())
                     .col(ColumnDef::new(MonitorMetrics::Item).text().not_null())
-                    .col(ColumnDef::new(MonitorMetrics::ItemVariant).text().not_null())
+                    .col(
+                        ColumnDef::new(MonitorMetrics::ItemVariant)
+                            .text()
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(MonitorMetrics::ItemFsLoc).text().not_null())
                     .col(ColumnDef::new(MonitorMetrics::Kind).text().not_null())
                     .col(ColumnDef::new(MonitorMetrics::Component).text().null())
-                    .col(ColumnDef::new(MonitorMetrics::TotalTime).double().not_null())
+                    .col(
+                        ColumnDef::new(MonitorMetrics::TotalTime)
+                            .double()
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(MonitorMetrics::UserTime).double().not_null())
-                    .col(ColumnDef::new(MonitorMetrics::KernelTime).double().not_null())
+                    .col(
+                        ColumnDef::new(MonitorMetrics::KernelTime)
+                            .double()
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(MonitorMetrics::CpuUsage).double().not_null())
                     .col(ColumnDef::new(MonitorMetrics::MemUsage).double().not_null())
                     .foreign_key(
@@ -216,10 +324,18 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.drop_table(Table::drop().table(MonitorMetrics::Table).to_owned()).await?;
-        manager.drop_table(Table::drop().table(MonitorSessionTags::Table).to_owned()).await?;
-        manager.drop_table(Table::drop().table(MonitorSessions::Table).to_owned()).await?;
-        manager.drop_table(Table::drop().table(MonitorContexts::Table).to_owned()).await?;
+        manager
+            .drop_table(Table::drop().table(MonitorMetrics::Table).to_owned())
+            .await?;
+        manager
+            .drop_table(Table::drop().table(MonitorSessionTags::Table).to_owned())
+            .await?;
+        manager
+            .drop_table(Table::drop().table(MonitorSessions::Table).to_owned())
+            .await?;
+        manager
+            .drop_table(Table::drop().table(MonitorContexts::Table).to_owned())
+            .await?;
         Ok(())
     }
 }

@@ -473,10 +473,7 @@ fn same_context(m: &Context, n: &NewContext) -> bool {
 fn context_condition(f: &ContextFilter) -> Condition {
     let mut c = Condition::all();
     if let Some(p) = &f.h_prefix {
-        c = c.add(starts_with(
-            Expr::col((ctx::Entity, ctx::Column::H)),
-            p,
-        ));
+        c = c.add(starts_with(Expr::col((ctx::Entity, ctx::Column::H)), p));
     }
     if let Some(h) = &f.h {
         c = c.add(Expr::col((ctx::Entity, ctx::Column::H)).eq(h.clone()));
@@ -977,10 +974,7 @@ fn metric_condition(f: &MetricFilter) -> Condition {
 }
 
 fn metric_sort(order: MetricOrder) -> Option<SimpleExpr> {
-    order
-        .field
-        .column()
-        .map(|c| Expr::col((met::Entity, c)))
+    order.field.column().map(|c| Expr::col((met::Entity, c)))
 }
 
 pub async fn list_metrics(

@@ -27,7 +27,12 @@ fn unique_suffix() -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
         .unwrap_or(0);
-    format!("{}_{}_{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst), nanos)
+    format!(
+        "{}_{}_{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst),
+        nanos
+    )
 }
 
 impl TestDb {
@@ -35,16 +40,31 @@ impl TestDb {
         match std::env::var("TEST_DATABASE_URL") {
             Ok(admin) if !admin.is_empty() => {
                 let name = format!("tg_test_{}", unique_suffix());
-                let conn = Database::connect(admin.as_str()).await.expect("connect to TEST_DATABASE_URL");
-                conn.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.expect("create test database");
+                let conn = Database::connect(admin.as_str())
+                    .await
+                    .expect("connect to TEST_DATABASE_URL");
+                conn.execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                    .await
+                    .expect("create test database");
                 conn.close().await.ok();
-                let base = admin.rsplit_once('/').map(|(b, _)| b.to_owned()).unwrap_or(admin.clone());
-                TestDb { url: format!("{base}/{name}"), pg: Some((admin, name)), _dir: None }
+                let base = admin
+                    .rsplit_once('/')
+                    .map(|(b, _)| b.to_owned())
+                    .unwrap_or(admin.clone());
+                TestDb {
+                    url: format!("{base}/{name}"),
+                    pg: Some((admin, name)),
+                    _dir: None,
+                }
             }
             _ => {
                 let dir = tempfile::tempdir().expect("temp dir");
                 let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
-                TestDb { url, pg: None, _dir: Some(dir) }
+                TestDb {
+                    url,
+                    pg: None,
+                    _dir: Some(dir),
+                }
             }
         }
     }
@@ -56,13 +76,24 @@ impl TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        let Some((admin, name)) = self.pg.take() else { return };
+        let Some((admin, name)) = self.pg.take() else {
+            return;
+        };
         // Drop runs inside the test's runtime; drop the database from a thread of its own.
         let _ = std::thread::spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
             rt.block_on(async move {
                 if let Ok(conn) = Database::connect(admin.as_str()).await {
-                    let _ = conn.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await;
+                    let _ = conn
+                        .execute_unprepared(&format!(
+                            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                        ))
+                        .await;
                     let _ = conn.close().await;
                 }
             });
@@ -91,7 +122,9 @@ impl TestApp {
         let mut config = Config::with_database(db.url.clone());
         config.db_max_connections = 4;
         adjust(&mut config);
-        let state = testgraph::app::prepare(config).await.expect("prepare application");
+        let state = testgraph::app::prepare(config)
+            .await
+            .expect("prepare application");
         let statements = Arc::new(AtomicUsize::new(0));
         let mut conn = state.db.clone();
         let counter = statements.clone();
@@ -103,9 +136,18 @@ impl TestApp {
                 l.push(info.statement.sql.clone());
             }
         });
-        let state = AppState { db: conn, config: state.config };
+        let state = AppState {
+            db: conn,
+            config: state.config,
+        };
         let client = TestClient::new(testgraph::app::build(state.clone()).boxed());
-        TestApp { state, client, statements, log, db }
+        TestApp {
+            state,
+            client,
+            statements,
+            log,
+            db,
+        }
     }
 
     /// Statements run since the last reset.
@@ -130,18 +172,33 @@ impl TestApp {
         self.graphql_as(query, variables, None).await
     }
 
-    pub async fn graphql_as(&self, query: &str, variables: serde_json::Value, token: Option<&str>) -> serde_json::Value {
-        let mut req = self.client.post("/graphql").body_json(&serde_json::json!({"query": query, "variables": variables}));
+    pub async fn graphql_as(
+        &self,
+        query: &str,
+        variables: serde_json::Value,
+        token: Option<&str>,
+    ) -> serde_json::Value {
+        let mut req = self
+            .client
+            .post("/graphql")
+            .body_json(&serde_json::json!({"query": query, "variables": variables}));
         if let Some(t) = token {
             req = req.header("authorization", format!("Bearer {t}"));
         }
         let resp = req.send().await;
-        resp.0.into_body().into_json().await.expect("GraphQL answers JSON")
+        resp.0
+            .into_body()
+            .into_json()
+            .await
+            .expect("GraphQL answers JSON")
     }
 
     /// A token with the given scopes, created through the service.
     pub async fn token(&self, scopes: &[testgraph::service::tokens::Scope]) -> String {
-        testgraph::service::tokens::create(&self.state.db, "test", scopes, "default").await.expect("token").1
+        testgraph::service::tokens::create(&self.state.db, "test", scopes, "default")
+            .await
+            .expect("token")
+            .1
     }
 }
 
@@ -153,7 +210,9 @@ pub struct LiveServer {
 
 impl LiveServer {
     pub async fn start(state: AppState) -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let addr = listener.local_addr().expect("addr");
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(async move {
@@ -162,7 +221,10 @@ impl LiveServer {
             })
             .await;
         });
-        LiveServer { addr, stop: Some(tx) }
+        LiveServer {
+            addr,
+            stop: Some(tx),
+        }
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -13,11 +13,17 @@ fn code(v: &serde_json::Value) -> &str {
 #[tokio::test]
 async fn first_above_the_maximum_is_refused() {
     let app = TestApp::with_config(|c| c.limits.page_max = 50).await;
-    let r = app.graphql("{ sessions(first: 51) { totalCount } }", json!({})).await;
+    let r = app
+        .graphql("{ sessions(first: 51) { totalCount } }", json!({}))
+        .await;
     assert_eq!(code(&r), "BAD_USER_INPUT", "{r}");
-    let r = app.graphql("{ sessions(first: 50) { totalCount } }", json!({})).await;
+    let r = app
+        .graphql("{ sessions(first: 50) { totalCount } }", json!({}))
+        .await;
     assert!(r.get("errors").is_none(), "{r}");
-    let r = app.graphql("{ sessions(first: -1) { totalCount } }", json!({})).await;
+    let r = app
+        .graphql("{ sessions(first: -1) { totalCount } }", json!({}))
+        .await;
     assert_eq!(code(&r), "BAD_USER_INPUT", "{r}");
 }
 
@@ -28,7 +34,12 @@ async fn depth_limit() {
     let r = app.graphql(deep, json!({})).await;
     assert_eq!(code(&r), "GRAPHQL_VALIDATION_FAILED", "{r}");
     let shallow = "{ sessions { edges { node { h } } } }";
-    assert!(app.graphql(shallow, json!({})).await.get("errors").is_none());
+    assert!(
+        app.graphql(shallow, json!({}))
+            .await
+            .get("errors")
+            .is_none()
+    );
 }
 
 #[tokio::test]
@@ -56,11 +67,21 @@ async fn alias_limit_counts_fragments_too() {
 async fn batch_limit() {
     let app = TestApp::with_config(|c| c.limits.graphql_max_batch = 2).await;
     let one = json!({"query": "{ sessions { totalCount } }"});
-    let resp = app.client.post("/graphql").body_json(&json!([one, one])).send().await;
+    let resp = app
+        .client
+        .post("/graphql")
+        .body_json(&json!([one, one]))
+        .send()
+        .await;
     resp.assert_status_is_ok();
     let v: serde_json::Value = resp.0.into_body().into_json().await.expect("json");
     assert_eq!(v.as_array().map(Vec::len), Some(2));
-    let resp = app.client.post("/graphql").body_json(&json!([one, one, one])).send().await;
+    let resp = app
+        .client
+        .post("/graphql")
+        .body_json(&json!([one, one, one]))
+        .send()
+        .await;
     resp.assert_status(StatusCode::BAD_REQUEST);
     let v: serde_json::Value = resp.0.into_body().into_json().await.expect("json");
     assert_eq!(code(&v), "BAD_USER_INPUT");
@@ -76,48 +97,79 @@ async fn body_limit_applies_to_declared_and_chunked_bodies() {
     assert_eq!(code(&v), "PAYLOAD_TOO_LARGE");
 
     // No content-length: the body arrives as a stream of chunks.
-    let chunks: Vec<Result<Vec<u8>, std::io::Error>> = (0..8).map(|_| Ok(vec![b' '; 512])).collect();
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+        (0..8).map(|_| Ok(vec![b' '; 512])).collect();
     let body = poem::Body::from_bytes_stream(futures_util::stream::iter(chunks));
-    let resp = app.client.post("/graphql").content_type("application/json").body(body).send().await;
+    let resp = app
+        .client
+        .post("/graphql")
+        .content_type("application/json")
+        .body(body)
+        .send()
+        .await;
     resp.assert_status(StatusCode::PAYLOAD_TOO_LARGE);
 }
 
 #[tokio::test]
 async fn get_serves_queries_and_refuses_mutations() {
     let app = TestApp::with_config(|c| c.auth.open_mutations = true).await;
-    let resp = app.client.get("/graphql").query("query", &"{ sessions { totalCount } }").send().await;
+    let resp = app
+        .client
+        .get("/graphql")
+        .query("query", &"{ sessions { totalCount } }")
+        .send()
+        .await;
     resp.assert_status_is_ok();
-    resp.assert_json(json!({"data": {"sessions": {"totalCount": 0}}})).await;
+    resp.assert_json(json!({"data": {"sessions": {"totalCount": 0}}}))
+        .await;
 
     let m = "mutation { createSession(input: {h: \"x\", runDate: \"2024-01-01\"}) { h } }";
     let resp = app.client.get("/graphql").query("query", &m).send().await;
     let v: serde_json::Value = resp.0.into_body().into_json().await.expect("json");
     assert_eq!(code(&v), "BAD_REQUEST", "{v}");
-    let count = testgraph::service::monitor::count_sessions(&app.state.db, &Default::default()).await.expect("count");
+    let count = testgraph::service::monitor::count_sessions(&app.state.db, &Default::default())
+        .await
+        .expect("count");
     assert_eq!(count, 0, "nothing written over GET");
 }
 
 #[tokio::test]
 async fn malformed_requests_get_codes_not_internals() {
     let app = TestApp::new().await;
-    let resp = app.client.post("/graphql").content_type("application/json").body("{not json").send().await;
+    let resp = app
+        .client
+        .post("/graphql")
+        .content_type("application/json")
+        .body("{not json")
+        .send()
+        .await;
     resp.assert_status(StatusCode::BAD_REQUEST);
     let v: serde_json::Value = resp.0.into_body().into_json().await.expect("json");
     assert_eq!(code(&v), "BAD_USER_INPUT");
 
-    let r = app.graphql("{ sessions { edges { node { nope } } } }", json!({})).await;
+    let r = app
+        .graphql("{ sessions { edges { node { nope } } } }", json!({}))
+        .await;
     assert_eq!(code(&r), "GRAPHQL_VALIDATION_FAILED", "{r}");
     let r = app.graphql("{ sessions(", json!({})).await;
     assert_eq!(code(&r), "GRAPHQL_PARSE_FAILED", "{r}");
-    let r = app.graphql("{ sessions(after: \"garbage\") { totalCount } }", json!({})).await;
+    let r = app
+        .graphql("{ sessions(after: \"garbage\") { totalCount } }", json!({}))
+        .await;
     assert_eq!(code(&r), "BAD_USER_INPUT", "{r}");
 
     // A database failure is reported as an internal error without its detail.
     app.state.db.clone().close().await.expect("close");
     let r = app.graphql("{ sessions { totalCount } }", json!({})).await;
     let msg = r["errors"][0]["message"].as_str().unwrap_or("");
-    assert!(matches!(code(&r), "INTERNAL_SERVER_ERROR" | "TIMEOUT"), "{r}");
-    assert!(!msg.to_lowercase().contains("pool") && !msg.to_lowercase().contains("sql"), "leaked: {msg}");
+    assert!(
+        matches!(code(&r), "INTERNAL_SERVER_ERROR" | "TIMEOUT"),
+        "{r}"
+    );
+    assert!(
+        !msg.to_lowercase().contains("pool") && !msg.to_lowercase().contains("sql"),
+        "leaked: {msg}"
+    );
 }
 
 #[tokio::test]

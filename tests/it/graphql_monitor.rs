@@ -44,7 +44,9 @@ fn metric(session: &str, ctx: &str, item: &str, total: f64) -> NewMetric {
 
 /// `n` sessions, each with `per` metrics on context "ctx".
 async fn seed(app: &TestApp, n: usize, per: usize) {
-    svc::create_context(&app.state.db, context("ctx")).await.expect("context");
+    svc::create_context(&app.state.db, context("ctx"))
+        .await
+        .expect("context");
     for i in 0..n {
         let h = format!("sess{i:03}");
         svc::create_session(
@@ -52,14 +54,25 @@ async fn seed(app: &TestApp, n: usize, per: usize) {
             NewSession {
                 h: h.clone(),
                 run_date: format!("2024-05-{:02}T10:00:00", 1 + i % 28),
-                scm_ref: Some(if i % 2 == 0 { "4914d195".into() } else { "d1952425".into() }),
-                tags: vec![("numpy".into(), format!("1.{}", i % 3)), ("pipeline_branch".into(), "main".into())],
+                scm_ref: Some(if i % 2 == 0 {
+                    "4914d195".into()
+                } else {
+                    "d1952425".into()
+                }),
+                tags: vec![
+                    ("numpy".into(), format!("1.{}", i % 3)),
+                    ("pipeline_branch".into(), "main".into()),
+                ],
             },
         )
         .await
         .expect("session");
-        let batch = (0..per).map(|j| metric(&h, "ctx", &format!("test_{j}"), j as f64 + i as f64 / 100.0)).collect();
-        svc::add_metrics(&app.state.db, batch).await.expect("metrics");
+        let batch = (0..per)
+            .map(|j| metric(&h, "ctx", &format!("test_{j}"), j as f64 + i as f64 / 100.0))
+            .collect();
+        svc::add_metrics(&app.state.db, batch)
+            .await
+            .expect("metrics");
     }
 }
 
@@ -73,7 +86,9 @@ const NESTED: &str = "query($n: Int!) { sessions(first: $n) { edges { node { h c
 async fn nested_query_costs_a_constant_number_of_statements() {
     // A batching window far longer than resolving one level takes on a loaded CI machine, so the
     // count measures batching, not scheduling luck.
-    let app = TestApp::with_config(|c| c.limits.dataloader_delay = std::time::Duration::from_millis(50)).await;
+    let app =
+        TestApp::with_config(|c| c.limits.dataloader_delay = std::time::Duration::from_millis(50))
+            .await;
     seed(&app, 50, 3).await;
 
     app.reset_statements();
@@ -93,8 +108,16 @@ async fn nested_query_costs_a_constant_number_of_statements() {
         assert_eq!(s["node"]["contexts"], json!([{"h": "ctx"}]));
     }
     // sessions, metrics per session, contexts per session, Metric.context, Metric.session.
-    assert_eq!(big_count, 5, "one statement per level: {:#?}", app.statement_log());
-    assert_eq!(small_count, big_count, "statement count must not grow with rows");
+    assert_eq!(
+        big_count,
+        5,
+        "one statement per level: {:#?}",
+        app.statement_log()
+    );
+    assert_eq!(
+        small_count, big_count,
+        "statement count must not grow with rows"
+    );
 }
 
 #[tokio::test]
@@ -106,8 +129,15 @@ async fn nested_metrics_apply_limit_and_order_per_session() {
     assert!(r.get("errors").is_none(), "{r}");
     for s in edges(&r["data"]["sessions"]) {
         let m = &s["node"]["metrics"];
-        let items: Vec<&str> = edges(m).iter().map(|e| e["node"]["item"].as_str().unwrap_or("")).collect();
-        assert_eq!(items, vec!["test_5", "test_4"], "top two by total time, per session");
+        let items: Vec<&str> = edges(m)
+            .iter()
+            .map(|e| e["node"]["item"].as_str().unwrap_or(""))
+            .collect();
+        assert_eq!(
+            items,
+            vec!["test_5", "test_4"],
+            "top two by total time, per session"
+        );
         assert_eq!(m["pageInfo"]["hasNextPage"], json!(true));
         assert_eq!(m["totalCount"], json!(6));
     }
@@ -125,7 +155,11 @@ async fn cursors_walk_a_filtered_ordered_list_without_gaps() {
         assert!(r.get("errors").is_none(), "{r}");
         let conn = &r["data"]["sessions"];
         assert_eq!(conn["totalCount"], json!(4));
-        seen.extend(edges(conn).iter().map(|e| e["node"]["h"].as_str().unwrap_or("").to_owned()));
+        seen.extend(
+            edges(conn)
+                .iter()
+                .map(|e| e["node"]["h"].as_str().unwrap_or("").to_owned()),
+        );
         if conn["pageInfo"]["hasNextPage"] != json!(true) {
             break;
         }
@@ -151,11 +185,17 @@ async fn filters_by_tag_item_kind_component_and_time_window() {
     assert!(r.get("errors").is_none(), "{r}");
     let d = &r["data"];
     assert_eq!(d["a"]["totalCount"], json!(2));
-    let b: Vec<&str> = edges(&d["b"]).iter().map(|e| e["node"]["h"].as_str().unwrap_or("")).collect();
+    let b: Vec<&str> = edges(&d["b"])
+        .iter()
+        .map(|e| e["node"]["h"].as_str().unwrap_or(""))
+        .collect();
     assert_eq!(b, vec!["sess001", "sess002"]);
     assert_eq!(d["c"]["totalCount"], json!(6));
     assert_eq!(edges(&d["d"]).len(), 2);
-    assert_eq!(edges(&d["d"])[0]["node"], json!({"sessionH": "sess001", "contextH": "ctx", "memUsage": -0.5, "cpuUsage": 1.25}));
+    assert_eq!(
+        edges(&d["d"])[0]["node"],
+        json!({"sessionH": "sess001", "contextH": "ctx", "memUsage": -0.5, "cpuUsage": 1.25})
+    );
     assert_eq!(d["e"]["totalCount"], json!(0));
 }
 
@@ -164,18 +204,40 @@ async fn mutations_need_a_write_token_by_default() {
     let app = TestApp::new().await;
     let q = "mutation { createContext(input: {h: \"c1\", cpuCount: 2, cpuFrequency: 3000, cpuType: \"arm\", ramTotal: 1024, machineNode: \"n\", machineType: \"t\", machineArch: \"64bit\", systemInfo: \"s\", pythonInfo: \"p\"}) { h cpuVendor } }";
     let r = app.graphql(q, json!({})).await;
-    assert_eq!(r["errors"][0]["extensions"]["code"], json!("UNAUTHENTICATED"), "{r}");
+    assert_eq!(
+        r["errors"][0]["extensions"]["code"],
+        json!("UNAUTHENTICATED"),
+        "{r}"
+    );
 
     let read = app.token(&[Scope::Read]).await;
     let r = app.graphql_as(q, json!({}), Some(&read)).await;
-    assert_eq!(r["errors"][0]["extensions"]["code"], json!("FORBIDDEN"), "{r}");
+    assert_eq!(
+        r["errors"][0]["extensions"]["code"],
+        json!("FORBIDDEN"),
+        "{r}"
+    );
 
     let write = app.token(&[Scope::Write]).await;
     let r = app.graphql_as(q, json!({}), Some(&write)).await;
-    assert_eq!(r["data"]["createContext"], json!({"h": "c1", "cpuVendor": ""}), "{r}");
+    assert_eq!(
+        r["data"]["createContext"],
+        json!({"h": "c1", "cpuVendor": ""}),
+        "{r}"
+    );
 
-    let r = app.graphql_as("{ contexts { totalCount } }", json!({}), Some("tg_not_a_token")).await;
-    assert_eq!(r["errors"][0]["extensions"]["code"], json!("UNAUTHENTICATED"), "{r}");
+    let r = app
+        .graphql_as(
+            "{ contexts { totalCount } }",
+            json!({}),
+            Some("tg_not_a_token"),
+        )
+        .await;
+    assert_eq!(
+        r["errors"][0]["extensions"]["code"],
+        json!("UNAUTHENTICATED"),
+        "{r}"
+    );
 }
 
 #[tokio::test]
@@ -190,11 +252,21 @@ async fn open_mutations_and_required_read_tokens_are_configurable() {
         "{r}"
     );
 
-    let closed = TestApp::with_config(|c| c.auth.require_token = vec![testgraph::config::Surface::Graphql]).await;
-    let r = closed.graphql("{ sessions { totalCount } }", json!({})).await;
-    assert_eq!(r["errors"][0]["extensions"]["code"], json!("UNAUTHENTICATED"), "{r}");
+    let closed =
+        TestApp::with_config(|c| c.auth.require_token = vec![testgraph::config::Surface::Graphql])
+            .await;
+    let r = closed
+        .graphql("{ sessions { totalCount } }", json!({}))
+        .await;
+    assert_eq!(
+        r["errors"][0]["extensions"]["code"],
+        json!("UNAUTHENTICATED"),
+        "{r}"
+    );
     let read = closed.token(&[Scope::Read]).await;
-    let r = closed.graphql_as("{ sessions { totalCount } }", json!({}), Some(&read)).await;
+    let r = closed
+        .graphql_as("{ sessions { totalCount } }", json!({}), Some(&read))
+        .await;
     assert_eq!(r["data"]["sessions"]["totalCount"], json!(0), "{r}");
 }
 
@@ -207,31 +279,56 @@ async fn add_metrics_writes_the_whole_batch_or_nothing() {
     bad["sessionH"] = json!("no-such-session");
     let q = "mutation($m: [NewMetricInput!]!) { addMetrics(input: $m) { inserted } }";
 
-    let r = app.graphql(q, json!({"m": [good.clone(), good.clone(), bad]})).await;
-    assert_eq!(r["errors"][0]["extensions"]["code"], json!("BAD_USER_INPUT"), "{r}");
-    assert!(r["errors"][0]["message"].as_str().unwrap_or("").contains("no-such-session"), "{r}");
-    let count = svc::count_metrics(&app.state.db, &Default::default()).await.expect("count");
+    let r = app
+        .graphql(q, json!({"m": [good.clone(), good.clone(), bad]}))
+        .await;
+    assert_eq!(
+        r["errors"][0]["extensions"]["code"],
+        json!("BAD_USER_INPUT"),
+        "{r}"
+    );
+    assert!(
+        r["errors"][0]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("no-such-session"),
+        "{r}"
+    );
+    let count = svc::count_metrics(&app.state.db, &Default::default())
+        .await
+        .expect("count");
     assert_eq!(count, 0, "a failed batch leaves nothing behind");
 
     let batch: Vec<Value> = (0..2500).map(|_| good.clone()).collect();
     let r = app.graphql(q, json!({"m": batch})).await;
     assert_eq!(r["data"]["addMetrics"]["inserted"], json!(2500), "{r}");
-    let count = svc::count_metrics(&app.state.db, &Default::default()).await.expect("count");
+    let count = svc::count_metrics(&app.state.db, &Default::default())
+        .await
+        .expect("count");
     assert_eq!(count, 2500);
 }
 
 #[tokio::test]
 async fn conflicting_resubmissions_are_conflicts_and_identical_ones_are_idempotent() {
     let app = TestApp::with_config(|c| c.auth.open_mutations = true).await;
-    let q = "mutation($d: String!) { createSession(input: {h: \"dup\", runDate: $d}) { h runDate } }";
+    let q =
+        "mutation($d: String!) { createSession(input: {h: \"dup\", runDate: $d}) { h runDate } }";
     let first = app.graphql(q, json!({"d": "2024-01-01T10:00:00"})).await;
     assert!(first.get("errors").is_none(), "{first}");
     let again = app.graphql(q, json!({"d": "2024-01-01T10:00:00"})).await;
     assert_eq!(again["data"], first["data"]);
     let other = app.graphql(q, json!({"d": "2024-01-02T10:00:00"})).await;
-    assert_eq!(other["errors"][0]["extensions"]["code"], json!("CONFLICT"), "{other}");
+    assert_eq!(
+        other["errors"][0]["extensions"]["code"],
+        json!("CONFLICT"),
+        "{other}"
+    );
     let bad = app.graphql(q, json!({"d": "yesterday"})).await;
-    assert_eq!(bad["errors"][0]["extensions"]["code"], json!("BAD_USER_INPUT"), "{bad}");
+    assert_eq!(
+        bad["errors"][0]["extensions"]["code"],
+        json!("BAD_USER_INPUT"),
+        "{bad}"
+    );
 }
 
 #[tokio::test]
@@ -246,7 +343,10 @@ async fn single_lookups_and_context_metrics() {
         )
         .await;
     assert!(r.get("errors").is_none(), "{r}");
-    assert_eq!(r["data"]["session"], json!({"h": "sess001", "scmRef": "d1952425", "tag": "1.1"}));
+    assert_eq!(
+        r["data"]["session"],
+        json!({"h": "sess001", "scmRef": "d1952425", "tag": "1.1"})
+    );
     assert_eq!(r["data"]["missing"], Value::Null);
     assert_eq!(r["data"]["context"]["ramTotal"], json!(16384));
     assert_eq!(r["data"]["context"]["metrics"]["totalCount"], json!(4));

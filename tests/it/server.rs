@@ -13,7 +13,8 @@ async fn healthz_and_readyz_answer() {
     resp.assert_json(serde_json::json!({"status": "ok"})).await;
     let resp = app.client.get("/readyz").send().await;
     resp.assert_status_is_ok();
-    resp.assert_json(serde_json::json!({"status": "ready"})).await;
+    resp.assert_json(serde_json::json!({"status": "ready"}))
+        .await;
 }
 
 #[tokio::test]
@@ -26,7 +27,8 @@ async fn readyz_reports_a_closed_database() {
 
 #[tokio::test]
 async fn schema_graphql_is_up_to_date() {
-    let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql")).expect("schema.graphql");
+    let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql"))
+        .expect("schema.graphql");
     let current = testgraph::graphql::sdl();
     assert!(
         committed == current,
@@ -53,13 +55,22 @@ async fn openapi_lists_every_monitor_route() {
             .join("/");
         let full = format!("/api/v1{path}");
         let method = route.method.as_str().to_lowercase();
-        assert!(paths.get(&full).and_then(|p| p.get(&method)).is_some(), "{method} {full} missing from /openapi.json");
+        assert!(
+            paths.get(&full).and_then(|p| p.get(&method)).is_some(),
+            "{method} {full} missing from /openapi.json"
+        );
     }
     // The document references only schemas it defines.
     let text = doc.to_string();
     for (i, _) in text.match_indices("#/components/schemas/") {
-        let name: String = text[i + 21..].chars().take_while(|c| c.is_alphanumeric()).collect();
-        assert!(doc["components"]["schemas"].get(&name).is_some(), "schema {name} referenced but not defined");
+        let name: String = text[i + 21..]
+            .chars()
+            .take_while(|c| c.is_alphanumeric())
+            .collect();
+        assert!(
+            doc["components"]["schemas"].get(&name).is_some(),
+            "schema {name} referenced but not defined"
+        );
     }
 }
 
@@ -88,10 +99,21 @@ async fn no_migrate_refuses_a_database_with_pending_migrations() {
 #[tokio::test]
 async fn migrations_roll_back_and_reapply() {
     let app = TestApp::new().await;
-    testgraph::db::migrate_down(&app.state.db, 2).await.expect("down");
-    let status = testgraph::db::migration_status(&app.state.db).await.expect("status");
-    assert!(status.iter().all(|(_, applied)| !applied), "all rolled back: {status:?}");
-    testgraph::db::migrate_up(&app.state.db).await.expect("up again");
-    let status = testgraph::db::migration_status(&app.state.db).await.expect("status");
+    testgraph::db::migrate_down(&app.state.db, 2)
+        .await
+        .expect("down");
+    let status = testgraph::db::migration_status(&app.state.db)
+        .await
+        .expect("status");
+    assert!(
+        status.iter().all(|(_, applied)| !applied),
+        "all rolled back: {status:?}"
+    );
+    testgraph::db::migrate_up(&app.state.db)
+        .await
+        .expect("up again");
+    let status = testgraph::db::migration_status(&app.state.db)
+        .await
+        .expect("status");
     assert!(status.iter().all(|(_, applied)| *applied));
 }
