@@ -2,6 +2,13 @@
 //! no legacy wire formats live here; those convert from these models at the edges.
 
 pub mod api_token;
+pub mod evg_artifact;
+pub mod evg_build;
+pub mod evg_project;
+pub mod evg_task;
+pub mod evg_test_result;
+pub mod evg_variant;
+pub mod evg_version;
 pub mod monitor_context;
 pub mod monitor_metric;
 pub mod monitor_session;

@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261124_000001_monitor;
 mod m20261124_000002_api_tokens;
+mod m20261124_000003_evergreen;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261124_000001_monitor::Migration),
             Box::new(m20261124_000002_api_tokens::Migration),
+            Box::new(m20261124_000003_evergreen::Migration),
         ]
     }
 }

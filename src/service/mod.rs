@@ -1,10 +1,11 @@
 //! The service layer: the only code that queries the database. Plain async functions over a
 //! connection, shared by the GraphQL resolvers, the dataloaders and every legacy REST handler.
 
+pub mod evergreen;
 pub mod monitor;
 pub mod tokens;
 
-use sea_orm::sea_query::{Condition, Expr, ExprTrait, LikeExpr, SelectStatement, SimpleExpr};
+use sea_orm::sea_query::{Condition, Expr, ExprTrait, Func, LikeExpr, SelectStatement, SimpleExpr};
 use sea_orm::{ConnectionTrait, FromQueryResult, Statement};
 
 use crate::error::AppResult;
@@ -57,14 +58,17 @@ impl Direction {
     }
 }
 
-/// `col LIKE 'prefix%'` with the input's own `%`, `_` and `\` taken literally.
+/// `col LIKE 'prefix%'` with the input's own `%`, `_` and `\` taken literally. ASCII case is
+/// ignored on both backends, as SQLite's LIKE (the original servers' database) ignores it.
 pub fn starts_with(col: SimpleExpr, prefix: &str) -> SimpleExpr {
-    col.like(LikeExpr::new(format!("{}%", escape_like(prefix))).escape('\\'))
+    let pattern = format!("{}%", escape_like(&prefix.to_ascii_lowercase()));
+    SimpleExpr::from(Func::lower(col)).like(LikeExpr::new(pattern).escape('\\'))
 }
 
-/// `col LIKE pattern` where the pattern's wildcards are meant (the legacy `like` routes).
+/// `col LIKE pattern` where the pattern's wildcards are meant (the legacy `like` routes), ASCII
+/// case ignored on both backends.
 pub fn like_pattern(col: SimpleExpr, pattern: &str) -> SimpleExpr {
-    col.like(LikeExpr::new(pattern.to_owned()))
+    SimpleExpr::from(Func::lower(col)).like(LikeExpr::new(pattern.to_ascii_lowercase()))
 }
 
 pub fn escape_like(s: &str) -> String {

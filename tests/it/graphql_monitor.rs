@@ -352,3 +352,24 @@ async fn single_lookups_and_context_metrics() {
     assert_eq!(r["data"]["context"]["metrics"]["totalCount"], json!(4));
     assert_eq!(edges(&r["data"]["context"]["metrics"]).len(), 1);
 }
+
+#[tokio::test]
+async fn prefix_matches_ignore_ascii_case_and_wildcards_on_every_backend() {
+    let app = TestApp::new().await;
+    seed(&app, 3, 1).await;
+    let r = app
+        .graphql(
+            "{ a: sessions(filter: {hPrefix: \"SESS00\"}) { totalCount } b: sessions(filter: {hPrefix: \"sess_\"}) { totalCount }
+               c: metrics(filter: {itemLike: \"%TEST_%\"}) { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert!(r.get("errors").is_none(), "{r}");
+    assert_eq!(r["data"]["a"]["totalCount"], json!(3));
+    assert_eq!(
+        r["data"]["b"]["totalCount"],
+        json!(0),
+        "'_' in a prefix is literal"
+    );
+    assert_eq!(r["data"]["c"]["totalCount"], json!(3));
+}

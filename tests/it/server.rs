@@ -99,7 +99,11 @@ async fn no_migrate_refuses_a_database_with_pending_migrations() {
 #[tokio::test]
 async fn migrations_roll_back_and_reapply() {
     let app = TestApp::new().await;
-    testgraph::db::migrate_down(&app.state.db, 2)
+    let all = testgraph::db::migration_status(&app.state.db)
+        .await
+        .expect("status")
+        .len() as u32;
+    testgraph::db::migrate_down(&app.state.db, all)
         .await
         .expect("down");
     let status = testgraph::db::migration_status(&app.state.db)
