@@ -4,6 +4,8 @@
 
 mod common;
 mod e2e_pytest_monitor;
+mod evergreen_rest;
+mod graphql_evergreen;
 mod graphql_limits;
 mod graphql_monitor;
 mod monitor_rest;
