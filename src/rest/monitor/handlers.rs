@@ -39,71 +39,100 @@ fn no_content() -> Response {
 // Paged lists
 // ----------------------------------------------------------------------------------------------
 
-/// `GET` of a paged metric list: 200 with the envelope, 204 when the page is empty, 404 when the
-/// page does not exist.
+/// What a paged list route lists.
+pub enum Listing {
+    Metrics(MetricFilter),
+    Sessions(SessionFilter),
+    Contexts(ContextFilter),
+    /// Component names, optionally by prefix.
+    Components(Option<String>),
+}
+
+impl Listing {
+    fn key(&self) -> &'static str {
+        match self {
+            Listing::Metrics(_) => "metrics",
+            Listing::Sessions(_) => "sessions",
+            Listing::Contexts(_) => "contexts",
+            Listing::Components(_) => "components",
+        }
+    }
+
+    async fn count(&self, st: &AppState) -> AppResult<u64> {
+        match self {
+            Listing::Metrics(f) => svc::count_metrics(&st.db, f).await,
+            Listing::Sessions(f) => svc::count_sessions(&st.db, f).await,
+            Listing::Contexts(f) => svc::count_contexts(&st.db, f).await,
+            Listing::Components(p) => Ok(svc::list_components(&st.db, p.as_deref(), 0, 0)
+                .await?
+                .total),
+        }
+    }
+
+    async fn page(&self, st: &AppState, offset: u64, limit: u64) -> AppResult<Vec<Value>> {
+        let slice = Slice::Offset { offset, limit };
+        Ok(match self {
+            Listing::Metrics(f) => {
+                let rows = svc::list_metrics(&st.db, f, MetricOrder::default(), &slice).await?;
+                rows.iter().map(wire::metric).collect()
+            }
+            Listing::Sessions(f) => {
+                let rows = svc::list_sessions(&st.db, f, SessionOrder::default(), &slice).await?;
+                rows.iter().map(wire::session).collect()
+            }
+            Listing::Contexts(f) => {
+                let rows = svc::list_contexts(&st.db, f, &slice).await?;
+                rows.iter().map(wire::context).collect()
+            }
+            Listing::Components(p) => {
+                let names = svc::list_components(&st.db, p.as_deref(), offset, limit)
+                    .await?
+                    .items;
+                names.into_iter().map(Value::String).collect()
+            }
+        })
+    }
+}
+
+/// `GET` of a paged list: 200 with the envelope, 204 when the page is empty, 404 when the page
+/// does not exist.
+pub async fn list_page(
+    st: &AppState,
+    req: &Request,
+    listing: Listing,
+    base_url: String,
+) -> AppResult<Response> {
+    let pairs = query_pairs(req);
+    let size = st.config.monitor_page_size;
+    let total = listing.count(st).await?;
+    let Some(page) = paging::resolve(&pairs, &base_url, total, size) else {
+        return Ok(errors::not_found());
+    };
+    let items = listing.page(st, page.offset, size).await?;
+    if items.is_empty() {
+        return Ok(no_content());
+    }
+    Ok(ok(wire::paged(listing.key(), items, &page.links)))
+}
+
 pub async fn metrics_page(
     st: &AppState,
     req: &Request,
     filter: MetricFilter,
     base_url: String,
 ) -> AppResult<Response> {
-    let pairs = query_pairs(req);
-    let size = st.config.monitor_page_size;
-    let total = svc::count_metrics(&st.db, &filter).await?;
-    let Some(page) = paging::resolve(&pairs, &base_url, total, size) else {
-        return Ok(errors::not_found());
-    };
-    let rows = svc::list_metrics(
-        &st.db,
-        &filter,
-        MetricOrder::default(),
-        &Slice::Offset {
-            offset: page.offset,
-            limit: size,
-        },
-    )
-    .await?;
-    if rows.is_empty() {
-        return Ok(no_content());
-    }
-    Ok(ok(wire::paged(
-        "metrics",
-        rows.iter().map(wire::metric).collect(),
-        &page.links,
-    )))
+    list_page(st, req, Listing::Metrics(filter), base_url).await
 }
 
+/// Session lists also honour the legacy flag filter of the query string.
 pub async fn sessions_page(
     st: &AppState,
     req: &Request,
     mut filter: SessionFilter,
     base_url: String,
 ) -> AppResult<Response> {
-    let pairs = query_pairs(req);
-    apply_flag_filter(&pairs, &mut filter);
-    let size = st.config.monitor_page_size;
-    let total = svc::count_sessions(&st.db, &filter).await?;
-    let Some(page) = paging::resolve(&pairs, &base_url, total, size) else {
-        return Ok(errors::not_found());
-    };
-    let rows = svc::list_sessions(
-        &st.db,
-        &filter,
-        SessionOrder::default(),
-        &Slice::Offset {
-            offset: page.offset,
-            limit: size,
-        },
-    )
-    .await?;
-    if rows.is_empty() {
-        return Ok(no_content());
-    }
-    Ok(ok(wire::paged(
-        "sessions",
-        rows.iter().map(wire::session).collect(),
-        &page.links,
-    )))
+    apply_flag_filter(&query_pairs(req), &mut filter);
+    list_page(st, req, Listing::Sessions(filter), base_url).await
 }
 
 pub async fn contexts_page(
@@ -112,29 +141,7 @@ pub async fn contexts_page(
     filter: ContextFilter,
     base_url: String,
 ) -> AppResult<Response> {
-    let pairs = query_pairs(req);
-    let size = st.config.monitor_page_size;
-    let total = svc::count_contexts(&st.db, &filter).await?;
-    let Some(page) = paging::resolve(&pairs, &base_url, total, size) else {
-        return Ok(errors::not_found());
-    };
-    let rows = svc::list_contexts(
-        &st.db,
-        &filter,
-        &Slice::Offset {
-            offset: page.offset,
-            limit: size,
-        },
-    )
-    .await?;
-    if rows.is_empty() {
-        return Ok(no_content());
-    }
-    Ok(ok(wire::paged(
-        "contexts",
-        rows.iter().map(wire::context).collect(),
-        &page.links,
-    )))
+    list_page(st, req, Listing::Contexts(filter), base_url).await
 }
 
 /// The undocumented session filter: `with_flags` (or the Python client's `with_tags`) names
@@ -601,25 +608,7 @@ pub async fn list_components(st: &AppState, req: &Request) -> AppResult<Response
         Some(p) => format!("{PREFIX}/components/{}", encode_segment(p)),
         None => format!("{PREFIX}/components/"),
     };
-    let pairs = query_pairs(req);
-    let size = st.config.monitor_page_size;
-    let total = svc::list_components(&st.db, prefix.as_deref(), 0, 0)
-        .await?
-        .total;
-    let Some(page) = paging::resolve(&pairs, &base, total, size) else {
-        return Ok(errors::not_found());
-    };
-    let names = svc::list_components(&st.db, prefix.as_deref(), page.offset, size)
-        .await?
-        .items;
-    if names.is_empty() {
-        return Ok(no_content());
-    }
-    Ok(ok(wire::paged(
-        "components",
-        names.into_iter().map(Value::String).collect(),
-        &page.links,
-    )))
+    list_page(st, req, Listing::Components(prefix), base).await
 }
 
 /// GET /api/v1/components/count
