@@ -136,11 +136,19 @@ async fn readyz(state: poem::web::Data<&AppState>) -> Response {
 /// The OpenAPI document of every legacy route.
 pub fn openapi_document() -> serde_json::Value {
     let monitor_routes = rest::monitor::routes();
-    rest::openapi::document(&[(
-        rest::monitor::PREFIX,
-        &monitor_routes,
-        rest::monitor::wire::schemas(),
-    )])
+    let evergreen_routes = rest::evergreen::routes();
+    rest::openapi::document(&[
+        (
+            rest::monitor::PREFIX,
+            &monitor_routes,
+            rest::monitor::wire::schemas(),
+        ),
+        (
+            rest::evergreen::PREFIX,
+            &evergreen_routes,
+            rest::evergreen::wire::schemas(),
+        ),
+    ])
 }
 
 #[handler]
@@ -179,8 +187,12 @@ pub fn build(state: AppState) -> impl Endpoint<Output = Response> {
         Ok(resp)
     });
 
-    let monitor = rest::monitor::router(shared)
+    let monitor = rest::monitor::router(shared.clone())
         .catch_error(|_: poem::error::NotFoundError| async { rest::monitor::errors::not_found() });
+    let evergreen =
+        rest::evergreen::router(shared).catch_error(|_: poem::error::NotFoundError| async {
+            rest::evergreen::errors::gorilla_not_found()
+        });
 
     Route::new()
         .at("/graphql", graphql_route)
@@ -191,6 +203,10 @@ pub fn build(state: AppState) -> impl Endpoint<Output = Response> {
         .nest(
             rest::monitor::PREFIX,
             guarded(monitor, &limits, rest::monitor::errors::render),
+        )
+        .nest(
+            rest::evergreen::PREFIX,
+            guarded(evergreen, &limits, rest::evergreen::errors::render),
         )
         .with(NormalizePath::new(TrailingSlash::Trim))
         .data(state)

@@ -64,6 +64,8 @@ impl Default for Limits {
 pub enum Surface {
     Graphql,
     Monitor,
+    /// Evergreen REST v1 (`/rest/v1`).
+    Evergreen,
 }
 
 /// Who may do what without a token. Each legacy surface defaults to what its real server did.

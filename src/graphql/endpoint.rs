@@ -12,7 +12,7 @@ use poem::{Body, IntoResponse, Request, Response, handler};
 use super::limits::OverGet;
 use std::sync::Arc;
 
-use super::loaders::{MonitorLoader, MonitorLoaders};
+use super::loaders::{EvergreenLoader, EvergreenLoaders, MonitorLoader, MonitorLoaders};
 use super::{AppSchema, GqlState};
 use crate::auth;
 use crate::config::Surface;
@@ -124,7 +124,16 @@ pub async fn graphql(req: &Request, body: Body, schema: poem::web::Data<&AppSche
         )
         .delay(limits.dataloader_delay),
     );
-    let batch = batch.data(principal).data(loader);
+    let evergreen: EvergreenLoaders = Arc::new(
+        DataLoader::new(
+            EvergreenLoader {
+                db: state.db.clone(),
+            },
+            tokio::spawn,
+        )
+        .delay(limits.dataloader_delay),
+    );
+    let batch = batch.data(principal).data(loader).data(evergreen);
     let batch = if over_get { batch.data(OverGet) } else { batch };
     let resp: BatchResponse = schema.execute_batch(batch).await;
     let json = match serde_json::to_string(&resp) {

@@ -8,6 +8,9 @@ use async_graphql::dataloader::Loader;
 use sea_orm::DatabaseConnection;
 
 use crate::error::AppError;
+use crate::service::evergreen::{
+    self as evg, Artifact, Build, ChildFilter, Parent, Project, Task, TestResult, Variant, Version,
+};
 use crate::service::monitor::{
     self as svc, Context, Metric, MetricFilter, MetricOrder, MetricParent, Session,
 };
@@ -140,5 +143,360 @@ impl Loader<MetricsOf> for MonitorLoader {
             }
         }
         Ok(out)
+    }
+}
+
+// ----------------------------------------------------------------------------------------------
+// Evergreen
+// ----------------------------------------------------------------------------------------------
+
+/// The request's Evergreen loader, shared by the operations of a batch.
+pub type EvergreenLoaders = Arc<async_graphql::dataloader::DataLoader<EvergreenLoader>>;
+
+/// Loads the Evergreen domain's relations. One instance per request, wrapped in a `DataLoader`.
+pub struct EvergreenLoader {
+    pub db: DatabaseConnection,
+}
+
+/// A project by its row id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct EvgProjectId(pub i64);
+
+/// A version by its row id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct EvgVersionId(pub i64);
+
+/// A build by its row id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct EvgBuildId(pub i64);
+
+/// A task by its Evergreen id (what `depends_on` lists).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct EvgTaskKey(pub String);
+
+/// The build variants of a project.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct VariantsOfProject(pub i64);
+
+/// The arguments of a nested Evergreen connection. `limit` already includes the one extra row
+/// that tells whether a next page exists. Keys that share a page are answered by one statement.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct EvgPage {
+    pub limit: u64,
+    /// The encoded cursor, kept as text so the key is hashable.
+    pub after: Option<String>,
+    pub filter: ChildFilter,
+}
+
+/// One page of a version's builds.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct BuildsOfVersion {
+    pub id: i64,
+    pub page: EvgPage,
+}
+
+/// One page of a build's tasks.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct TasksOfBuild {
+    pub id: i64,
+    pub page: EvgPage,
+}
+
+/// One page of a task's test results (its current execution).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ResultsOfTask {
+    pub id: i64,
+    pub page: EvgPage,
+}
+
+/// One page of a task's artifacts (the filter is unused).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ArtifactsOfTask {
+    pub id: i64,
+    pub page: EvgPage,
+}
+
+/// How many builds, tasks or test results one parent has (a nested `totalCount`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ChildCountOf {
+    pub parent: Parent,
+    pub id: i64,
+    pub filter: ChildFilter,
+}
+
+/// How many artifacts one task has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ArtifactCountOf(pub i64);
+
+fn decode_after(after: &Option<String>) -> Result<Option<crate::service::KeyCursor>, Shared> {
+    after
+        .as_deref()
+        .map(super::connection::decode)
+        .transpose()
+        .map_err(Arc::new)
+}
+
+/// Groups page keys by their page and answers each group with one call of `fetch`, then hands
+/// every key its parent's rows.
+async fn load_pages<K, T, F, Fut>(
+    keys: &[K],
+    split: impl Fn(&K) -> (i64, &EvgPage),
+    parent_of: impl Fn(&T) -> i64,
+    fetch: F,
+) -> Result<HashMap<K, Vec<T>>, Shared>
+where
+    K: Clone + Eq + std::hash::Hash,
+    F: Fn(Vec<i64>, EvgPage, Option<crate::service::KeyCursor>) -> Fut,
+    Fut: std::future::Future<Output = Result<Vec<T>, AppError>>,
+{
+    let mut groups: HashMap<&EvgPage, Vec<(i64, &K)>> = HashMap::new();
+    for k in keys {
+        let (id, page) = split(k);
+        groups.entry(page).or_default().push((id, k));
+    }
+    let mut out = HashMap::with_capacity(keys.len());
+    for (page, members) in groups {
+        let after = decode_after(&page.after)?;
+        let ids: Vec<i64> = members.iter().map(|(id, _)| *id).collect();
+        let rows = fetch(ids, page.clone(), after).await.map_err(Arc::new)?;
+        let mut by_parent: HashMap<i64, Vec<T>> = HashMap::new();
+        for r in rows {
+            by_parent.entry(parent_of(&r)).or_default().push(r);
+        }
+        for (id, k) in members {
+            out.insert(k.clone(), by_parent.remove(&id).unwrap_or_default());
+        }
+    }
+    Ok(out)
+}
+
+impl Loader<EvgProjectId> for EvergreenLoader {
+    type Value = Project;
+    type Error = Shared;
+
+    async fn load(&self, keys: &[EvgProjectId]) -> Result<HashMap<EvgProjectId, Project>, Shared> {
+        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        let found = evg::projects_by_ids(&self.db, &ids)
+            .await
+            .map_err(Arc::new)?;
+        Ok(found
+            .into_iter()
+            .map(|(id, p)| (EvgProjectId(id), p))
+            .collect())
+    }
+}
+
+impl Loader<EvgVersionId> for EvergreenLoader {
+    type Value = Version;
+    type Error = Shared;
+
+    async fn load(&self, keys: &[EvgVersionId]) -> Result<HashMap<EvgVersionId, Version>, Shared> {
+        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        let found = evg::versions_by_ids(&self.db, &ids)
+            .await
+            .map_err(Arc::new)?;
+        Ok(found
+            .into_iter()
+            .map(|(id, v)| (EvgVersionId(id), v))
+            .collect())
+    }
+}
+
+impl Loader<EvgBuildId> for EvergreenLoader {
+    type Value = Build;
+    type Error = Shared;
+
+    async fn load(&self, keys: &[EvgBuildId]) -> Result<HashMap<EvgBuildId, Build>, Shared> {
+        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        let found = evg::builds_by_ids(&self.db, &ids).await.map_err(Arc::new)?;
+        Ok(found
+            .into_iter()
+            .map(|(id, b)| (EvgBuildId(id), b))
+            .collect())
+    }
+}
+
+impl Loader<EvgTaskKey> for EvergreenLoader {
+    type Value = Task;
+    type Error = Shared;
+
+    async fn load(&self, keys: &[EvgTaskKey]) -> Result<HashMap<EvgTaskKey, Task>, Shared> {
+        let ids: Vec<String> = keys.iter().map(|k| k.0.clone()).collect();
+        let found = evg::tasks_by_task_ids(&self.db, &ids)
+            .await
+            .map_err(Arc::new)?;
+        Ok(found
+            .into_iter()
+            .map(|(id, t)| (EvgTaskKey(id), t))
+            .collect())
+    }
+}
+
+impl Loader<VariantsOfProject> for EvergreenLoader {
+    type Value = Vec<Variant>;
+    type Error = Shared;
+
+    async fn load(
+        &self,
+        keys: &[VariantsOfProject],
+    ) -> Result<HashMap<VariantsOfProject, Vec<Variant>>, Shared> {
+        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        let mut found = evg::variants_for_projects(&self.db, &ids)
+            .await
+            .map_err(Arc::new)?;
+        Ok(keys
+            .iter()
+            .map(|k| (*k, found.remove(&k.0).unwrap_or_default()))
+            .collect())
+    }
+}
+
+impl Loader<BuildsOfVersion> for EvergreenLoader {
+    type Value = Vec<Build>;
+    type Error = Shared;
+
+    async fn load(
+        &self,
+        keys: &[BuildsOfVersion],
+    ) -> Result<HashMap<BuildsOfVersion, Vec<Build>>, Shared> {
+        load_pages(
+            keys,
+            |k| (k.id, &k.page),
+            |b: &Build| b.version_id,
+            |ids, page, after| async move {
+                evg::children_page(
+                    &self.db,
+                    Parent::VersionOfBuild,
+                    &ids,
+                    &page.filter,
+                    after.as_ref(),
+                    page.limit,
+                )
+                .await
+            },
+        )
+        .await
+    }
+}
+
+impl Loader<TasksOfBuild> for EvergreenLoader {
+    type Value = Vec<Task>;
+    type Error = Shared;
+
+    async fn load(
+        &self,
+        keys: &[TasksOfBuild],
+    ) -> Result<HashMap<TasksOfBuild, Vec<Task>>, Shared> {
+        load_pages(
+            keys,
+            |k| (k.id, &k.page),
+            |t: &Task| t.build_id,
+            |ids, page, after| async move {
+                evg::children_page(
+                    &self.db,
+                    Parent::BuildOfTask,
+                    &ids,
+                    &page.filter,
+                    after.as_ref(),
+                    page.limit,
+                )
+                .await
+            },
+        )
+        .await
+    }
+}
+
+impl Loader<ResultsOfTask> for EvergreenLoader {
+    type Value = Vec<TestResult>;
+    type Error = Shared;
+
+    async fn load(
+        &self,
+        keys: &[ResultsOfTask],
+    ) -> Result<HashMap<ResultsOfTask, Vec<TestResult>>, Shared> {
+        load_pages(
+            keys,
+            |k| (k.id, &k.page),
+            |r: &TestResult| r.task_id,
+            |ids, page, after| async move {
+                evg::children_page(
+                    &self.db,
+                    Parent::TaskOfResult,
+                    &ids,
+                    &page.filter,
+                    after.as_ref(),
+                    page.limit,
+                )
+                .await
+            },
+        )
+        .await
+    }
+}
+
+impl Loader<ArtifactsOfTask> for EvergreenLoader {
+    type Value = Vec<Artifact>;
+    type Error = Shared;
+
+    async fn load(
+        &self,
+        keys: &[ArtifactsOfTask],
+    ) -> Result<HashMap<ArtifactsOfTask, Vec<Artifact>>, Shared> {
+        load_pages(
+            keys,
+            |k| (k.id, &k.page),
+            |a: &Artifact| a.task_id,
+            |ids, page, after| async move {
+                evg::artifacts_page(&self.db, &ids, after.as_ref(), page.limit).await
+            },
+        )
+        .await
+    }
+}
+
+impl Loader<ChildCountOf> for EvergreenLoader {
+    type Value = u64;
+    type Error = Shared;
+
+    async fn load(&self, keys: &[ChildCountOf]) -> Result<HashMap<ChildCountOf, u64>, Shared> {
+        let mut groups: HashMap<(Parent, &ChildFilter), Vec<i64>> = HashMap::new();
+        for k in keys {
+            groups.entry((k.parent, &k.filter)).or_default().push(k.id);
+        }
+        let mut out = HashMap::with_capacity(keys.len());
+        for ((parent, filter), ids) in groups {
+            let counts = evg::count_children(&self.db, parent, &ids, filter)
+                .await
+                .map_err(Arc::new)?;
+            for id in ids {
+                let key = ChildCountOf {
+                    parent,
+                    id,
+                    filter: filter.clone(),
+                };
+                out.insert(key, counts.get(&id).copied().unwrap_or(0));
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl Loader<ArtifactCountOf> for EvergreenLoader {
+    type Value = u64;
+    type Error = Shared;
+
+    async fn load(
+        &self,
+        keys: &[ArtifactCountOf],
+    ) -> Result<HashMap<ArtifactCountOf, u64>, Shared> {
+        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        let counts = evg::count_artifacts(&self.db, &ids)
+            .await
+            .map_err(Arc::new)?;
+        Ok(keys
+            .iter()
+            .map(|k| (*k, counts.get(&k.0).copied().unwrap_or(0)))
+            .collect())
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod connection;
 pub mod endpoint;
+pub mod evergreen;
 pub mod limits;
 pub mod loaders;
 pub mod monitor;
@@ -13,10 +14,10 @@ use crate::error::AppError;
 use async_graphql::{EmptySubscription, ErrorExtensions, MergedObject, Schema};
 
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(monitor::MonitorQuery);
+pub struct QueryRoot(monitor::MonitorQuery, evergreen::EvergreenQuery);
 
 #[derive(MergedObject, Default)]
-pub struct MutationRoot(monitor::MonitorMutation);
+pub struct MutationRoot(monitor::MonitorMutation, evergreen::EvergreenMutation);
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 

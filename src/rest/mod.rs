@@ -2,6 +2,7 @@
 //! list of documented paths, from which both the router and the OpenAPI document are built), its
 //! handlers, its wire shapes and its error dialect.
 
+pub mod evergreen;
 pub mod monitor;
 pub mod openapi;
 

@@ -1320,3 +1320,217 @@ fn apply_sorted_slice(
         }
     }
 }
+
+// ----------------------------------------------------------------------------------------------
+// Per-parent pages for GraphQL connections
+// ----------------------------------------------------------------------------------------------
+
+/// Conditions on the children a per-parent page reads.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct ChildFilter {
+    /// Build or task status, or test result status (pass, fail, skip).
+    pub status: Option<String>,
+}
+
+/// Table, parent column and sort column of a windowed child list; `None` as the sort column
+/// means the order is by id alone.
+fn child_table(parent: Parent) -> (&'static str, &'static str, Option<&'static str>) {
+    match parent {
+        Parent::VersionOfBuild => ("evg_builds", "version_id", Some("position")),
+        Parent::BuildOfTask => ("evg_tasks", "build_id", Some("position")),
+        Parent::TaskOfResult => ("evg_test_results", "task_id", None),
+    }
+}
+
+/// The conditions shared by a page and its count: the parents, the filter, and for test results
+/// the task's current execution (as `test_results_for_tasks` does).
+fn child_condition(
+    parent: Parent,
+    parent_ids: &[i64],
+    filter: &ChildFilter,
+) -> sea_orm::sea_query::Condition {
+    use sea_orm::sea_query::Condition;
+    let (table, parent_col, _) = child_table(parent);
+    let t = Alias::new(table);
+    let mut cond = Condition::all()
+        .add(Expr::col((t.clone(), Alias::new(parent_col))).is_in(parent_ids.iter().copied()));
+    if let Some(s) = &filter.status {
+        cond = cond.add(Expr::col((t.clone(), Alias::new("status"))).eq(s.clone()));
+    }
+    if parent == Parent::TaskOfResult {
+        let mut current = Query::select();
+        current
+            .column((tsk::Entity, tsk::Column::Execution))
+            .from(tsk::Entity)
+            .and_where(
+                Expr::col((tsk::Entity, tsk::Column::Id))
+                    .equals((t.clone(), Alias::new("task_id"))),
+            );
+        cond = cond.add(Expr::col((t, Alias::new("execution"))).in_subquery(current));
+    }
+    cond
+}
+
+/// The keyset position of a child in its parent's list: builds and tasks by position then id,
+/// test results and artifacts by id.
+pub fn child_cursor(sort: Option<i64>, id: i64) -> KeyCursor {
+    KeyCursor {
+        value: sort.map_or(SortValue::Id, |s| SortValue::Float(s as f64)),
+        id,
+    }
+}
+
+/// One statement for a page of every parent's children: rows after `after` (the same cursor for
+/// every parent), matching `filter`, numbered per parent with `ROW_NUMBER()` and cut at `limit`.
+async fn window_page<T: sea_orm::FromQueryResult>(
+    db: &impl ConnectionTrait,
+    table: &str,
+    parent_col: &str,
+    sort_col: Option<&str>,
+    cond: sea_orm::sea_query::Condition,
+    after: Option<&KeyCursor>,
+    limit: u64,
+) -> AppResult<Vec<T>> {
+    let t = Alias::new(table);
+    let id = Expr::col((t.clone(), Alias::new("id")));
+    let sort = sort_col.map(|s| Expr::col((t.clone(), Alias::new(s))));
+    let mut window = WindowStatement::partition_by((t.clone(), Alias::new(parent_col)));
+    if let Some(s) = sort_col {
+        window.order_by((t.clone(), Alias::new(s)), Order::Asc);
+    }
+    window.order_by((t.clone(), Alias::new("id")), Order::Asc);
+    let mut inner = Query::select();
+    inner
+        .column((t.clone(), Asterisk))
+        .expr_window_as(Func::cust("ROW_NUMBER"), window, Alias::new("rn"))
+        .from(t)
+        .cond_where(cond);
+    if let Some(c) = after {
+        inner.cond_where(after_condition(sort, id, c, Direction::Asc));
+    }
+    let mut outer = Query::select();
+    outer
+        .column(Asterisk)
+        .from_subquery(inner, Alias::new("w"))
+        .and_where(Expr::col(Alias::new("rn")).lte(limit as i64))
+        .order_by(Alias::new(parent_col), Order::Asc)
+        .order_by(Alias::new("rn"), Order::Asc);
+    fetch_all(db, &outer).await
+}
+
+/// Like `children`, with a filter and a keyset cursor: the first `limit` children of each parent
+/// after `after`, in their natural order, in one statement. Test results are those of each
+/// task's current execution.
+pub async fn children_page<T: sea_orm::FromQueryResult>(
+    db: &impl ConnectionTrait,
+    parent: Parent,
+    parent_ids: &[i64],
+    filter: &ChildFilter,
+    after: Option<&KeyCursor>,
+    limit: u64,
+) -> AppResult<Vec<T>> {
+    if parent_ids.is_empty() || limit == 0 {
+        return Ok(Vec::new());
+    }
+    let (table, parent_col, sort_col) = child_table(parent);
+    let cond = child_condition(parent, parent_ids, filter);
+    window_page(db, table, parent_col, sort_col, cond, after, limit).await
+}
+
+#[derive(sea_orm::FromQueryResult)]
+struct ParentCount {
+    parent: i64,
+    n: i64,
+}
+
+async fn grouped_counts(
+    db: &impl ConnectionTrait,
+    table: &str,
+    parent_col: &str,
+    cond: sea_orm::sea_query::Condition,
+) -> AppResult<HashMap<i64, u64>> {
+    let t = Alias::new(table);
+    let mut q = Query::select();
+    q.expr_as(
+        Expr::col((t.clone(), Alias::new(parent_col))),
+        Alias::new("parent"),
+    )
+    .expr_as(count_star(), Alias::new("n"))
+    .from(t.clone())
+    .cond_where(cond)
+    .group_by_col((t, Alias::new(parent_col)));
+    let rows: Vec<ParentCount> = fetch_all(db, &q).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.parent, std::cmp::max(r.n, 0) as u64))
+        .collect())
+}
+
+/// How many children matching `filter` each parent has (one statement; parents without any are
+/// absent from the map).
+pub async fn count_children(
+    db: &impl ConnectionTrait,
+    parent: Parent,
+    parent_ids: &[i64],
+    filter: &ChildFilter,
+) -> AppResult<HashMap<i64, u64>> {
+    if parent_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let (table, parent_col, _) = child_table(parent);
+    grouped_counts(
+        db,
+        table,
+        parent_col,
+        child_condition(parent, parent_ids, filter),
+    )
+    .await
+}
+
+/// The first `limit` artifacts of each task after `after`, in insertion order, in one statement.
+pub async fn artifacts_page(
+    db: &impl ConnectionTrait,
+    task_ids: &[i64],
+    after: Option<&KeyCursor>,
+    limit: u64,
+) -> AppResult<Vec<Artifact>> {
+    if task_ids.is_empty() || limit == 0 {
+        return Ok(Vec::new());
+    }
+    let cond = sea_orm::sea_query::Condition::all()
+        .add(Expr::col((art::Entity, art::Column::TaskId)).is_in(task_ids.iter().copied()));
+    window_page(db, "evg_artifacts", "task_id", None, cond, after, limit).await
+}
+
+/// How many artifacts each task has (one statement).
+pub async fn count_artifacts(
+    db: &impl ConnectionTrait,
+    task_ids: &[i64],
+) -> AppResult<HashMap<i64, u64>> {
+    if task_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let cond = sea_orm::sea_query::Condition::all()
+        .add(Expr::col((art::Entity, art::Column::TaskId)).is_in(task_ids.iter().copied()));
+    grouped_counts(db, "evg_artifacts", "task_id", cond).await
+}
+
+/// Tasks by their Evergreen ids (`depends_on` holds those), one statement.
+pub async fn tasks_by_task_ids(
+    db: &impl ConnectionTrait,
+    task_ids: &[String],
+) -> AppResult<HashMap<String, Task>> {
+    if task_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows = tsk::Entity::find()
+        .filter(tsk::Column::TaskId.is_in(task_ids.iter().cloned()))
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(|t| (t.task_id.clone(), t)).collect())
+}
+
+/// The Evergreen ids of the tasks a task depends on.
+pub fn task_depends_on(t: &Task) -> Vec<String> {
+    serde_json::from_str(&t.depends_on).unwrap_or_default()
+}
