@@ -100,6 +100,10 @@ impl From<DbErr> for AppError {
             tracing::warn!(error = %e, "database connection not acquired in time");
             return AppError::Timeout;
         }
+        // Two writers racing to create the same key: the loser learns it exists.
+        if let Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) = e.sql_err() {
+            return AppError::Conflict("a record with that key already exists".into());
+        }
         AppError::Database(e)
     }
 }

@@ -242,9 +242,41 @@ pub async fn upsert_project<C: ConnectionTrait + TransactionTrait>(
             }
         }
     }
+    // Ids are built from cleaned names, so two names that clean alike would collide.
+    for (what, names) in [
+        (
+            "variants.name",
+            input
+                .variants
+                .iter()
+                .map(|v| v.name.as_str())
+                .collect::<Vec<_>>(),
+        ),
+        (
+            "tasks.name",
+            input
+                .tasks
+                .iter()
+                .map(|t| t.name.as_str())
+                .collect::<Vec<_>>(),
+        ),
+    ] {
+        let mut cleaned: HashMap<String, &str> = HashMap::new();
+        for n in names {
+            if let Some(other) = cleaned.insert(clean_name(n), n) {
+                return Err(AppError::invalid_field(
+                    what,
+                    format!("'{n}' and '{other}' would produce the same ids"),
+                ));
+            }
+        }
+    }
     let tasks_json =
         serde_json::to_string(&input.tasks).map_err(|e| AppError::Internal(e.to_string()))?;
     let txn = db.begin().await?;
+    // Take the project's row lock (PostgreSQL) or the write lock (SQLite) before reading, so that
+    // concurrent writers to one project queue instead of racing on stale reads.
+    lock(&txn, "evg_projects", "identifier", &input.identifier).await?;
     let existing = prj::Entity::find()
         .filter(prj::Column::Identifier.eq(input.identifier.clone()))
         .one(&txn)
@@ -390,6 +422,20 @@ pub async fn create_version<C: ConnectionTrait + TransactionTrait>(
 ) -> AppResult<Version> {
     check_name("revision", &new.revision)?;
     let txn = db.begin().await?;
+    // Bump the per-project order as the first statement: it locks the project row (PostgreSQL) or
+    // the database (SQLite) until commit, so concurrent versions of one project get distinct,
+    // consecutive orders and build numbers.
+    let bumped = prj::Entity::update_many()
+        .col_expr(
+            prj::Column::LastOrder,
+            Expr::col(prj::Column::LastOrder).add(1),
+        )
+        .filter(prj::Column::Identifier.eq(new.project.clone()))
+        .exec(&txn)
+        .await?;
+    if bumped.rows_affected == 0 {
+        return Err(AppError::not_found(format!("no project '{}'", new.project)));
+    }
     let project = prj::Entity::find()
         .filter(prj::Column::Identifier.eq(new.project.clone()))
         .one(&txn)
@@ -408,12 +454,7 @@ pub async fn create_version<C: ConnectionTrait + TransactionTrait>(
     }
     let created = truncate_ms(new.create_time.unwrap_or_else(now));
     let activated = new.activated.unwrap_or(project.batch_time == 0);
-    // The per-project order: read and bump inside the transaction (PostgreSQL serialises the
-    // row update; SQLite serialises writers).
-    let order = project.last_order + 1;
-    let mut pam = prj::ActiveModel::from(project.clone());
-    pam.last_order = Set(order);
-    pam.update(&txn).await?;
+    let order = project.last_order;
 
     let version = ver::ActiveModel {
         id: NotSet,
@@ -665,28 +706,44 @@ pub async fn set_version_activated<C: ConnectionTrait + TransactionTrait>(
     active: bool,
 ) -> AppResult<Version> {
     let txn = db.begin().await?;
+    // Rows are written in the order the task lifecycle locks them (task, build, version) so that
+    // an activation and a finishing task never wait on each other in a cycle; the first statement
+    // is a write so that SQLite takes its write lock up front.
+    let version_pk = {
+        let mut sub = Query::select();
+        sub.column(ver::Column::Id)
+            .from(ver::Entity)
+            .and_where(Expr::col(ver::Column::VersionId).eq(version_id));
+        sub
+    };
+    tsk::Entity::update_many()
+        .col_expr(tsk::Column::Activated, Expr::val(active))
+        .filter(Expr::col(tsk::Column::VersionId).in_subquery(version_pk.clone()))
+        .filter(tsk::Column::Status.eq(status::UNDISPATCHED))
+        .exec(&txn)
+        .await?;
+    let mut b = bld::Entity::update_many()
+        .col_expr(bld::Column::Activated, Expr::val(active))
+        .filter(Expr::col(bld::Column::VersionId).in_subquery(version_pk));
+    if active {
+        b = b.col_expr(bld::Column::ActivatedTime, Expr::val(now()));
+    }
+    b.exec(&txn).await?;
+    let updated = ver::Entity::update_many()
+        .col_expr(ver::Column::Activated, Expr::val(active))
+        .filter(ver::Column::VersionId.eq(version_id))
+        .exec(&txn)
+        .await?;
+    if updated.rows_affected == 0 {
+        return Err(AppError::not_found(format!(
+            "Error finding version '{version_id}'"
+        )));
+    }
     let v = ver::Entity::find()
         .filter(ver::Column::VersionId.eq(version_id))
         .one(&txn)
         .await?
         .ok_or_else(|| AppError::not_found(format!("Error finding version '{version_id}'")))?;
-    let at = now();
-    let mut am = ver::ActiveModel::from(v.clone());
-    am.activated = Set(active);
-    let v = am.update(&txn).await?;
-    let mut b = bld::Entity::update_many()
-        .col_expr(bld::Column::Activated, Expr::val(active))
-        .filter(bld::Column::VersionId.eq(v.id));
-    if active {
-        b = b.col_expr(bld::Column::ActivatedTime, Expr::val(at));
-    }
-    b.exec(&txn).await?;
-    tsk::Entity::update_many()
-        .col_expr(tsk::Column::Activated, Expr::val(active))
-        .filter(tsk::Column::VersionId.eq(v.id))
-        .filter(tsk::Column::Status.eq(status::UNDISPATCHED))
-        .exec(&txn)
-        .await?;
     txn.commit().await?;
     Ok(v)
 }
@@ -925,7 +982,35 @@ pub async fn count_tasks(db: &impl ConnectionTrait, f: &TaskFilter) -> AppResult
 // Task lifecycle
 // ----------------------------------------------------------------------------------------------
 
+/// Takes a row lock with a no-op update as a transaction's first statement: on PostgreSQL it
+/// holds the row until commit (like `SELECT ... FOR UPDATE`), on SQLite it takes the database's
+/// write lock before anything is read, so a concurrent writer waits (busy timeout) instead of
+/// failing on a stale snapshot. Returns how many rows matched.
+async fn lock(
+    txn: &impl ConnectionTrait,
+    table: &str,
+    column: &str,
+    value: &str,
+) -> AppResult<u64> {
+    let mut q = Query::update();
+    q.table(Alias::new(table))
+        .value(Alias::new(column), Expr::col(Alias::new(column)))
+        .and_where(Expr::col(Alias::new(column)).eq(value));
+    Ok(txn.execute(&q).await?.rows_affected())
+}
+
+/// Locks a row by its primary key, the same way.
+async fn lock_pk(txn: &impl ConnectionTrait, table: &str, id: i64) -> AppResult<()> {
+    let mut q = Query::update();
+    q.table(Alias::new(table))
+        .value(Alias::new("id"), Expr::col(Alias::new("id")))
+        .and_where(Expr::col(Alias::new("id")).eq(id));
+    txn.execute(&q).await?;
+    Ok(())
+}
+
 async fn lock_task(txn: &impl ConnectionTrait, task_id: &str) -> AppResult<Task> {
+    lock(txn, "evg_tasks", "task_id", task_id).await?;
     tsk::Entity::find()
         .filter(tsk::Column::TaskId.eq(task_id))
         .one(txn)
@@ -935,6 +1020,45 @@ async fn lock_task(txn: &impl ConnectionTrait, task_id: &str) -> AppResult<Task>
 
 fn is_finished(status: &str) -> bool {
     status == status::SUCCESS || status == status::FAILED
+}
+
+/// A build is done when every task has finished or can never run because a task it depends on
+/// (directly or through others) failed. Evergreen marked a build finished when its compile task
+/// failed for the same reason: the tasks that need the compile will never be dispatched.
+fn build_is_done(tasks: &[Task]) -> bool {
+    let mut dead: std::collections::HashSet<&str> = tasks
+        .iter()
+        .filter(|t| t.status == status::FAILED)
+        .map(|t| t.task_id.as_str())
+        .collect();
+    let deps: Vec<(&Task, Vec<String>)> = tasks
+        .iter()
+        .map(|t| {
+            (
+                t,
+                serde_json::from_str::<Vec<String>>(&t.depends_on).unwrap_or_default(),
+            )
+        })
+        .collect();
+    // Propagate "blocked" until nothing changes; a build has at most MAX_TASKS tasks.
+    loop {
+        let mut changed = false;
+        for (t, d) in &deps {
+            if !is_finished(&t.status)
+                && !dead.contains(t.task_id.as_str())
+                && d.iter().any(|id| dead.contains(id.as_str()))
+            {
+                dead.insert(t.task_id.as_str());
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    tasks
+        .iter()
+        .all(|t| is_finished(&t.status) || dead.contains(t.task_id.as_str()))
 }
 
 /// Hands an activated, undispatched task to a host.
@@ -980,8 +1104,13 @@ pub async fn start_task<C: ConnectionTrait + TransactionTrait>(
     let t = lock_task(&txn, task_id).await?;
     if t.status != status::DISPATCHED && t.status != status::UNDISPATCHED {
         return Err(AppError::Conflict(format!(
-            "task '{task_id}' is {}; only a dispatched task can start",
+            "task '{task_id}' is {}; only a task that has not started can start",
             t.status
+        )));
+    }
+    if !t.activated {
+        return Err(AppError::Conflict(format!(
+            "task '{task_id}' is not activated"
         )));
     }
     let at = truncate_ms(at.unwrap_or_else(now));
@@ -1079,6 +1208,9 @@ pub async fn finish_task<C: ConnectionTrait + TransactionTrait>(
     am.time_taken_ns = Set(nanos_between(t.start_time, at));
     let t = am.update(&txn).await?;
 
+    // Lock the build before reading its tasks: of two sibling tasks finishing at once, the
+    // second then sees the first as finished.
+    lock_pk(&txn, "evg_builds", t.build_id).await?;
     let b = bld::Entity::find_by_id(t.build_id)
         .one(&txn)
         .await?
@@ -1088,7 +1220,7 @@ pub async fn finish_task<C: ConnectionTrait + TransactionTrait>(
         .all(&txn)
         .await?;
     let failed = siblings.iter().any(|s| s.status == status::FAILED);
-    let all_done = siblings.iter().all(|s| is_finished(&s.status));
+    let all_done = build_is_done(&siblings);
     let mut bam = bld::ActiveModel::from(b.clone());
     bam.status = Set(if failed {
         status::FAILED.into()
@@ -1104,6 +1236,7 @@ pub async fn finish_task<C: ConnectionTrait + TransactionTrait>(
     bam.update(&txn).await?;
 
     if all_done {
+        lock_pk(&txn, "evg_versions", t.version_id).await?;
         let builds = bld::Entity::find()
             .filter(bld::Column::VersionId.eq(t.version_id))
             .all(&txn)

@@ -782,16 +782,18 @@ pub async fn add_metrics<C: ConnectionTrait + TransactionTrait>(
             "at most {MAX_METRICS_PER_BATCH} metrics per batch"
         )));
     }
-    let txn = db.begin().await?;
+    // Hashes are resolved before the transaction: sessions and contexts are never changed once
+    // stored, and on SQLite a transaction that starts with a read cannot wait for the write lock
+    // (a concurrent writer would make it fail instead of queueing).
     let session_ids = ids_by_hash(
-        &txn,
+        db,
         ses::Entity,
         ses::Column::H,
         batch.iter().map(|m| m.session_h.as_str()),
     )
     .await?;
     let context_ids = ids_by_hash(
-        &txn,
+        db,
         ctx::Entity,
         ctx::Column::H,
         batch.iter().map(|m| m.context_h.as_str()),
@@ -840,6 +842,7 @@ pub async fn add_metrics<C: ConnectionTrait + TransactionTrait>(
         });
     }
     let total = rows.len() as u64;
+    let txn = db.begin().await?;
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         let chunk: Vec<_> = rows.by_ref().take(INSERT_CHUNK).collect();

@@ -3,6 +3,7 @@
 //! when `TEST_DATABASE_URL` is set.
 
 mod common;
+mod concurrency;
 mod e2e_pytest_monitor;
 mod evergreen_rest;
 mod graphql_evergreen;
