@@ -46,7 +46,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_body_bytes: 4 * 1024 * 1024,
-            graphql_max_depth: 12,
+            graphql_max_depth: 16,
             graphql_max_complexity: 50_000,
             graphql_max_aliases: 30,
             graphql_max_batch: 10,

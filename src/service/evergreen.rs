@@ -11,9 +11,7 @@ use entity::{
     evg_artifact as art, evg_build as bld, evg_project as prj, evg_task as tsk,
     evg_test_result as res, evg_variant as var, evg_version as ver,
 };
-use sea_orm::sea_query::{
-    Alias, Asterisk, Expr, ExprTrait, Func, Order, Query, SelectStatement, WindowStatement,
-};
+use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Func, Order, Query, WindowStatement};
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::{NotSet, Set},
@@ -22,7 +20,8 @@ use sea_orm::{
 };
 
 use super::{
-    Direction, KeyCursor, Slice, SortValue, after_condition, count_star, fetch_all, fetch_count,
+    Direction, KeyCursor, Slice, SortValue, after_condition, apply_slice, count_star, fetch_all,
+    fetch_count,
 };
 use crate::error::{AppError, AppResult};
 
@@ -374,7 +373,13 @@ pub async fn projects_by_ids(
 pub async fn list_projects(db: &impl ConnectionTrait, slice: &Slice) -> AppResult<Vec<Project>> {
     let mut q = Query::select();
     q.column(Asterisk).from(prj::Entity);
-    apply_id_slice(&mut q, Expr::col((prj::Entity, prj::Column::Id)), slice);
+    apply_slice(
+        &mut q,
+        None,
+        Expr::col((prj::Entity, prj::Column::Id)),
+        Direction::Asc,
+        slice,
+    );
     fetch_all(db, &q).await
 }
 
@@ -673,7 +678,7 @@ pub async fn list_versions(
     q.column(Asterisk)
         .from(ver::Entity)
         .cond_where(version_condition(f));
-    apply_sorted_slice(
+    apply_slice(
         &mut q,
         Some(Expr::col((ver::Entity, ver::Column::OrderNum))),
         Expr::col((ver::Entity, ver::Column::Id)),
@@ -966,7 +971,13 @@ pub async fn list_tasks(
     q.column(Asterisk)
         .from(tsk::Entity)
         .cond_where(task_condition(f));
-    apply_id_slice(&mut q, Expr::col((tsk::Entity, tsk::Column::Id)), slice);
+    apply_slice(
+        &mut q,
+        None,
+        Expr::col((tsk::Entity, tsk::Column::Id)),
+        Direction::Asc,
+        slice,
+    );
     fetch_all(db, &q).await
 }
 
@@ -1416,42 +1427,6 @@ pub async fn task_history(
         failed,
         exhausted_before,
     })
-}
-
-// ----------------------------------------------------------------------------------------------
-// Paging helpers
-// ----------------------------------------------------------------------------------------------
-
-fn apply_id_slice(q: &mut SelectStatement, id: Expr, slice: &Slice) {
-    apply_sorted_slice(q, None, id, Direction::Asc, slice);
-}
-
-fn apply_sorted_slice(
-    q: &mut SelectStatement,
-    sort: Option<Expr>,
-    id: Expr,
-    dir: Direction,
-    slice: &Slice,
-) {
-    match slice {
-        Slice::Offset { offset, limit } => {
-            if let Some(s) = sort {
-                q.order_by_expr(s, dir.order());
-            }
-            q.order_by_expr(id, dir.order())
-                .limit(*limit)
-                .offset(*offset);
-        }
-        Slice::After { after, limit } => {
-            if let Some(c) = after {
-                q.cond_where(after_condition(sort.clone(), id.clone(), c, dir));
-            }
-            if let Some(s) = sort {
-                q.order_by_expr(s, dir.order());
-            }
-            q.order_by_expr(id, dir.order()).limit(*limit);
-        }
-    }
 }
 
 // ----------------------------------------------------------------------------------------------

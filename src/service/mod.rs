@@ -141,3 +141,33 @@ pub(crate) async fn fetch_count(
 pub(crate) fn count_star() -> SimpleExpr {
     Expr::cust("COUNT(*)")
 }
+
+/// Orders and bounds a select for a `Slice`: by `sort` (when given) then `id` in `dir`, after the
+/// cursor for keyset slices.
+pub(crate) fn apply_slice(
+    q: &mut SelectStatement,
+    sort: Option<SimpleExpr>,
+    id: SimpleExpr,
+    dir: Direction,
+    slice: &Slice,
+) {
+    match slice {
+        Slice::Offset { offset, limit } => {
+            if let Some(s) = sort.clone() {
+                q.order_by_expr(s, dir.order());
+            }
+            q.order_by_expr(id, dir.order())
+                .limit(*limit)
+                .offset(*offset);
+        }
+        Slice::After { after, limit } => {
+            if let Some(cursor) = after {
+                q.cond_where(after_condition(sort.clone(), id.clone(), cursor, dir));
+            }
+            if let Some(s) = sort {
+                q.order_by_expr(s, dir.order());
+            }
+            q.order_by_expr(id, dir.order()).limit(*limit);
+        }
+    }
+}

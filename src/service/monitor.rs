@@ -20,8 +20,8 @@ use sea_orm::{
 };
 
 use super::{
-    Direction, KeyCursor, Slice, SortValue, after_condition, count_star, fetch_all, fetch_count,
-    like_pattern, starts_with,
+    Direction, KeyCursor, Slice, SortValue, after_condition, apply_slice, count_star, fetch_all,
+    fetch_count, like_pattern, starts_with,
 };
 use crate::error::{AppError, AppResult};
 
@@ -1222,36 +1222,4 @@ async fn distinct_page(
         items: rows.into_iter().map(|r| r.v).collect(),
         total,
     })
-}
-
-// ----------------------------------------------------------------------------------------------
-// Shared paging
-// ----------------------------------------------------------------------------------------------
-
-fn apply_slice(
-    q: &mut SelectStatement,
-    sort: Option<SimpleExpr>,
-    id: SimpleExpr,
-    dir: Direction,
-    slice: &Slice,
-) {
-    match slice {
-        Slice::Offset { offset, limit } => {
-            if let Some(s) = sort.clone() {
-                q.order_by_expr(s, dir.order());
-            }
-            q.order_by_expr(id, dir.order())
-                .limit(*limit)
-                .offset(*offset);
-        }
-        Slice::After { after, limit } => {
-            if let Some(cursor) = after {
-                q.cond_where(after_condition(sort.clone(), id.clone(), cursor, dir));
-            }
-            if let Some(s) = sort {
-                q.order_by_expr(s, dir.order());
-            }
-            q.order_by_expr(id, dir.order()).limit(*limit);
-        }
-    }
 }
