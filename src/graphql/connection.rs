@@ -57,3 +57,40 @@ pub fn list_complexity(first: Option<i32>, child: usize) -> usize {
     let n = first.map(|n| n.max(0) as usize).unwrap_or(20);
     n.max(1).saturating_mul(child).saturating_add(1)
 }
+
+/// Builds a connection from `limit + 1` fetched rows.
+pub fn connect<T, N, E: async_graphql::ObjectType>(
+    mut rows: Vec<T>,
+    limit: u64,
+    has_previous: bool,
+    cursor: impl Fn(&T) -> KeyCursor,
+    node: impl Fn(T) -> N,
+    extra: E,
+) -> async_graphql::connection::Connection<Cursor, N, E>
+where
+    N: async_graphql::OutputType,
+{
+    let has_next = rows.len() as u64 > limit;
+    rows.truncate(limit as usize);
+    let mut conn = async_graphql::connection::Connection::with_additional_fields(
+        has_previous,
+        has_next,
+        extra,
+    );
+    conn.edges.extend(
+        rows.into_iter()
+            .map(|r| async_graphql::connection::Edge::new(Cursor(cursor(&r)), node(r))),
+    );
+    conn
+}
+
+pub fn after_slice(
+    after: Option<&str>,
+    limit: u64,
+) -> async_graphql::Result<crate::service::Slice> {
+    let after = after.map(decode).transpose().map_err(super::to_gql)?;
+    Ok(crate::service::Slice::After {
+        after,
+        limit: limit + 1,
+    })
+}

@@ -3,21 +3,19 @@
 //! dataloader, the task history report, and the mutations that ingest projects and versions and
 //! drive tasks through their lifecycle (the work Evergreen's repotracker and agents did).
 
-use async_graphql::connection::{Connection, Edge};
+use async_graphql::connection::Connection;
 use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, NaiveDateTime, Utc};
 
-use super::connection::{Cursor, decode, list_complexity, page_size};
+use super::connection::{Cursor, after_slice, decode, list_complexity, page_size};
 use super::loaders::{
     ArtifactCountOf, ArtifactsOfTask, BuildsOfVersion, ChildCountOf, EvergreenLoader,
     EvergreenLoaders, EvgBuildId, EvgPage, EvgProjectId, EvgTaskKey, EvgVersionId, ResultsOfTask,
     TasksOfBuild, VariantsOfProject,
 };
 use super::monitor::SortDirection;
-use super::{GqlResultExt, GqlState};
-use crate::auth::{self, Principal};
-use crate::config::Surface;
+use super::{GqlResultExt, require, state};
 use crate::error::AppError;
 use crate::service::evergreen::{
     self as svc, Artifact, Build, ChildFilter, NewArtifact, NewTestResult, NewVersion, Parent,
@@ -25,21 +23,10 @@ use crate::service::evergreen::{
     Version, VersionFilter,
 };
 use crate::service::tokens::Scope;
-use crate::service::{KeyCursor, Slice, SortValue};
-
-fn state<'a>(ctx: &Context<'a>) -> Result<&'a GqlState> {
-    ctx.data::<GqlState>()
-}
+use crate::service::{KeyCursor, SortValue};
 
 fn loader<'a>(ctx: &Context<'a>) -> Result<&'a DataLoader<EvergreenLoader>> {
     Ok(ctx.data::<EvergreenLoaders>()?.as_ref())
-}
-
-fn require(ctx: &Context<'_>, need: Scope) -> Result<()> {
-    let st = state(ctx)?;
-    let anonymous = Principal::anonymous();
-    let principal = ctx.data_opt::<Principal>().unwrap_or(&anonymous);
-    auth::check(&st.config.auth, Surface::Graphql, principal, need).gql()
 }
 
 /// Stored times are UTC without an offset.
@@ -110,9 +97,9 @@ pub type TaskConnection = Connection<Cursor, TaskNode, EvergreenTotal>;
 pub type TestResultConnection = Connection<Cursor, TestResultNode, EvergreenTotal>;
 pub type ArtifactConnection = Connection<Cursor, ArtifactNode, EvergreenTotal>;
 
-/// Builds a connection from `limit + 1` fetched rows.
+/// Builds a connection from `limit + 1` fetched rows, with Evergreen's lazy `totalCount`.
 fn connect<T, N>(
-    mut rows: Vec<T>,
+    rows: Vec<T>,
     limit: u64,
     has_previous: bool,
     cursor: impl Fn(&T) -> KeyCursor,
@@ -122,23 +109,14 @@ fn connect<T, N>(
 where
     N: async_graphql::OutputType,
 {
-    let has_next = rows.len() as u64 > limit;
-    rows.truncate(limit as usize);
-    let mut conn =
-        Connection::with_additional_fields(has_previous, has_next, EvergreenTotal(total));
-    conn.edges.extend(
-        rows.into_iter()
-            .map(|r| Edge::new(Cursor(cursor(&r)), node(r))),
-    );
-    conn
-}
-
-fn after_slice(after: Option<&str>, limit: u64) -> Result<Slice> {
-    let after = after.map(decode).transpose().gql()?;
-    Ok(Slice::After {
-        after,
-        limit: limit + 1,
-    })
+    super::connection::connect(
+        rows,
+        limit,
+        has_previous,
+        cursor,
+        node,
+        EvergreenTotal(total),
+    )
 }
 
 /// Whether the client asked for the rows of a connection (or its page info) rather than only its

@@ -87,3 +87,27 @@ impl<T> GqlResultExt<T> for Result<T, Arc<AppError>> {
         })
     }
 }
+
+/// The application state every resolver reads.
+pub fn state<'a>(ctx: &async_graphql::Context<'a>) -> async_graphql::Result<&'a GqlState> {
+    ctx.data::<GqlState>()
+}
+
+/// Fails unless the caller may perform an operation needing `need` on the GraphQL surface.
+pub fn require(
+    ctx: &async_graphql::Context<'_>,
+    need: crate::service::tokens::Scope,
+) -> async_graphql::Result<()> {
+    let st = state(ctx)?;
+    let anonymous = crate::auth::Principal::anonymous();
+    let principal = ctx
+        .data_opt::<crate::auth::Principal>()
+        .unwrap_or(&anonymous);
+    crate::auth::check(
+        &st.config.auth,
+        crate::config::Surface::Graphql,
+        principal,
+        need,
+    )
+    .gql()
+}

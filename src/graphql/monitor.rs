@@ -2,18 +2,16 @@
 //! connections with filters and ordering, relations through the request's dataloader, and the
 //! mutations that write contexts, sessions and metric batches.
 
-use async_graphql::connection::{Connection, Edge};
+use async_graphql::connection::Connection;
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{ComplexObject, Context, Enum, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
-use super::connection::{Cursor, decode, list_complexity, page_size};
+use super::connection::{Cursor, after_slice, connect, decode, list_complexity, page_size};
 use super::loaders::{
     ChildPage, ContextId, ContextsOfSession, MetricsOf, MonitorLoader, MonitorLoaders, SessionId,
 };
-use super::{GqlResultExt, GqlState};
-use crate::auth::{self, Principal};
-use crate::config::Surface;
+use super::{GqlResultExt, require, state};
 use crate::error::AppError;
 use crate::service::monitor::{
     self as svc, Context as ExecContext, ContextFilter, Metric, MetricFilter, MetricOrder,
@@ -26,19 +24,8 @@ use crate::service::{Direction, KeyCursor, Slice, SortValue};
 /// Most tag conditions in one filter.
 const MAX_TAG_CONDITIONS: usize = 20;
 
-fn state<'a>(ctx: &Context<'a>) -> Result<&'a GqlState> {
-    ctx.data::<GqlState>()
-}
-
 fn loader<'a>(ctx: &Context<'a>) -> Result<&'a DataLoader<MonitorLoader>> {
     Ok(ctx.data::<MonitorLoaders>()?.as_ref())
-}
-
-fn require(ctx: &Context<'_>, need: Scope) -> Result<()> {
-    let st = state(ctx)?;
-    let anonymous = Principal::anonymous();
-    let principal = ctx.data_opt::<Principal>().unwrap_or(&anonymous);
-    auth::check(&st.config.auth, Surface::Graphql, principal, need).gql()
 }
 
 // ----------------------------------------------------------------------------------------------
@@ -281,36 +268,6 @@ impl ContextTotal {
 pub type SessionConnection = Connection<Cursor, SessionNode, SessionTotal>;
 pub type MetricConnection = Connection<Cursor, MetricNode, MetricTotal>;
 pub type ContextConnection = Connection<Cursor, ContextNode, ContextTotal>;
-
-/// Builds a connection from `limit + 1` fetched rows.
-fn connect<T, N, E: async_graphql::ObjectType>(
-    mut rows: Vec<T>,
-    limit: u64,
-    has_previous: bool,
-    cursor: impl Fn(&T) -> KeyCursor,
-    node: impl Fn(T) -> N,
-    extra: E,
-) -> Connection<Cursor, N, E>
-where
-    N: async_graphql::OutputType,
-{
-    let has_next = rows.len() as u64 > limit;
-    rows.truncate(limit as usize);
-    let mut conn = Connection::with_additional_fields(has_previous, has_next, extra);
-    conn.edges.extend(
-        rows.into_iter()
-            .map(|r| Edge::new(Cursor(cursor(&r)), node(r))),
-    );
-    conn
-}
-
-fn after_slice(after: Option<&str>, limit: u64) -> Result<Slice> {
-    let after = after.map(decode).transpose().gql()?;
-    Ok(Slice::After {
-        after,
-        limit: limit + 1,
-    })
-}
 
 fn metric_cursor(order: MetricOrder) -> impl Fn(&Metric) -> KeyCursor {
     move |m| KeyCursor {
