@@ -768,6 +768,75 @@ pub async fn sessions_by_ids(
 // Metrics
 // ----------------------------------------------------------------------------------------------
 
+/// Writes one metric in a single statement (`INSERT ... SELECT` joining the two hashes), the
+/// pytest-monitor plugin's one-POST-per-test path. An unknown session or context inserts nothing
+/// and is reported by name.
+pub async fn add_metric(db: &impl ConnectionTrait, m: NewMetric) -> AppResult<()> {
+    for (name, v) in [
+        ("total_time", m.total_time),
+        ("user_time", m.user_time),
+        ("kernel_time", m.kernel_time),
+        ("cpu_usage", m.cpu_usage),
+        ("mem_usage", m.mem_usage),
+    ] {
+        if !v.is_finite() {
+            return Err(AppError::invalid_field(name, format!("'{name}' must be a finite number")));
+        }
+    }
+    let start_at = normalize_iso8601(&m.item_start_time).map(|(_, t)| t);
+    let mut select = Query::select();
+    select
+        .expr(Expr::col((ses::Entity, ses::Column::Id)))
+        .expr(Expr::col((ctx::Entity, ctx::Column::Id)))
+        .expr(Expr::val(m.item_start_time.clone()))
+        .expr(Expr::val(start_at))
+        .expr(Expr::val(m.item_path.clone()))
+        .expr(Expr::val(m.item.clone()))
+        .expr(Expr::val(m.item_variant.clone()))
+        .expr(Expr::val(m.item_fs_loc.clone()))
+        .expr(Expr::val(m.kind.clone()))
+        .expr(Expr::val(m.component.clone()))
+        .expr(Expr::val(m.total_time))
+        .expr(Expr::val(m.user_time))
+        .expr(Expr::val(m.kernel_time))
+        .expr(Expr::val(m.cpu_usage))
+        .expr(Expr::val(m.mem_usage))
+        .from(ses::Entity)
+        .inner_join(ctx::Entity, Expr::col((ctx::Entity, ctx::Column::H)).eq(m.context_h.clone()))
+        .and_where(Expr::col((ses::Entity, ses::Column::H)).eq(m.session_h.clone()));
+    let mut insert = Query::insert();
+    insert
+        .into_table(met::Entity)
+        .columns([
+            met::Column::SessionId,
+            met::Column::ContextId,
+            met::Column::ItemStartTime,
+            met::Column::ItemStartAt,
+            met::Column::ItemPath,
+            met::Column::Item,
+            met::Column::ItemVariant,
+            met::Column::ItemFsLoc,
+            met::Column::Kind,
+            met::Column::Component,
+            met::Column::TotalTime,
+            met::Column::UserTime,
+            met::Column::KernelTime,
+            met::Column::CpuUsage,
+            met::Column::MemUsage,
+        ])
+        .select_from(select)
+        .map_err(|e| AppError::Internal(format!("metric insert: {e}")))?;
+    if db.execute(&insert).await?.rows_affected() == 1 {
+        return Ok(());
+    }
+    // Nothing inserted: say which hash is unknown (only on this error path).
+    let known = ids_by_hash(db, ses::Entity, ses::Column::H, std::iter::once(m.session_h.as_str())).await?;
+    if known.is_empty() {
+        return Err(AppError::invalid_field("session_h", format!("unknown session '{}'", m.session_h)));
+    }
+    Err(AppError::invalid_field("context_h", format!("unknown context '{}'", m.context_h)))
+}
+
 /// Writes a batch of metrics in one transaction: every session and context hash must be known, or
 /// nothing is written. Returns how many rows were stored.
 pub async fn add_metrics<C: ConnectionTrait + TransactionTrait>(

@@ -1946,3 +1946,27 @@ async fn required_token_gates_reads_and_writes() {
     .await;
     assert_eq!(r.json, json!({"count": 1}));
 }
+
+#[tokio::test]
+async fn one_metric_post_is_one_statement_and_names_an_unknown_context() {
+    let app = TestApp::new().await;
+    create(&app, "/api/v1/contexts/", &context("ctx")).await;
+    create(
+        &app,
+        "/api/v1/sessions/",
+        &session("s1", Some("abc"), json!({})),
+    )
+    .await;
+    app.reset_statements();
+    create(&app, "/api/v1/metrics/", &metric("s1", "ctx", "v")).await;
+    assert_eq!(app.statements(), 1, "{:#?}", app.statement_log());
+
+    let r = post(&app, "/api/v1/metrics/", &metric("s1", "nope", "v")).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        r.json,
+        json!({"errors": {"context_h": "unknown context 'nope'"}, "message": "Input payload validation failed"})
+    );
+    let count = get_ok(&app, "/api/v1/metrics/count").await;
+    assert_eq!(count, json!({"count": 1}));
+}

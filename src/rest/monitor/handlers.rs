@@ -410,7 +410,7 @@ pub async fn create_metric(st: &AppState, _req: &Request, body: &[u8]) -> AppRes
         mem_usage: required_number(&body, "mem_usage")?,
     };
     let echo = new.clone();
-    svc::add_metrics(&st.db, vec![new]).await?;
+    svc::add_metric(&st.db, new).await?;
     let shown = svc::Metric {
         id: 0,
         session_id: 0,
