@@ -780,7 +780,10 @@ pub async fn add_metric(db: &impl ConnectionTrait, m: NewMetric) -> AppResult<()
         ("mem_usage", m.mem_usage),
     ] {
         if !v.is_finite() {
-            return Err(AppError::invalid_field(name, format!("'{name}' must be a finite number")));
+            return Err(AppError::invalid_field(
+                name,
+                format!("'{name}' must be a finite number"),
+            ));
         }
     }
     let start_at = normalize_iso8601(&m.item_start_time).map(|(_, t)| t);
@@ -802,7 +805,10 @@ pub async fn add_metric(db: &impl ConnectionTrait, m: NewMetric) -> AppResult<()
         .expr(Expr::val(m.cpu_usage))
         .expr(Expr::val(m.mem_usage))
         .from(ses::Entity)
-        .inner_join(ctx::Entity, Expr::col((ctx::Entity, ctx::Column::H)).eq(m.context_h.clone()))
+        .inner_join(
+            ctx::Entity,
+            Expr::col((ctx::Entity, ctx::Column::H)).eq(m.context_h.clone()),
+        )
         .and_where(Expr::col((ses::Entity, ses::Column::H)).eq(m.session_h.clone()));
     let mut insert = Query::insert();
     insert
@@ -830,11 +836,23 @@ pub async fn add_metric(db: &impl ConnectionTrait, m: NewMetric) -> AppResult<()
         return Ok(());
     }
     // Nothing inserted: say which hash is unknown (only on this error path).
-    let known = ids_by_hash(db, ses::Entity, ses::Column::H, std::iter::once(m.session_h.as_str())).await?;
+    let known = ids_by_hash(
+        db,
+        ses::Entity,
+        ses::Column::H,
+        std::iter::once(m.session_h.as_str()),
+    )
+    .await?;
     if known.is_empty() {
-        return Err(AppError::invalid_field("session_h", format!("unknown session '{}'", m.session_h)));
+        return Err(AppError::invalid_field(
+            "session_h",
+            format!("unknown session '{}'", m.session_h),
+        ));
     }
-    Err(AppError::invalid_field("context_h", format!("unknown context '{}'", m.context_h)))
+    Err(AppError::invalid_field(
+        "context_h",
+        format!("unknown context '{}'", m.context_h),
+    ))
 }
 
 /// Writes a batch of metrics in one transaction: every session and context hash must be known, or
