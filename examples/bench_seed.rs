@@ -1,0 +1,343 @@
+//! Seeds a testgraph database with deterministic benchmark data through the library's own
+//! services (the same code paths the GraphQL mutations use), for `bench/run.sh`.
+//!
+//! Evergreen: one project with `--builds` variants of `--tasks` tasks each, `--versions` versions
+//! (so versions × builds builds and versions × builds × tasks tasks), and `--results` test results
+//! per task. pytest-monitor: `--contexts` contexts, `--sessions` sessions (tagged with a pipeline
+//! branch and build number) and `--metrics` metrics spread evenly over the sessions.
+//!
+//! Every name, hash, time and number is derived from the row's index, so two runs with the same
+//! arguments store the same content (row ids of test results may interleave differently across
+//! tasks, never within a task). Prints a JSON summary (counts, timings, sample ids) on stdout.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context as _, bail};
+use chrono::{Duration, NaiveDate, NaiveDateTime};
+use clap::Parser;
+use sha2::{Digest, Sha256};
+use testgraph::service::evergreen::{self as evg, NewTestResult, NewVersion, ProjectInput};
+use testgraph::service::monitor::{self as mon, NewContext, NewMetric, NewSession};
+
+#[derive(Parser, Debug)]
+#[command(about = "Seed deterministic benchmark data into a testgraph database")]
+struct Args {
+    /// SQLite or PostgreSQL URL; migrations are applied first.
+    #[arg(long, env = "TESTGRAPH_DATABASE_URL")]
+    database_url: String,
+    /// Evergreen versions (commits) of the one project.
+    #[arg(long, default_value_t = 1000)]
+    versions: usize,
+    /// Builds per version (the project's variants).
+    #[arg(long, default_value_t = 10)]
+    builds: usize,
+    /// Tasks per build.
+    #[arg(long, default_value_t = 20)]
+    tasks: usize,
+    /// Test results per task.
+    #[arg(long, default_value_t = 10)]
+    results: usize,
+    /// pytest-monitor metrics in total.
+    #[arg(long, default_value_t = 100_000)]
+    metrics: usize,
+    /// pytest-monitor sessions the metrics are spread over.
+    #[arg(long, default_value_t = 1000)]
+    sessions: usize,
+    /// pytest-monitor execution contexts.
+    #[arg(long, default_value_t = 10)]
+    contexts: usize,
+    /// Concurrent writers for test results and metric batches.
+    #[arg(long, default_value_t = 8)]
+    concurrency: usize,
+    /// Metrics per `add_metrics` call.
+    #[arg(long, default_value_t = 5000)]
+    metric_batch: usize,
+    /// The project's identifier.
+    #[arg(long, default_value = "bench")]
+    project: String,
+    /// How many sample task ids to print (spread over all tasks).
+    #[arg(long, default_value_t = 200)]
+    samples: usize,
+}
+
+/// The first `len` hex digits of SHA-256 over `seed`: stable, realistic-looking hashes.
+fn hash(seed: &str, len: usize) -> String {
+    let mut h = hex::encode(Sha256::digest(seed.as_bytes()));
+    h.truncate(len);
+    h
+}
+
+fn base_time() -> NaiveDateTime {
+    NaiveDate::from_ymd_opt(2024, 1, 1)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .unwrap_or_default()
+}
+
+fn context_h(i: usize) -> String {
+    hash(&format!("bench-context-{i}"), 64)
+}
+
+fn session_h(i: usize) -> String {
+    hash(&format!("bench-session-{i}"), 32)
+}
+
+fn new_context(i: usize) -> NewContext {
+    NewContext {
+        h: context_h(i),
+        cpu_count: [4, 8, 16, 32][i % 4],
+        cpu_frequency: 2400 + 100 * (i % 8) as i64,
+        cpu_type: "x86_64".into(),
+        cpu_vendor: "GenuineIntel".into(),
+        ram_total: 16384 * (1 + (i % 4) as i64),
+        machine_node: format!("ci-runner-{i:03}"),
+        machine_type: "x86_64".into(),
+        machine_arch: "64bit".into(),
+        system_info: "Linux - 6.1.0-18-amd64".into(),
+        python_info: "3.11.2 (main, Mar 13 2023, 12:18:29) [GCC 12.2.0]".into(),
+    }
+}
+
+fn new_session(i: usize) -> NewSession {
+    let run = base_time() + Duration::minutes(17 * i as i64);
+    NewSession {
+        h: session_h(i),
+        run_date: run.format("%Y-%m-%dT%H:%M:%S%.6f").to_string(),
+        scm_ref: Some(hash(&format!("bench-scm-{}", i / 4), 40)),
+        tags: vec![
+            (
+                "pipeline_branch".into(),
+                ["main", "develop", "release-1.x"][i % 3].into(),
+            ),
+            ("pipeline_build_no".into(), (1000 + i / 3).to_string()),
+            ("description".into(), format!("nightly run {i}")),
+        ],
+    }
+}
+
+/// Metric `j` of session `s` (global index `n`), on context `s % contexts`.
+fn new_metric(s: usize, j: usize, n: usize, contexts: usize) -> NewMetric {
+    let module = j % 25;
+    let start =
+        base_time() + Duration::minutes(17 * s as i64) + Duration::milliseconds(350 * j as i64);
+    let total = 0.001 + ((n * 7919) % 5000) as f64 / 1000.0;
+    NewMetric {
+        session_h: session_h(s),
+        context_h: context_h(s % contexts),
+        item_start_time: start.format("%Y-%m-%dT%H:%M:%S%.6f").to_string(),
+        item_path: format!("tests.pkg_{}.test_mod_{module}", module % 5),
+        item: format!("test_case_{j}"),
+        item_variant: if j.is_multiple_of(4) {
+            format!("test_case_{j}[param{}]", j % 7)
+        } else {
+            String::new()
+        },
+        item_fs_loc: format!("tests/pkg_{}/test_mod_{module}.py", module % 5),
+        kind: "function".into(),
+        component: if j.is_multiple_of(3) {
+            None
+        } else {
+            Some(format!("component_{}", j % 6))
+        },
+        total_time: total,
+        user_time: total * 0.8,
+        kernel_time: total * 0.05,
+        cpu_usage: 0.85 + (n % 10) as f64 / 100.0,
+        mem_usage: ((n * 31) % 2000) as f64 / 10.0 - 20.0,
+    }
+}
+
+fn test_result(task_index: usize, k: usize, start: f64) -> NewTestResult {
+    let code = (task_index * 31 + k * 7) % 97;
+    let status = match code {
+        0 => "fail",
+        1..=3 => "skip",
+        _ => "pass",
+    };
+    let begin = start + (k as f64) * 4.5;
+    NewTestResult {
+        test_file: format!("jstests/core/suite_{}/test_{k:02}.js", task_index % 20),
+        status: status.into(),
+        url: format!("https://logs.example.invalid/tests/{task_index}/{k}"),
+        log_id: hash(&format!("bench-log-{task_index}-{k}"), 24),
+        line_num: (k * 13 + 1) as i32,
+        exit_code: if status == "fail" { 1 } else { 0 },
+        start_s: begin,
+        end_s: begin + 0.25 + (code % 40) as f64 / 10.0,
+    }
+}
+
+fn project_input(a: &Args) -> ProjectInput {
+    let tasks: Vec<String> = (0..a.tasks).map(|t| format!("task_{t:02}")).collect();
+    ProjectInput {
+        identifier: a.project.clone(),
+        display_name: "Benchmark project".into(),
+        owner_name: "bench".into(),
+        repo_name: "bench".into(),
+        branch_name: "main".into(),
+        repo_kind: "github".into(),
+        batch_time: 0,
+        remote: false,
+        remote_path: "etc/evergreen.yml".into(),
+        enabled: true,
+        private: false,
+        tasks: tasks
+            .iter()
+            .enumerate()
+            .map(|(i, name)| evg::TaskDef {
+                name: name.clone(),
+                // Every task after the first waits for the first (a "compile" task), as is common.
+                depends_on: if i == 0 {
+                    vec![]
+                } else {
+                    vec![tasks[0].clone()]
+                },
+            })
+            .collect(),
+        variants: (0..a.builds)
+            .map(|v| evg::VariantDef {
+                name: format!("variant-{v:02}"),
+                display_name: format!("Variant {v:02}"),
+                tasks: tasks.clone(),
+            })
+            .collect(),
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let a = Args::parse();
+    if a.builds == 0 || a.tasks == 0 || a.sessions == 0 || a.contexts == 0 {
+        bail!("--builds, --tasks, --sessions and --contexts must be at least 1");
+    }
+    let conc = a.concurrency.max(1);
+    let db = testgraph::db::connect(&a.database_url, conc as u32 + 2)
+        .await
+        .context("cannot open the database")?;
+    testgraph::db::migrate_up(&db).await.context("migrations")?;
+
+    // ---- Evergreen ---------------------------------------------------------------------------
+    let t0 = Instant::now();
+    evg::upsert_project(&db, project_input(&a)).await?;
+    let mut task_ids: Vec<(String, f64)> = Vec::with_capacity(a.versions * a.builds * a.tasks);
+    let mut version_ids = Vec::with_capacity(a.versions);
+    for i in 0..a.versions {
+        let created = base_time() + Duration::minutes(30 * i as i64);
+        let v = evg::create_version(
+            &db,
+            NewVersion {
+                project: a.project.clone(),
+                revision: hash(&format!("bench-revision-{i}"), 40),
+                author: format!("Developer {}", i % 37),
+                author_email: format!("dev{}@example.invalid", i % 37),
+                message: format!("SERVER-{}: change number {i}", 10_000 + i),
+                create_time: Some(created),
+                activated: Some(true),
+                requester: None,
+            },
+        )
+        .await
+        .with_context(|| format!("version {i}"))?;
+        let start = created.and_utc().timestamp() as f64 + 600.0;
+        for t in evg::tasks_for_version(&db, v.id).await? {
+            task_ids.push((t.task_id, start));
+        }
+        version_ids.push(v.version_id);
+    }
+    let versions_s = t0.elapsed().as_secs_f64();
+
+    let t1 = Instant::now();
+    let task_ids = Arc::new(task_ids);
+    let mut workers = tokio::task::JoinSet::new();
+    for w in 0..conc {
+        let db = db.clone();
+        let ids = task_ids.clone();
+        let per_task = a.results;
+        workers.spawn(async move {
+            let mut n = 0u64;
+            for idx in (w..ids.len()).step_by(conc) {
+                let (id, start) = &ids[idx];
+                let rows = (0..per_task).map(|k| test_result(idx, k, *start)).collect();
+                n += evg::add_test_results(&db, id, rows).await?;
+            }
+            Ok::<u64, testgraph::error::AppError>(n)
+        });
+    }
+    let mut results_stored = 0u64;
+    while let Some(r) = workers.join_next().await {
+        results_stored += r??;
+    }
+    let results_s = t1.elapsed().as_secs_f64();
+
+    // ---- pytest-monitor ----------------------------------------------------------------------
+    let t2 = Instant::now();
+    for i in 0..a.contexts {
+        mon::create_context(&db, new_context(i)).await?;
+    }
+    for i in 0..a.sessions {
+        mon::create_session(&db, new_session(i)).await?;
+    }
+    // Metric n belongs to session n / per_session (the last session takes the remainder).
+    let per_session = a.metrics.div_ceil(a.sessions).max(1);
+    let all: Vec<usize> = (0..a.metrics).collect();
+    let batches: Vec<Vec<usize>> = all
+        .chunks(a.metric_batch.max(1))
+        .map(<[usize]>::to_vec)
+        .collect();
+    let batches = Arc::new(batches);
+    let contexts = a.contexts;
+    let sessions = a.sessions;
+    let mut workers = tokio::task::JoinSet::new();
+    for w in 0..conc {
+        let db = db.clone();
+        let batches = batches.clone();
+        workers.spawn(async move {
+            let mut n = 0u64;
+            for b in (w..batches.len()).step_by(conc) {
+                let rows = batches[b]
+                    .iter()
+                    .map(|&n| {
+                        let s = (n / per_session).min(sessions - 1);
+                        new_metric(s, n - s * per_session, n, contexts)
+                    })
+                    .collect();
+                n += mon::add_metrics(&db, rows).await?;
+            }
+            Ok::<u64, testgraph::error::AppError>(n)
+        });
+    }
+    let mut metrics_stored = 0u64;
+    while let Some(r) = workers.join_next().await {
+        metrics_stored += r??;
+    }
+    let monitor_s = t2.elapsed().as_secs_f64();
+
+    let step = (task_ids.len() / a.samples.max(1)).max(1);
+    let sample_tasks: Vec<&str> = task_ids
+        .iter()
+        .step_by(step)
+        .take(a.samples)
+        .map(|(id, _)| id.as_str())
+        .collect();
+    let summary = serde_json::json!({
+        "project": a.project,
+        "versions": version_ids.len(),
+        "builds": version_ids.len() * a.builds,
+        "tasks": task_ids.len(),
+        "test_results": results_stored,
+        "contexts": a.contexts,
+        "sessions": a.sessions,
+        "metrics": metrics_stored,
+        "seconds": {
+            "versions": versions_s,
+            "test_results": results_s,
+            "monitor": monitor_s,
+        },
+        "sample_task_ids": sample_tasks,
+        "sample_session_hs": (0..a.sessions.min(a.samples)).map(session_h).collect::<Vec<_>>(),
+        "context_hs": (0..a.contexts).map(context_h).collect::<Vec<_>>(),
+        "newest_version_id": version_ids.last(),
+    });
+    println!("{summary}");
+    Ok(())
+}
