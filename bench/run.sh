@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Benchmarks testgraph against PostGraphile and monitor-server-api on the same data.
 #
-#   bench/run.sh           full run (~20 min): 1,000 versions × 10 builds × 20 tasks × 10 results,
-#                          100k metrics; rewrites the generated block of docs/performance.md
+#   bench/run.sh           full run (~12 min plus the build): 1,000 versions × 10 builds × 20 tasks
+#                          × 10 results, 100k metrics; rewrites the generated block of
+#                          docs/performance.md
 #   bench/run.sh --quick   smoke run (~3 min): tiny data, 2 s per case; writes bench/out only
+#   bench/run.sh --install-peers   only install the peers into bench/.peers (npm and PyPI)
 #
 # Needs PostgreSQL on 127.0.0.1:5432 (user postgres, trust), python3, npm, and wrk. Peers are
 # taken from $BENCH_PEERS_DIR, bench/.peers or /tmp/peers, whichever is complete, else installed
@@ -14,10 +16,12 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 QUICK=()
 DOCS=(--docs "$ROOT/docs/performance.md")
+INSTALL_ONLY=""
 for arg in "$@"; do
   case "$arg" in
     --quick) QUICK=(--quick); DOCS=() ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    --install-peers) INSTALL_ONLY=1 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) echo "unknown argument: $arg" >&2; exit 2 ;;
   esac
 done
@@ -34,7 +38,7 @@ if ! command -v wrk >/dev/null; then
   fi
 fi
 command -v psql >/dev/null || { echo "psql is required" >&2; exit 1; }
-psql -h 127.0.0.1 -U postgres -d postgres -Atqc 'select 1' >/dev/null \
+[ -n "$INSTALL_ONLY" ] || psql -h 127.0.0.1 -U postgres -d postgres -Atqc 'select 1' >/dev/null \
   || { echo "PostgreSQL must answer at 127.0.0.1:5432 as user postgres" >&2; exit 1; }
 
 # ---- peers ----------------------------------------------------------------------------------
@@ -45,9 +49,11 @@ peers_complete() {
     && "$1/msa-venv/bin/python" -c 'import monitor_server, psycopg2' 2>/dev/null
 }
 PEERS=""
-for dir in ${BENCH_PEERS_DIR:-} "$ROOT/bench/.peers" /tmp/peers; do
-  if [ -n "$dir" ] && peers_complete "$dir"; then PEERS=$dir; break; fi
-done
+if [ -z "$INSTALL_ONLY" ]; then
+  for dir in ${BENCH_PEERS_DIR:-} "$ROOT/bench/.peers" /tmp/peers; do
+    if [ -n "$dir" ] && peers_complete "$dir"; then PEERS=$dir; break; fi
+  done
+fi
 if [ -z "$PEERS" ]; then
   PEERS=$ROOT/bench/.peers
   say "installing peers into $PEERS"
@@ -70,6 +76,7 @@ if [ -z "$PEERS" ]; then
   peers_complete "$PEERS" || { echo "peer installation in $PEERS is incomplete" >&2; exit 1; }
 fi
 say "peers from $PEERS"
+[ -z "$INSTALL_ONLY" ] || exit 0
 
 # ---- build ----------------------------------------------------------------------------------
 say "building testgraph and bench_seed (release)"
