@@ -768,10 +768,8 @@ pub async fn sessions_by_ids(
 // Metrics
 // ----------------------------------------------------------------------------------------------
 
-/// Writes one metric in a single statement (`INSERT ... SELECT` joining the two hashes), the
-/// pytest-monitor plugin's one-POST-per-test path. An unknown session or context inserts nothing
-/// and is reported by name.
-pub async fn add_metric(db: &impl ConnectionTrait, m: NewMetric) -> AppResult<()> {
+/// The resource figures must be numbers a database and JSON can hold (no NaN or infinity).
+fn check_finite(m: &NewMetric) -> AppResult<()> {
     for (name, v) in [
         ("total_time", m.total_time),
         ("user_time", m.user_time),
@@ -786,6 +784,14 @@ pub async fn add_metric(db: &impl ConnectionTrait, m: NewMetric) -> AppResult<()
             ));
         }
     }
+    Ok(())
+}
+
+/// Writes one metric in a single statement (`INSERT ... SELECT` joining the two hashes), the
+/// pytest-monitor plugin's one-POST-per-test path. An unknown session or context inserts nothing
+/// and is reported by name.
+pub async fn add_metric(db: &impl ConnectionTrait, m: NewMetric) -> AppResult<()> {
+    check_finite(&m)?;
     let start_at = normalize_iso8601(&m.item_start_time).map(|(_, t)| t);
     let mut select = Query::select();
     select
@@ -894,20 +900,7 @@ pub async fn add_metrics<C: ConnectionTrait + TransactionTrait>(
         let context_id = *context_ids.get(&m.context_h).ok_or_else(|| {
             AppError::invalid_field("context_h", format!("unknown context '{}'", m.context_h))
         })?;
-        for (name, v) in [
-            ("total_time", m.total_time),
-            ("user_time", m.user_time),
-            ("kernel_time", m.kernel_time),
-            ("cpu_usage", m.cpu_usage),
-            ("mem_usage", m.mem_usage),
-        ] {
-            if !v.is_finite() {
-                return Err(AppError::invalid_field(
-                    name,
-                    format!("'{name}' must be a finite number"),
-                ));
-            }
-        }
+        check_finite(&m)?;
         let start_at = normalize_iso8601(&m.item_start_time).map(|(_, t)| t);
         rows.push(met::ActiveModel {
             id: NotSet,
