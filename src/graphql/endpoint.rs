@@ -9,11 +9,10 @@ use poem::http::{Method, StatusCode, header};
 use poem::web::Html;
 use poem::{Body, IntoResponse, Request, Response, handler};
 
-use super::limits::OverGet;
 use std::sync::Arc;
 
 use super::loaders::{EvergreenLoader, EvergreenLoaders, MonitorLoader, MonitorLoaders};
-use super::{AppSchema, GqlState};
+use super::{AppSchema, GqlState, limits};
 use crate::auth;
 use crate::config::Surface;
 use crate::error::AppError;
@@ -134,8 +133,20 @@ pub async fn graphql(req: &Request, body: Body, schema: poem::web::Data<&AppSche
         .delay(limits.dataloader_delay),
     );
     let batch = batch.data(principal).data(loader).data(evergreen);
-    let batch = if over_get { batch.data(OverGet) } else { batch };
-    let resp: BatchResponse = schema.execute_batch(batch).await;
+    let max_aliases = limits.graphql_max_aliases;
+    // The operations of a batch run one after another, as `Schema::execute_batch` runs them.
+    let resp = match batch {
+        BatchRequest::Single(r) => {
+            BatchResponse::Single(execute_one(schema, r, over_get, max_aliases).await)
+        }
+        BatchRequest::Batch(requests) => {
+            let mut out = Vec::with_capacity(requests.len());
+            for r in requests {
+                out.push(execute_one(schema, r, over_get, max_aliases).await);
+            }
+            BatchResponse::Batch(out)
+        }
+    };
     let json = match serde_json::to_string(&resp) {
         Ok(j) => j,
         Err(e) => {
@@ -145,6 +156,19 @@ pub async fn graphql(req: &Request, body: Body, schema: poem::web::Data<&AppSche
     Response::builder()
         .content_type("application/json")
         .body(json)
+}
+
+/// One operation: the checks async-graphql does not make, then execution, then error codes.
+async fn execute_one(
+    schema: &AppSchema,
+    mut req: async_graphql::Request,
+    over_get: bool,
+    max_aliases: usize,
+) -> async_graphql::Response {
+    match limits::precheck(&mut req, over_get, max_aliases) {
+        Ok(()) => limits::with_codes(schema.execute(req).await),
+        Err(resp) => resp,
+    }
 }
 
 fn schema_state(schema: &AppSchema) -> Result<&GqlState, ()> {

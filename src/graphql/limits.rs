@@ -1,34 +1,15 @@
 //! Request limits that async-graphql does not enforce itself, and stable error codes for the
 //! errors it raises: at most N aliases per document, no mutation over GET (a GET can be triggered
 //! cross-site, so letting it write would be a CSRF hole), `extensions.code` on every error.
+//!
+//! These run in the HTTP handler around `Schema::execute`, not as an async-graphql extension:
+//! registering any extension sends every field of every response down async-graphql's slow
+//! resolution path (a `ResolveInfo` and an extension chain per field), which cost about a third
+//! of the server's CPU on a large nested query. The document is parsed here once and handed to
+//! the request (`Request::parsed_query` caches it), so nothing is parsed twice.
 
-use std::sync::Arc;
-
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextValidation,
-};
 use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet};
-use async_graphql::{Response, ServerError, ServerResult, ValidationResult, Variables};
-
-/// Marks a request that arrived over HTTP GET.
-#[derive(Clone, Copy, Debug)]
-pub struct OverGet;
-
-pub struct RequestLimits {
-    pub max_aliases: usize,
-}
-
-impl ExtensionFactory for RequestLimits {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(RequestLimitsExt {
-            max_aliases: self.max_aliases,
-        })
-    }
-}
-
-struct RequestLimitsExt {
-    max_aliases: usize,
-}
+use async_graphql::{Request, Response, ServerError};
 
 fn with_code(mut e: ServerError, code: &str) -> ServerError {
     let ext = e.extensions.get_or_insert_with(Default::default);
@@ -63,74 +44,52 @@ fn count_aliases(set: &SelectionSet, doc: &ExecutableDocument, depth: usize) -> 
         .sum()
 }
 
-#[async_graphql::async_trait::async_trait]
-impl Extension for RequestLimitsExt {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let doc = next
-            .run(ctx, query, variables)
-            .await
-            .map_err(|e| with_code(e, "GRAPHQL_PARSE_FAILED"))?;
-        let over_get = ctx.data_opt::<OverGet>().is_some();
-        let mut aliases = 0;
-        for (_, op) in doc.operations.iter() {
-            if over_get && op.node.ty == OperationType::Mutation {
-                return Err(with_code(
-                    ServerError::new(
-                        "mutations are not allowed over GET; send them with POST",
-                        None,
-                    ),
-                    "BAD_REQUEST",
-                ));
-            }
-            aliases += count_aliases(&op.node.selection_set.node, &doc, 0);
-        }
-        if aliases > self.max_aliases {
-            return Err(with_code(
+/// Parses the request's document (kept in the request for execution) and applies the checks
+/// that precede validation. An `Err` is the whole response for this operation.
+pub fn precheck(req: &mut Request, over_get: bool, max_aliases: usize) -> Result<(), Response> {
+    let doc = req
+        .parsed_query()
+        .map_err(|e| Response::from_errors(vec![with_code(e, "GRAPHQL_PARSE_FAILED")]))?;
+    let mut aliases = 0;
+    for (_, op) in doc.operations.iter() {
+        if over_get && op.node.ty == OperationType::Mutation {
+            return Err(Response::from_errors(vec![with_code(
                 ServerError::new(
-                    format!(
-                        "the query uses {aliases} aliases; at most {} are allowed",
-                        self.max_aliases
-                    ),
+                    "mutations are not allowed over GET; send them with POST",
                     None,
                 ),
-                "GRAPHQL_VALIDATION_FAILED",
-            ));
+                "BAD_REQUEST",
+            )]));
         }
-        Ok(doc)
+        aliases += count_aliases(&op.node.selection_set.node, doc, 0);
     }
+    if aliases > max_aliases {
+        return Err(Response::from_errors(vec![with_code(
+            ServerError::new(
+                format!("the query uses {aliases} aliases; at most {max_aliases} are allowed"),
+                None,
+            ),
+            "GRAPHQL_VALIDATION_FAILED",
+        )]));
+    }
+    Ok(())
+}
 
-    async fn validation(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        next: NextValidation<'_>,
-    ) -> Result<ValidationResult, Vec<ServerError>> {
-        next.run(ctx).await.map_err(|errs| {
-            errs.into_iter()
-                .map(|e| with_code(e, "GRAPHQL_VALIDATION_FAILED"))
-                .collect()
+/// Gives every error that lacks one a stable code. Every error raised by testgraph's own
+/// resolvers already has one; those left come from async-graphql: validation and limit errors,
+/// which belong to no field (no path), or argument coercion while executing a field (a path).
+pub fn with_codes(mut resp: Response) -> Response {
+    resp.errors = resp
+        .errors
+        .into_iter()
+        .map(|e| {
+            let code = if e.path.is_empty() {
+                "GRAPHQL_VALIDATION_FAILED"
+            } else {
+                "BAD_USER_INPUT"
+            };
+            with_code(e, code)
         })
-    }
-
-    async fn execute(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        operation_name: Option<&str>,
-        next: NextExecute<'_>,
-    ) -> Response {
-        let mut resp = next.run(ctx, operation_name).await;
-        // Errors raised by async-graphql itself while executing (argument coercion, mostly) carry
-        // no code; every error of ours already has one.
-        resp.errors = resp
-            .errors
-            .into_iter()
-            .map(|e| with_code(e, "BAD_USER_INPUT"))
-            .collect();
-        resp
-    }
+        .collect();
+    resp
 }

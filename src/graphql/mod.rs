@@ -24,7 +24,8 @@ pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 /// What every resolver can reach through the schema's data (the application's state).
 pub use crate::app::AppState as GqlState;
 
-/// Builds the schema with the configured depth, complexity and alias limits.
+/// Builds the schema with the configured depth and complexity limits (the alias limit and the
+/// error codes are applied around execution, in `endpoint`).
 pub fn build_schema(state: GqlState) -> AppSchema {
     let limits = state.config.limits.clone();
     Schema::build(
@@ -34,9 +35,6 @@ pub fn build_schema(state: GqlState) -> AppSchema {
     )
     .limit_depth(limits.graphql_max_depth)
     .limit_complexity(limits.graphql_max_complexity)
-    .extension(limits::RequestLimits {
-        max_aliases: limits.graphql_max_aliases,
-    })
     .data(state)
     .finish()
 }
