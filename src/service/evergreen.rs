@@ -11,11 +11,13 @@ use entity::{
     evg_artifact as art, evg_build as bld, evg_project as prj, evg_task as tsk,
     evg_test_result as res, evg_variant as var, evg_version as ver,
 };
-use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Func, Order, Query, WindowStatement};
+use sea_orm::sea_query::{
+    Alias, Asterisk, Expr, ExprTrait, Func, JoinType, Order, Query, WindowStatement,
+};
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::{NotSet, Set},
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     TransactionSession, TransactionTrait,
 };
 
@@ -868,59 +870,12 @@ pub async fn artifacts_for_tasks(
     Ok(out)
 }
 
-/// Which parent a windowed child query partitions by.
+/// Which kind of parent a per-parent child page belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Parent {
     VersionOfBuild,
     BuildOfTask,
     TaskOfResult,
-}
-
-/// The first `limit` children of each parent, in their natural order, with the per-parent limit
-/// applied in SQL (`ROW_NUMBER() OVER (PARTITION BY parent ...)`): builds of versions, tasks of
-/// builds, or test results of tasks. One statement for all parents.
-pub async fn children<T: sea_orm::FromQueryResult>(
-    db: &impl ConnectionTrait,
-    parent: Parent,
-    parent_ids: &[i64],
-    limit: u64,
-) -> AppResult<Vec<T>> {
-    if parent_ids.is_empty() || limit == 0 {
-        return Ok(Vec::new());
-    }
-    let (table, parent_col, order_col): (Alias, Alias, Alias) = match parent {
-        Parent::VersionOfBuild => (
-            Alias::new("evg_builds"),
-            Alias::new("version_id"),
-            Alias::new("position"),
-        ),
-        Parent::BuildOfTask => (
-            Alias::new("evg_tasks"),
-            Alias::new("build_id"),
-            Alias::new("position"),
-        ),
-        Parent::TaskOfResult => (
-            Alias::new("evg_test_results"),
-            Alias::new("task_id"),
-            Alias::new("id"),
-        ),
-    };
-    let mut window = WindowStatement::partition_by((table.clone(), parent_col.clone()));
-    window.order_by((table.clone(), order_col.clone()), Order::Asc);
-    let mut inner = Query::select();
-    inner
-        .column((table.clone(), Asterisk))
-        .expr_window_as(Func::cust("ROW_NUMBER"), window, Alias::new("rn"))
-        .from(table.clone())
-        .and_where(Expr::col((table, parent_col.clone())).is_in(parent_ids.iter().copied()));
-    let mut outer = Query::select();
-    outer
-        .column(Asterisk)
-        .from_subquery(inner, Alias::new("w"))
-        .and_where(Expr::col(Alias::new("rn")).lte(limit as i64))
-        .order_by(parent_col, Order::Asc)
-        .order_by(Alias::new("rn"), Order::Asc);
-    fetch_all(db, &outer).await
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
@@ -1440,39 +1395,80 @@ pub struct ChildFilter {
     pub status: Option<String>,
 }
 
-/// Table, parent column and sort column of a windowed child list; `None` as the sort column
-/// means the order is by id alone.
-fn child_table(parent: Parent) -> (&'static str, &'static str, Option<&'static str>) {
+/// Where the children of one kind of parent live.
+#[derive(Clone, Copy, Debug)]
+struct ChildTable {
+    table: &'static str,
+    parent_col: &'static str,
+    /// The sort column before the id; `None` means the order is by id alone.
+    sort_col: Option<&'static str>,
+    /// The parents' table, joined once per parent by the PostgreSQL page query.
+    parent_table: &'static str,
+    /// Only rows of the parent's current execution count (test results of a task).
+    current_execution: bool,
+}
+
+fn child_table(parent: Parent) -> ChildTable {
     match parent {
-        Parent::VersionOfBuild => ("evg_builds", "version_id", Some("position")),
-        Parent::BuildOfTask => ("evg_tasks", "build_id", Some("position")),
-        Parent::TaskOfResult => ("evg_test_results", "task_id", None),
+        Parent::VersionOfBuild => ChildTable {
+            table: "evg_builds",
+            parent_col: "version_id",
+            sort_col: Some("position"),
+            parent_table: "evg_versions",
+            current_execution: false,
+        },
+        Parent::BuildOfTask => ChildTable {
+            table: "evg_tasks",
+            parent_col: "build_id",
+            sort_col: Some("position"),
+            parent_table: "evg_builds",
+            current_execution: false,
+        },
+        Parent::TaskOfResult => ChildTable {
+            table: "evg_test_results",
+            parent_col: "task_id",
+            sort_col: None,
+            parent_table: "evg_tasks",
+            current_execution: true,
+        },
     }
 }
 
-/// The conditions shared by a page and its count: the parents, the filter, and for test results
-/// the task's current execution (as `test_results_for_tasks` does).
+const ARTIFACTS: ChildTable = ChildTable {
+    table: "evg_artifacts",
+    parent_col: "task_id",
+    sort_col: None,
+    parent_table: "evg_tasks",
+    current_execution: false,
+};
+
+/// The filter's conditions on the child rows themselves.
+fn filter_condition(spec: &ChildTable, filter: &ChildFilter) -> sea_orm::sea_query::Condition {
+    let mut cond = sea_orm::sea_query::Condition::all();
+    if let Some(s) = &filter.status {
+        cond = cond.add(Expr::col((Alias::new(spec.table), Alias::new("status"))).eq(s.clone()));
+    }
+    cond
+}
+
+/// The conditions shared by a page and its count, as one `WHERE`: the parents, the filter, and
+/// for test results the task's current execution (as `test_results_for_tasks` does).
 fn child_condition(
-    parent: Parent,
+    spec: &ChildTable,
     parent_ids: &[i64],
     filter: &ChildFilter,
 ) -> sea_orm::sea_query::Condition {
-    use sea_orm::sea_query::Condition;
-    let (table, parent_col, _) = child_table(parent);
-    let t = Alias::new(table);
-    let mut cond = Condition::all()
-        .add(Expr::col((t.clone(), Alias::new(parent_col))).is_in(parent_ids.iter().copied()));
-    if let Some(s) = &filter.status {
-        cond = cond.add(Expr::col((t.clone(), Alias::new("status"))).eq(s.clone()));
-    }
-    if parent == Parent::TaskOfResult {
+    let t = Alias::new(spec.table);
+    let mut cond = filter_condition(spec, filter)
+        .add(Expr::col((t.clone(), Alias::new(spec.parent_col))).is_in(parent_ids.iter().copied()));
+    if spec.current_execution {
         let mut current = Query::select();
         current
             .column((tsk::Entity, tsk::Column::Execution))
             .from(tsk::Entity)
             .and_where(
                 Expr::col((tsk::Entity, tsk::Column::Id))
-                    .equals((t.clone(), Alias::new("task_id"))),
+                    .equals((t.clone(), Alias::new(spec.parent_col))),
             );
         cond = cond.add(Expr::col((t, Alias::new("execution"))).in_subquery(current));
     }
@@ -1488,22 +1484,73 @@ pub fn child_cursor(sort: Option<i64>, id: i64) -> KeyCursor {
     }
 }
 
-/// One statement for a page of every parent's children: rows after `after` (the same cursor for
-/// every parent), matching `filter`, numbered per parent with `ROW_NUMBER()` and cut at `limit`.
-async fn window_page<T: sea_orm::FromQueryResult>(
+/// One statement for a page of every parent's children: the first `limit` rows of each parent
+/// after `after` (the same cursor for every parent) that match `filter`, in the children's
+/// natural order, grouped by parent id.
+///
+/// PostgreSQL reads exactly those rows: each parent joins a `LATERAL (... ORDER BY ... LIMIT n)`
+/// that walks the (parent, order) index, and the current-execution check compares with the
+/// joined parent row once. A window (`ROW_NUMBER() OVER (PARTITION BY parent)`) would read every
+/// child of every parent and then drop the surplus; its estimated cost also grows with the
+/// table, which past a few million rows makes PostgreSQL JIT-compile it on every request. SQLite
+/// has no `LATERAL`, so it numbers the rows with the window.
+async fn child_page<T: sea_orm::FromQueryResult>(
     db: &impl ConnectionTrait,
-    table: &str,
-    parent_col: &str,
-    sort_col: Option<&str>,
-    cond: sea_orm::sea_query::Condition,
+    spec: ChildTable,
+    parent_ids: &[i64],
+    filter: &ChildFilter,
     after: Option<&KeyCursor>,
     limit: u64,
 ) -> AppResult<Vec<T>> {
-    let t = Alias::new(table);
+    if parent_ids.is_empty() || limit == 0 {
+        return Ok(Vec::new());
+    }
+    let t = Alias::new(spec.table);
     let id = Expr::col((t.clone(), Alias::new("id")));
-    let sort = sort_col.map(|s| Expr::col((t.clone(), Alias::new(s))));
-    let mut window = WindowStatement::partition_by((t.clone(), Alias::new(parent_col)));
-    if let Some(s) = sort_col {
+    let sort = spec.sort_col.map(|s| Expr::col((t.clone(), Alias::new(s))));
+    if db.get_database_backend() == DbBackend::Postgres {
+        let p = Alias::new("p");
+        let c = Alias::new("c");
+        let mut inner = Query::select();
+        inner
+            .column((t.clone(), Asterisk))
+            .from(t.clone())
+            .and_where(
+                Expr::col((t.clone(), Alias::new(spec.parent_col)))
+                    .equals((p.clone(), Alias::new("id"))),
+            )
+            .cond_where(filter_condition(&spec, filter));
+        if spec.current_execution {
+            inner.and_where(
+                Expr::col((t.clone(), Alias::new("execution")))
+                    .equals((p.clone(), Alias::new("execution"))),
+            );
+        }
+        if let Some(cur) = after {
+            inner.cond_where(after_condition(sort, id, cur, Direction::Asc));
+        }
+        if let Some(s) = spec.sort_col {
+            inner.order_by((t.clone(), Alias::new(s)), Order::Asc);
+        }
+        inner
+            .order_by((t, Alias::new("id")), Order::Asc)
+            .limit(limit);
+        let mut outer = Query::select();
+        outer
+            .column((c.clone(), Asterisk))
+            .from_as(Alias::new(spec.parent_table), p.clone())
+            .join_lateral(JoinType::InnerJoin, inner, c.clone(), Expr::cust("TRUE"))
+            .and_where(Expr::col((p.clone(), Alias::new("id"))).is_in(parent_ids.iter().copied()))
+            .order_by((p, Alias::new("id")), Order::Asc);
+        if let Some(s) = spec.sort_col {
+            outer.order_by((c.clone(), Alias::new(s)), Order::Asc);
+        }
+        outer.order_by((c, Alias::new("id")), Order::Asc);
+        return fetch_all(db, &outer).await;
+    }
+
+    let mut window = WindowStatement::partition_by((t.clone(), Alias::new(spec.parent_col)));
+    if let Some(s) = spec.sort_col {
         window.order_by((t.clone(), Alias::new(s)), Order::Asc);
     }
     window.order_by((t.clone(), Alias::new("id")), Order::Asc);
@@ -1512,16 +1559,16 @@ async fn window_page<T: sea_orm::FromQueryResult>(
         .column((t.clone(), Asterisk))
         .expr_window_as(Func::cust("ROW_NUMBER"), window, Alias::new("rn"))
         .from(t)
-        .cond_where(cond);
-    if let Some(c) = after {
-        inner.cond_where(after_condition(sort, id, c, Direction::Asc));
+        .cond_where(child_condition(&spec, parent_ids, filter));
+    if let Some(cur) = after {
+        inner.cond_where(after_condition(sort, id, cur, Direction::Asc));
     }
     let mut outer = Query::select();
     outer
         .column(Asterisk)
         .from_subquery(inner, Alias::new("w"))
         .and_where(Expr::col(Alias::new("rn")).lte(limit as i64))
-        .order_by(Alias::new(parent_col), Order::Asc)
+        .order_by(Alias::new(spec.parent_col), Order::Asc)
         .order_by(Alias::new("rn"), Order::Asc);
     fetch_all(db, &outer).await
 }
@@ -1537,12 +1584,7 @@ pub async fn children_page<T: sea_orm::FromQueryResult>(
     after: Option<&KeyCursor>,
     limit: u64,
 ) -> AppResult<Vec<T>> {
-    if parent_ids.is_empty() || limit == 0 {
-        return Ok(Vec::new());
-    }
-    let (table, parent_col, sort_col) = child_table(parent);
-    let cond = child_condition(parent, parent_ids, filter);
-    window_page(db, table, parent_col, sort_col, cond, after, limit).await
+    child_page(db, child_table(parent), parent_ids, filter, after, limit).await
 }
 
 #[derive(sea_orm::FromQueryResult)]
@@ -1585,12 +1627,12 @@ pub async fn count_children(
     if parent_ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let (table, parent_col, _) = child_table(parent);
+    let spec = child_table(parent);
     grouped_counts(
         db,
-        table,
-        parent_col,
-        child_condition(parent, parent_ids, filter),
+        spec.table,
+        spec.parent_col,
+        child_condition(&spec, parent_ids, filter),
     )
     .await
 }
@@ -1602,12 +1644,15 @@ pub async fn artifacts_page(
     after: Option<&KeyCursor>,
     limit: u64,
 ) -> AppResult<Vec<Artifact>> {
-    if task_ids.is_empty() || limit == 0 {
-        return Ok(Vec::new());
-    }
-    let cond = sea_orm::sea_query::Condition::all()
-        .add(Expr::col((art::Entity, art::Column::TaskId)).is_in(task_ids.iter().copied()));
-    window_page(db, "evg_artifacts", "task_id", None, cond, after, limit).await
+    child_page(
+        db,
+        ARTIFACTS,
+        task_ids,
+        &ChildFilter::default(),
+        after,
+        limit,
+    )
+    .await
 }
 
 /// How many artifacts each task has (one statement).

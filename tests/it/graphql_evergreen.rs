@@ -1016,3 +1016,52 @@ async fn nested_query_costs_one_statement_per_level() {
         app.statement_log()
     );
 }
+
+/// A task keeps the results of its earlier executions; its lists show the current one's only,
+/// in a nested page (one statement for every task of the level) as in its total.
+#[tokio::test]
+async fn test_results_of_earlier_executions_stay_hidden() {
+    use sea_orm::ConnectionTrait;
+    let app = open_app().await;
+    mongo_project(&app, 0).await;
+    let v = create_version(&app, "mongodb-mongo-master", "rev0", "2024-05-01T00:00:00Z").await;
+    let compile = task_id(&v, "linux-64", "compile");
+    let add = "mutation($id: String!, $r: [EvergreenTestResultInput!]!) { addEvergreenTestResults(taskId: $id, results: $r) { inserted } }";
+    let first: Vec<Value> = (0..3)
+        .map(|i| json!({"testFile": format!("old{i}.js"), "status": "fail", "start": 1, "end": 2}))
+        .collect();
+    ok(&app, add, json!({"id": compile, "r": first})).await;
+    // A restart: Evergreen bumps the execution and the next run's results attach to it.
+    app.state
+        .db
+        .execute_unprepared(&format!(
+            "UPDATE evg_tasks SET execution = 1 WHERE task_id = '{compile}'"
+        ))
+        .await
+        .expect("restart");
+    let second: Vec<Value> = (0..2)
+        .map(|i| json!({"testFile": format!("new{i}.js"), "status": "pass", "start": 3, "end": 4}))
+        .collect();
+    ok(&app, add, json!({"id": compile, "r": second})).await;
+
+    let q = "query($v: String!) { evergreenVersion(id: $v) { builds(first: 10) { edges { node { variant
+        tasks(first: 10) { edges { node { id testResults(first: 10) { totalCount edges { node { testFile execution } } } } } } } } } } }";
+    let d = ok(&app, q, json!({"v": v["id"]})).await;
+    let mut found = false;
+    for b in nodes(&d["evergreenVersion"]["builds"]) {
+        for t in nodes(&b["tasks"]) {
+            if t["id"] == json!(compile) {
+                found = true;
+                assert_eq!(
+                    t["testResults"],
+                    json!({"totalCount": 2, "edges": [
+                        {"node": {"testFile": "new0.js", "execution": 1}},
+                        {"node": {"testFile": "new1.js", "execution": 1}}]})
+                );
+            } else {
+                assert_eq!(t["testResults"], json!({"totalCount": 0, "edges": []}));
+            }
+        }
+    }
+    assert!(found, "{d}");
+}
