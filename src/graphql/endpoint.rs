@@ -167,7 +167,7 @@ async fn execute_one(
 ) -> async_graphql::Response {
     match limits::precheck(&mut req, over_get, max_aliases) {
         Ok(()) => limits::with_codes(schema.execute(req).await),
-        Err(resp) => resp,
+        Err(e) => async_graphql::Response::from_errors(vec![e]),
     }
 }
 

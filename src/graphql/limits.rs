@@ -45,32 +45,32 @@ fn count_aliases(set: &SelectionSet, doc: &ExecutableDocument, depth: usize) -> 
 }
 
 /// Parses the request's document (kept in the request for execution) and applies the checks
-/// that precede validation. An `Err` is the whole response for this operation.
-pub fn precheck(req: &mut Request, over_get: bool, max_aliases: usize) -> Result<(), Response> {
+/// that precede validation. An `Err` is the operation's only error; it already has its code.
+pub fn precheck(req: &mut Request, over_get: bool, max_aliases: usize) -> Result<(), ServerError> {
     let doc = req
         .parsed_query()
-        .map_err(|e| Response::from_errors(vec![with_code(e, "GRAPHQL_PARSE_FAILED")]))?;
+        .map_err(|e| with_code(e, "GRAPHQL_PARSE_FAILED"))?;
     let mut aliases = 0;
     for (_, op) in doc.operations.iter() {
         if over_get && op.node.ty == OperationType::Mutation {
-            return Err(Response::from_errors(vec![with_code(
+            return Err(with_code(
                 ServerError::new(
                     "mutations are not allowed over GET; send them with POST",
                     None,
                 ),
                 "BAD_REQUEST",
-            )]));
+            ));
         }
         aliases += count_aliases(&op.node.selection_set.node, doc, 0);
     }
     if aliases > max_aliases {
-        return Err(Response::from_errors(vec![with_code(
+        return Err(with_code(
             ServerError::new(
                 format!("the query uses {aliases} aliases; at most {max_aliases} are allowed"),
                 None,
             ),
             "GRAPHQL_VALIDATION_FAILED",
-        )]));
+        ));
     }
     Ok(())
 }
