@@ -121,8 +121,9 @@ pub struct ServeArgs {
     /// Whole-request time limit in seconds.
     #[arg(long, env = "TESTGRAPH_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     pub request_timeout_secs: u64,
-    /// How long (ms) a GraphQL dataloader gathers one level's keys before one batched statement.
-    #[arg(long, env = "TESTGRAPH_DATALOADER_DELAY_MS", default_value_t = 3)]
+    /// Extra time (ms) a GraphQL dataloader waits for more keys after a level has asked for its
+    /// own (each level is one statement without it).
+    #[arg(long, env = "TESTGRAPH_DATALOADER_DELAY_MS", default_value_t = 0)]
     pub dataloader_delay_ms: u64,
     /// pytest-monitor REST page size (the original's MONITOR_SERVER_PAGINATION_COUNT).
     #[arg(long, env = "TESTGRAPH_MONITOR_PAGE_SIZE", default_value_t = 500)]

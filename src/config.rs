@@ -38,7 +38,8 @@ pub struct Limits {
     pub request_timeout: Duration,
     /// How long `/readyz` waits for the database.
     pub ready_timeout: Duration,
-    /// How long a GraphQL dataloader gathers the keys of one level before loading them together.
+    /// Extra time a GraphQL dataloader waits for more keys once a level has asked for its own
+    /// (zero: each level is one statement anyway, see `graphql::endpoint`).
     pub dataloader_delay: Duration,
 }
 
@@ -54,7 +55,7 @@ impl Default for Limits {
             page_max: 100,
             request_timeout: Duration::from_secs(30),
             ready_timeout: Duration::from_secs(2),
-            dataloader_delay: Duration::from_millis(3),
+            dataloader_delay: Duration::ZERO,
         }
     }
 }

@@ -11,7 +11,9 @@ use poem::{Body, IntoResponse, Request, Response, handler};
 
 use std::sync::Arc;
 
-use super::loaders::{EvergreenLoader, EvergreenLoaders, MonitorLoader, MonitorLoaders};
+use super::loaders::{
+    EvergreenLoader, EvergreenLoaders, FetchQueue, MonitorLoader, MonitorLoaders,
+};
 use super::{AppSchema, GqlState, limits};
 use crate::auth;
 use crate::config::Surface;
@@ -34,6 +36,10 @@ fn app_error_response(e: AppError) -> Response {
     let status = StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
     error_response(status, &e)
 }
+
+/// Keys one loader statement may carry. A level wider than this (only possible with a raised
+/// complexity limit) takes more than one statement; SQLite binds at most 32,766 parameters.
+const MAX_KEYS_PER_FETCH: usize = 10_000;
 
 #[handler]
 pub async fn graphql(req: &Request, body: Body, schema: poem::web::Data<&AppSchema>) -> Response {
@@ -111,16 +117,20 @@ pub async fn graphql(req: &Request, body: Body, schema: poem::web::Data<&AppSche
         return app_error_response(e);
     }
 
-    // One loader for the whole HTTP request: operations of a batch share its cache.
-    // The loader collects the keys of one level for `dataloader_delay` before it runs one
-    // statement for all of them; the window must outlast resolving one level of the tree.
+    // The loaders do not spawn their fetches onto the runtime: they queue them, and this
+    // request's own task runs them (`FetchQueue::run`) after each pass of the resolvers. A fetch
+    // therefore starts only once every field of a level has asked for its key, so each level is
+    // one statement without waiting on a timer. `dataloader_delay` (0 by default) can add a
+    // window to also merge levels that become ready at different times.
+    let fetches = FetchQueue::default();
     let loader: MonitorLoaders = Arc::new(
         DataLoader::new(
             MonitorLoader {
                 db: state.db.clone(),
             },
-            tokio::spawn,
+            fetches.spawner(),
         )
+        .max_batch_size(MAX_KEYS_PER_FETCH)
         .delay(limits.dataloader_delay),
     );
     let evergreen: EvergreenLoaders = Arc::new(
@@ -128,25 +138,31 @@ pub async fn graphql(req: &Request, body: Body, schema: poem::web::Data<&AppSche
             EvergreenLoader {
                 db: state.db.clone(),
             },
-            tokio::spawn,
+            fetches.spawner(),
         )
+        .max_batch_size(MAX_KEYS_PER_FETCH)
         .delay(limits.dataloader_delay),
     );
+    // One loader for the whole HTTP request: operations of a batch share its cache.
     let batch = batch.data(principal).data(loader).data(evergreen);
     let max_aliases = limits.graphql_max_aliases;
-    // The operations of a batch run one after another, as `Schema::execute_batch` runs them.
-    let resp = match batch {
-        BatchRequest::Single(r) => {
-            BatchResponse::Single(execute_one(schema, r, over_get, max_aliases).await)
-        }
-        BatchRequest::Batch(requests) => {
-            let mut out = Vec::with_capacity(requests.len());
-            for r in requests {
-                out.push(execute_one(schema, r, over_get, max_aliases).await);
+    let resp = fetches
+        .run(async {
+            // The operations of a batch run one after another, as `Schema::execute_batch` does.
+            match batch {
+                BatchRequest::Single(r) => {
+                    BatchResponse::Single(execute_one(schema, r, over_get, max_aliases).await)
+                }
+                BatchRequest::Batch(requests) => {
+                    let mut out = Vec::with_capacity(requests.len());
+                    for r in requests {
+                        out.push(execute_one(schema, r, over_get, max_aliases).await);
+                    }
+                    BatchResponse::Batch(out)
+                }
             }
-            BatchResponse::Batch(out)
-        }
-    };
+        })
+        .await;
     let json = match serde_json::to_string(&resp) {
         Ok(j) => j,
         Err(e) => {

@@ -2,9 +2,15 @@
 //! loader answers all keys of one level with one service call (one SQL statement).
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context as TaskContext, Poll, Wake, Waker};
 
 use async_graphql::dataloader::Loader;
+use futures_util::StreamExt as _;
+use futures_util::future::BoxFuture;
+use futures_util::stream::FuturesUnordered;
 use sea_orm::DatabaseConnection;
 
 use crate::error::AppError;
@@ -14,6 +20,80 @@ use crate::service::evergreen::{
 use crate::service::monitor::{
     self as svc, Context, Metric, MetricFilter, MetricOrder, MetricParent, Session,
 };
+
+/// The dataloader fetches of one request, run on that request's own task rather than spawned.
+///
+/// async-graphql resolves sibling fields by polling them, and a field asks its loader for a key
+/// on its first poll. `run` starts the queued fetches only when the execution is *quiet*: it
+/// returned `Pending` without having woken itself. Lists resolve their items a few per pass and
+/// wake themselves to go on, so a self-wake means more fields may still ask for keys; quiet means
+/// every field able to ask has asked. So each level is one statement, deterministically,
+/// whatever the machine's load. (Spawned onto the runtime, a fetch could start on another worker
+/// while a level is still registering keys; a timer window only makes that unlikely, and costs
+/// its length at every level.)
+#[derive(Clone, Default)]
+pub struct FetchQueue(Arc<Mutex<Vec<BoxFuture<'static, ()>>>>);
+
+/// A waker that notes whether it was called during the poll it was made for.
+struct NoteWake {
+    woken: AtomicBool,
+    inner: Waker,
+}
+
+impl Wake for NoteWake {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, Ordering::Relaxed);
+        self.inner.wake_by_ref();
+    }
+}
+
+impl FetchQueue {
+    /// The spawner to give `DataLoader::new`: it queues the fetch for `run`.
+    pub fn spawner(&self) -> impl Fn(BoxFuture<'static, ()>) + Send + Sync + 'static {
+        let queue = self.0.clone();
+        move |fetch| {
+            queue
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(fetch)
+        }
+    }
+
+    /// Drives `main` and every fetch it queues, on the current task, until `main` completes.
+    pub async fn run<F: Future>(self, main: F) -> F::Output {
+        let mut main = std::pin::pin!(main);
+        let mut running: FuturesUnordered<BoxFuture<'static, ()>> = FuturesUnordered::new();
+        std::future::poll_fn(move |cx| {
+            let note = Arc::new(NoteWake {
+                woken: AtomicBool::new(false),
+                inner: cx.waker().clone(),
+            });
+            let waker = Waker::from(note.clone());
+            if let Poll::Ready(out) = main.as_mut().poll(&mut TaskContext::from_waker(&waker)) {
+                return Poll::Ready(out);
+            }
+            if note.woken.load(Ordering::Relaxed) {
+                // Not quiet: the runtime polls this task again at once (the real waker was
+                // called), and the fetches wait for the fields still to come.
+                return Poll::Pending;
+            }
+            running.extend(
+                self.0
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .drain(..),
+            );
+            // Completed fetches wake the resolvers waiting on them, and through them this task.
+            while let Poll::Ready(Some(())) = running.poll_next_unpin(cx) {}
+            Poll::Pending
+        })
+        .await
+    }
+}
 
 /// The request's monitor loader, shared by the operations of a batch.
 pub type MonitorLoaders = Arc<async_graphql::dataloader::DataLoader<MonitorLoader>>;
