@@ -21,6 +21,7 @@ use sea_orm::{
     TransactionSession, TransactionTrait,
 };
 
+use super::rows::{Positional, fetch_positional, select_columns};
 use super::{
     Direction, KeyCursor, Slice, SortValue, after_condition, apply_slice, count_star, fetch_all,
     fetch_count,
@@ -1494,7 +1495,7 @@ pub fn child_cursor(sort: Option<i64>, id: i64) -> KeyCursor {
 /// child of every parent and then drop the surplus; its estimated cost also grows with the
 /// table, which past a few million rows makes PostgreSQL JIT-compile it on every request. SQLite
 /// has no `LATERAL`, so it numbers the rows with the window.
-async fn child_page<T: sea_orm::FromQueryResult>(
+async fn child_page<T: Positional>(
     db: &impl ConnectionTrait,
     spec: ChildTable,
     parent_ids: &[i64],
@@ -1512,8 +1513,8 @@ async fn child_page<T: sea_orm::FromQueryResult>(
         let p = Alias::new("p");
         let c = Alias::new("c");
         let mut inner = Query::select();
+        select_columns::<T>(&mut inner, &t);
         inner
-            .column((t.clone(), Asterisk))
             .from(t.clone())
             .and_where(
                 Expr::col((t.clone(), Alias::new(spec.parent_col)))
@@ -1546,7 +1547,7 @@ async fn child_page<T: sea_orm::FromQueryResult>(
             outer.order_by((c.clone(), Alias::new(s)), Order::Asc);
         }
         outer.order_by((c, Alias::new("id")), Order::Asc);
-        return fetch_all(db, &outer).await;
+        return fetch_positional(db, &outer).await;
     }
 
     let mut window = WindowStatement::partition_by((t.clone(), Alias::new(spec.parent_col)));
@@ -1555,8 +1556,8 @@ async fn child_page<T: sea_orm::FromQueryResult>(
     }
     window.order_by((t.clone(), Alias::new("id")), Order::Asc);
     let mut inner = Query::select();
+    select_columns::<T>(&mut inner, &t);
     inner
-        .column((t.clone(), Asterisk))
         .expr_window_as(Func::cust("ROW_NUMBER"), window, Alias::new("rn"))
         .from(t)
         .cond_where(child_condition(&spec, parent_ids, filter));
@@ -1570,13 +1571,13 @@ async fn child_page<T: sea_orm::FromQueryResult>(
         .and_where(Expr::col(Alias::new("rn")).lte(limit as i64))
         .order_by(Alias::new(spec.parent_col), Order::Asc)
         .order_by(Alias::new("rn"), Order::Asc);
-    fetch_all(db, &outer).await
+    fetch_positional(db, &outer).await
 }
 
 /// Like `children`, with a filter and a keyset cursor: the first `limit` children of each parent
 /// after `after`, in their natural order, in one statement. Test results are those of each
 /// task's current execution.
-pub async fn children_page<T: sea_orm::FromQueryResult>(
+pub async fn children_page<T: Positional>(
     db: &impl ConnectionTrait,
     parent: Parent,
     parent_ids: &[i64],

@@ -3,6 +3,7 @@
 
 pub mod evergreen;
 pub mod monitor;
+pub mod rows;
 pub mod tokens;
 
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, Func, LikeExpr, SelectStatement, SimpleExpr};
