@@ -25,6 +25,8 @@ use crate::rest;
 pub struct AppState {
     pub db: DatabaseConnection,
     pub config: Arc<Config>,
+    /// Reused totals of the legacy paged lists.
+    pub counts: Arc<crate::service::counts::CountCache>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -60,6 +62,9 @@ pub async fn prepare(config: Config) -> Result<AppState, StartError> {
     }
     Ok(AppState {
         db,
+        counts: Arc::new(crate::service::counts::CountCache::new(
+            config.monitor_count_cache,
+        )),
         config: Arc::new(config),
     })
 }
@@ -164,10 +169,7 @@ fn graphql_error(e: AppError) -> Response {
 /// The whole application for `state`.
 pub fn build(state: AppState) -> impl Endpoint<Output = Response> {
     let shared = Arc::new(state.clone());
-    let schema: AppSchema = graphql::build_schema(graphql::GqlState {
-        db: state.db.clone(),
-        config: state.config.clone(),
-    });
+    let schema: AppSchema = graphql::build_schema(state.clone());
     let limits = state.config.limits.clone();
 
     let graphql_route = guarded(

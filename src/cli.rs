@@ -128,6 +128,10 @@ pub struct ServeArgs {
     /// pytest-monitor REST page size (the original's MONITOR_SERVER_PAGINATION_COUNT).
     #[arg(long, env = "TESTGRAPH_MONITOR_PAGE_SIZE", default_value_t = 500)]
     pub monitor_page_size: u64,
+    /// How long (ms) a pytest-monitor list total (`total_page`) may be reused before it is
+    /// counted again; a write through this server always drops it. 0 counts every page.
+    #[arg(long, env = "TESTGRAPH_COUNT_CACHE_MS", default_value_t = 1000)]
+    pub count_cache_ms: u64,
     /// Let GraphQL mutations run without a write token.
     #[arg(long, env = "TESTGRAPH_OPEN_MUTATIONS")]
     pub open_mutations: bool,
@@ -165,6 +169,7 @@ impl ServeArgs {
                 require_token: self.require_token,
             },
             monitor_page_size: self.monitor_page_size,
+            monitor_count_cache: std::time::Duration::from_millis(self.count_cache_ms),
         };
         config.validate()?;
         Ok(config)

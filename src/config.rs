@@ -18,6 +18,8 @@ pub struct Config {
     pub auth: AuthPolicy,
     /// pytest-monitor's page size (`MONITOR_SERVER_PAGINATION_COUNT` in the original server).
     pub monitor_page_size: u64,
+    /// How long a pytest-monitor list total (`total_page`) may be reused; zero counts every page.
+    pub monitor_count_cache: Duration,
 }
 
 /// Every bound the server enforces. Each has a default, a flag and an environment variable.
@@ -98,6 +100,7 @@ impl Config {
             limits: Limits::default(),
             auth: AuthPolicy::default(),
             monitor_page_size: 500,
+            monitor_count_cache: Duration::from_secs(1),
         }
     }
 

@@ -1,6 +1,7 @@
 //! The service layer: the only code that queries the database. Plain async functions over a
 //! connection, shared by the GraphQL resolvers, the dataloaders and every legacy REST handler.
 
+pub mod counts;
 pub mod evergreen;
 pub mod monitor;
 pub mod rows;

@@ -443,6 +443,9 @@ pub async fn create_context(db: &impl ConnectionTrait, new: NewContext) -> AppRe
         .on_conflict(OnConflict::column(ctx::Column::H).do_nothing().to_owned())
         .exec_without_returning(db)
         .await?;
+    if inserted > 0 {
+        super::counts::note_monitor_write();
+    }
     let stored = ctx::Entity::find()
         .filter(ctx::Column::H.eq(new.h.clone()))
         .one(db)
@@ -647,6 +650,7 @@ pub async fn create_session<C: ConnectionTrait + TransactionTrait>(
             .await?;
     }
     txn.commit().await?;
+    super::counts::note_monitor_write();
     Ok(Session::from_model(stored))
 }
 
@@ -839,6 +843,7 @@ pub async fn add_metric(db: &impl ConnectionTrait, m: NewMetric) -> AppResult<()
         .select_from(select)
         .map_err(|e| AppError::Internal(format!("metric insert: {e}")))?;
     if db.execute(&insert).await?.rows_affected() == 1 {
+        super::counts::note_monitor_write();
         return Ok(());
     }
     // Nothing inserted: say which hash is unknown (only on this error path).
@@ -931,6 +936,7 @@ pub async fn add_metrics<C: ConnectionTrait + TransactionTrait>(
             .await?;
     }
     txn.commit().await?;
+    super::counts::note_monitor_write();
     Ok(total)
 }
 

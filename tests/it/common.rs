@@ -139,6 +139,7 @@ impl TestApp {
         let state = AppState {
             db: conn,
             config: state.config,
+            counts: state.counts,
         };
         let client = TestClient::new(testgraph::app::build(state.clone()).boxed());
         TestApp {

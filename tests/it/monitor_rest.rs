@@ -1970,3 +1970,25 @@ async fn one_metric_post_is_one_statement_and_names_an_unknown_context() {
     let count = get_ok(&app, "/api/v1/metrics/count").await;
     assert_eq!(count, json!({"count": 1}));
 }
+
+/// Totals are reused between pages for a moment (`--count-cache-ms`), but a write made through
+/// the server shows at once: a client that posts and then lists sees its own rows counted.
+#[tokio::test]
+async fn list_totals_follow_writes_at_once() {
+    let app = TestApp::with_config(|c| {
+        c.monitor_page_size = 2;
+        c.monitor_count_cache = std::time::Duration::from_secs(3600);
+    })
+    .await;
+    seed(&app).await;
+    let first = get_ok(&app, "/api/v1/metrics/").await;
+    assert_eq!(first["total_page"], json!(2), "{first}");
+    for variant in ["test_delta[1]", "test_delta[2]", "test_delta[3]"] {
+        let r = post(&app, "/api/v1/metrics/", &metric(S1, CTX_A, variant)).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
+    }
+    let again = get_ok(&app, "/api/v1/metrics/").await;
+    assert_eq!(again["total_page"], json!(4), "{again}");
+    let last = get_ok(&app, "/api/v1/metrics/?page=4").await;
+    assert_eq!(variants(&last), vec!["test_delta[3]"]);
+}

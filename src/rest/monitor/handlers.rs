@@ -40,6 +40,7 @@ fn no_content() -> Response {
 // ----------------------------------------------------------------------------------------------
 
 /// What a paged list route lists.
+#[derive(Debug)]
 pub enum Listing {
     Metrics(MetricFilter),
     Sessions(SessionFilter),
@@ -58,7 +59,14 @@ impl Listing {
         }
     }
 
+    /// The list's total, possibly reused for a moment (`service::counts`).
     async fn count(&self, st: &AppState) -> AppResult<u64> {
+        st.counts
+            .total(format!("{self:?}"), || self.count_now(st))
+            .await
+    }
+
+    async fn count_now(&self, st: &AppState) -> AppResult<u64> {
         match self {
             Listing::Metrics(f) => svc::count_metrics(&st.db, f).await,
             Listing::Sessions(f) => svc::count_sessions(&st.db, f).await,
