@@ -778,11 +778,16 @@ pub async fn builds_by_ids(
     Ok(rows.into_iter().map(|b| (b.id, b)).collect())
 }
 
+/// A task by its Evergreen id: the point lookup behind `evergreenTask(id:)` and every REST task
+/// route, decoded by position (`service::rows`).
 pub async fn task_by_id(db: &impl ConnectionTrait, task_id: &str) -> AppResult<Option<Task>> {
-    Ok(tsk::Entity::find()
-        .filter(tsk::Column::TaskId.eq(task_id))
-        .one(db)
-        .await?)
+    let t = Alias::new("evg_tasks");
+    let mut q = Query::select();
+    select_columns::<Task>(&mut q, &t);
+    q.from(t.clone())
+        .and_where(Expr::col((t, Alias::new("task_id"))).eq(task_id))
+        .limit(1);
+    Ok(fetch_positional(db, &q).await?.into_iter().next())
 }
 
 /// Every build of each version, in variant order (one statement). A version has one build per

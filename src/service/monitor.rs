@@ -19,6 +19,7 @@ use sea_orm::{
     TransactionTrait,
 };
 
+use super::rows::{Cols, fetch_decoded};
 use super::{
     Direction, KeyCursor, Slice, SortValue, after_condition, apply_slice, count_star, fetch_all,
     fetch_count, like_pattern, starts_with,
@@ -972,27 +973,71 @@ where
 }
 
 /// Every column of a metric plus its session's and context's hashes.
+/// Every field of `Metric`, in its declaration order (`decode_metric` reads them by position).
 fn metric_select() -> SelectStatement {
     let mut q = Query::select();
-    q.column((met::Entity, Asterisk))
-        .expr_as(
-            Expr::col((ses::Entity, ses::Column::H)),
-            Alias::new("session_h"),
-        )
-        .expr_as(
-            Expr::col((ctx::Entity, ctx::Column::H)),
-            Alias::new("context_h"),
-        )
-        .from(met::Entity)
-        .inner_join(
-            ses::Entity,
-            Expr::col((ses::Entity, ses::Column::Id)).equals((met::Entity, met::Column::SessionId)),
-        )
-        .inner_join(
-            ctx::Entity,
-            Expr::col((ctx::Entity, ctx::Column::Id)).equals((met::Entity, met::Column::ContextId)),
-        );
+    q.columns([
+        (met::Entity, met::Column::Id),
+        (met::Entity, met::Column::SessionId),
+        (met::Entity, met::Column::ContextId),
+    ])
+    .expr_as(
+        Expr::col((ses::Entity, ses::Column::H)),
+        Alias::new("session_h"),
+    )
+    .expr_as(
+        Expr::col((ctx::Entity, ctx::Column::H)),
+        Alias::new("context_h"),
+    )
+    .columns([
+        (met::Entity, met::Column::ItemStartTime),
+        (met::Entity, met::Column::ItemPath),
+        (met::Entity, met::Column::Item),
+        (met::Entity, met::Column::ItemVariant),
+        (met::Entity, met::Column::ItemFsLoc),
+        (met::Entity, met::Column::Kind),
+        (met::Entity, met::Column::Component),
+        (met::Entity, met::Column::TotalTime),
+        (met::Entity, met::Column::UserTime),
+        (met::Entity, met::Column::KernelTime),
+        (met::Entity, met::Column::CpuUsage),
+        (met::Entity, met::Column::MemUsage),
+    ])
+    .from(met::Entity)
+    .inner_join(
+        ses::Entity,
+        Expr::col((ses::Entity, ses::Column::Id)).equals((met::Entity, met::Column::SessionId)),
+    )
+    .inner_join(
+        ctx::Entity,
+        Expr::col((ctx::Entity, ctx::Column::Id)).equals((met::Entity, met::Column::ContextId)),
+    );
     q
+}
+
+/// A row of `metric_select` (lists return up to thousands of metrics; by-name decoding cost more
+/// than the query, see `service::rows`).
+fn decode_metric(row: &sea_orm::QueryResult) -> Result<Metric, sea_orm::DbErr> {
+    let mut c = Cols::new(row);
+    Ok(Metric {
+        id: c.next()?,
+        session_id: c.next()?,
+        context_id: c.next()?,
+        session_h: c.next()?,
+        context_h: c.next()?,
+        item_start_time: c.next()?,
+        item_path: c.next()?,
+        item: c.next()?,
+        item_variant: c.next()?,
+        item_fs_loc: c.next()?,
+        kind: c.next()?,
+        component: c.next()?,
+        total_time: c.next()?,
+        user_time: c.next()?,
+        kernel_time: c.next()?,
+        cpu_usage: c.next()?,
+        mem_usage: c.next()?,
+    })
 }
 
 fn metric_condition(f: &MetricFilter) -> Condition {
@@ -1081,7 +1126,7 @@ pub async fn list_metrics(
         order.direction,
         slice,
     );
-    fetch_all(db, &q).await
+    fetch_decoded(db, &q, decode_metric).await
 }
 
 pub async fn count_metrics(db: &impl ConnectionTrait, filter: &MetricFilter) -> AppResult<u64> {
@@ -1147,7 +1192,7 @@ pub async fn metrics_for_parents(
         .and_where(Expr::col(Alias::new("rn")).lte(limit as i64))
         .order_by(Alias::new(parent_col_name(parent)), Order::Asc)
         .order_by(Alias::new("rn"), Order::Asc);
-    let rows: Vec<Metric> = fetch_all(db, &outer).await?;
+    let rows: Vec<Metric> = fetch_decoded(db, &outer, decode_metric).await?;
     for m in rows {
         let key = match parent {
             MetricParent::Session => m.session_id,

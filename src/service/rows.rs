@@ -36,22 +36,35 @@ pub async fn fetch_positional<T: Positional>(
     db: &impl ConnectionTrait,
     stmt: &SelectStatement,
 ) -> AppResult<Vec<T>> {
+    fetch_decoded(db, stmt, T::decode).await
+}
+
+/// Runs a select and decodes every row with `decode`, which reads the columns by position.
+pub async fn fetch_decoded<T>(
+    db: &impl ConnectionTrait,
+    stmt: &SelectStatement,
+    decode: impl Fn(&QueryResult) -> Result<T, DbErr>,
+) -> AppResult<Vec<T>> {
     let rows = db.query_all(stmt).await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in &rows {
-        out.push(T::decode(r)?);
+        out.push(decode(r)?);
     }
     Ok(out)
 }
 
 /// Reads consecutive columns: each `next` call takes the following index.
-struct Cols<'a> {
+pub struct Cols<'a> {
     row: &'a QueryResult,
     at: usize,
 }
 
-impl Cols<'_> {
-    fn next<V: sea_orm::TryGetable>(&mut self) -> Result<V, DbErr> {
+impl<'a> Cols<'a> {
+    pub fn new(row: &'a QueryResult) -> Self {
+        Cols { row, at: 0 }
+    }
+
+    pub fn next<V: sea_orm::TryGetable>(&mut self) -> Result<V, DbErr> {
         let v = self.row.try_get_by_index(self.at)?;
         self.at += 1;
         Ok(v)
