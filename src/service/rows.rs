@@ -53,7 +53,7 @@ pub async fn fetch_decoded<T>(
     Ok(out)
 }
 
-/// Reads consecutive columns: each `next` call takes the following index.
+/// Reads consecutive columns: each `read` takes the following index.
 pub struct Cols<'a> {
     row: &'a QueryResult,
     at: usize,
@@ -64,7 +64,7 @@ impl<'a> Cols<'a> {
         Cols { row, at: 0 }
     }
 
-    pub fn next<V: sea_orm::TryGetable>(&mut self) -> Result<V, DbErr> {
+    pub fn read<V: sea_orm::TryGetable>(&mut self) -> Result<V, DbErr> {
         let v = self.row.try_get_by_index(self.at)?;
         self.at += 1;
         Ok(v)
@@ -77,17 +77,17 @@ impl Positional for res::Model {
     fn decode(row: &QueryResult) -> Result<Self, DbErr> {
         let mut c = Cols { row, at: 0 };
         Ok(Self {
-            id: c.next()?,
-            task_id: c.next()?,
-            execution: c.next()?,
-            test_file: c.next()?,
-            status: c.next()?,
-            url: c.next()?,
-            log_id: c.next()?,
-            line_num: c.next()?,
-            exit_code: c.next()?,
-            start_s: c.next()?,
-            end_s: c.next()?,
+            id: c.read()?,
+            task_id: c.read()?,
+            execution: c.read()?,
+            test_file: c.read()?,
+            status: c.read()?,
+            url: c.read()?,
+            log_id: c.read()?,
+            line_num: c.read()?,
+            exit_code: c.read()?,
+            start_s: c.read()?,
+            end_s: c.read()?,
         })
     }
 }
@@ -98,37 +98,37 @@ impl Positional for tsk::Model {
     fn decode(row: &QueryResult) -> Result<Self, DbErr> {
         let mut c = Cols { row, at: 0 };
         Ok(Self {
-            id: c.next()?,
-            task_id: c.next()?,
-            build_id: c.next()?,
-            version_id: c.next()?,
-            project_id: c.next()?,
-            position: c.next()?,
-            display_name: c.next()?,
-            variant: c.next()?,
-            distro: c.next()?,
-            host_id: c.next()?,
-            priority: c.next()?,
-            activated: c.next()?,
-            status: c.next()?,
-            details_type: c.next()?,
-            details_desc: c.next()?,
-            timed_out: c.next()?,
-            aborted: c.next()?,
-            create_time: c.next()?,
-            scheduled_time: c.next()?,
-            dispatch_time: c.next()?,
-            start_time: c.next()?,
-            finish_time: c.next()?,
-            push_time: c.next()?,
-            last_heartbeat: c.next()?,
-            restarts: c.next()?,
-            execution: c.next()?,
-            archived: c.next()?,
-            time_taken_ns: c.next()?,
-            expected_duration_ns: c.next()?,
-            min_queue_pos: c.next()?,
-            depends_on: c.next()?,
+            id: c.read()?,
+            task_id: c.read()?,
+            build_id: c.read()?,
+            version_id: c.read()?,
+            project_id: c.read()?,
+            position: c.read()?,
+            display_name: c.read()?,
+            variant: c.read()?,
+            distro: c.read()?,
+            host_id: c.read()?,
+            priority: c.read()?,
+            activated: c.read()?,
+            status: c.read()?,
+            details_type: c.read()?,
+            details_desc: c.read()?,
+            timed_out: c.read()?,
+            aborted: c.read()?,
+            create_time: c.read()?,
+            scheduled_time: c.read()?,
+            dispatch_time: c.read()?,
+            start_time: c.read()?,
+            finish_time: c.read()?,
+            push_time: c.read()?,
+            last_heartbeat: c.read()?,
+            restarts: c.read()?,
+            execution: c.read()?,
+            archived: c.read()?,
+            time_taken_ns: c.read()?,
+            expected_duration_ns: c.read()?,
+            min_queue_pos: c.read()?,
+            depends_on: c.read()?,
         })
     }
 }
@@ -139,22 +139,22 @@ impl Positional for bld::Model {
     fn decode(row: &QueryResult) -> Result<Self, DbErr> {
         let mut c = Cols { row, at: 0 };
         Ok(Self {
-            id: c.next()?,
-            build_id: c.next()?,
-            version_id: c.next()?,
-            project_id: c.next()?,
-            position: c.next()?,
-            variant: c.next()?,
-            display_name: c.next()?,
-            build_number: c.next()?,
-            status: c.next()?,
-            activated: c.next()?,
-            activated_time: c.next()?,
-            create_time: c.next()?,
-            start_time: c.next()?,
-            finish_time: c.next()?,
-            push_time: c.next()?,
-            time_taken_ns: c.next()?,
+            id: c.read()?,
+            build_id: c.read()?,
+            version_id: c.read()?,
+            project_id: c.read()?,
+            position: c.read()?,
+            variant: c.read()?,
+            display_name: c.read()?,
+            build_number: c.read()?,
+            status: c.read()?,
+            activated: c.read()?,
+            activated_time: c.read()?,
+            create_time: c.read()?,
+            start_time: c.read()?,
+            finish_time: c.read()?,
+            push_time: c.read()?,
+            time_taken_ns: c.read()?,
         })
     }
 }
@@ -165,10 +165,10 @@ impl Positional for art::Model {
     fn decode(row: &QueryResult) -> Result<Self, DbErr> {
         let mut c = Cols { row, at: 0 };
         Ok(Self {
-            id: c.next()?,
-            task_id: c.next()?,
-            name: c.next()?,
-            url: c.next()?,
+            id: c.read()?,
+            task_id: c.read()?,
+            name: c.read()?,
+            url: c.read()?,
         })
     }
 }
