@@ -94,9 +94,9 @@ pub struct ServeArgs {
     /// Refuse to start when migrations are pending instead of applying them.
     #[arg(long, env = "TESTGRAPH_NO_MIGRATE")]
     pub no_migrate: bool,
-    /// Database connection pool size.
-    #[arg(long, env = "TESTGRAPH_DB_MAX_CONNECTIONS", default_value_t = 10)]
-    pub db_max_connections: u32,
+    /// Database connection pool size [default: 10 for PostgreSQL, 4 for SQLite].
+    #[arg(long, env = "TESTGRAPH_DB_MAX_CONNECTIONS")]
+    pub db_max_connections: Option<u32>,
     /// Largest request body in bytes (chunked bodies included).
     #[arg(long, env = "TESTGRAPH_MAX_BODY_BYTES", default_value_t = Limits::default().max_body_bytes)]
     pub max_body_bytes: usize,
@@ -147,10 +147,13 @@ pub struct ServeArgs {
 
 impl ServeArgs {
     pub fn into_config(self, database_url: String) -> Result<Config, String> {
+        let db_max_connections = self
+            .db_max_connections
+            .unwrap_or_else(|| crate::config::default_pool_size(&database_url));
         let config = Config {
             bind: self.bind,
             database_url,
-            db_max_connections: self.db_max_connections,
+            db_max_connections,
             migrate_on_start: !self.no_migrate,
             limits: Limits {
                 max_body_bytes: self.max_body_bytes,
