@@ -82,7 +82,7 @@ pub async fn graphql(req: &Request, body: Body, schema: poem::web::Data<&AppSche
                 }
             }
         } else {
-            match serde_json::from_slice::<BatchRequest>(&bytes) {
+            match parse_batch(&bytes) {
                 Ok(b) => b,
                 Err(e) => {
                     return app_error_response(AppError::bad_request(format!(
@@ -172,6 +172,18 @@ pub async fn graphql(req: &Request, body: Body, schema: poem::web::Data<&AppSche
     Response::builder()
         .content_type("application/json")
         .body(json)
+}
+
+/// A JSON body: one operation, or an array of them. `BatchRequest` is an untagged enum, which
+/// serde decodes by first buffering the whole document into a generic tree and then trying each
+/// variant; on a 2 MB ingestion mutation that was a fifth of the request's CPU. The first
+/// significant byte tells which variant it is.
+fn parse_batch(bytes: &[u8]) -> Result<BatchRequest, serde_json::Error> {
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        serde_json::from_slice(bytes).map(BatchRequest::Batch)
+    } else {
+        serde_json::from_slice(bytes).map(BatchRequest::Single)
+    }
 }
 
 /// One operation: the checks async-graphql does not make, then execution, then error codes.

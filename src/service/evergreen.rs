@@ -794,12 +794,16 @@ pub async fn builds_for_versions(
     db: &impl ConnectionTrait,
     version_ids: &[i64],
 ) -> AppResult<HashMap<i64, Vec<Build>>> {
-    let rows = bld::Entity::find()
-        .filter(bld::Column::VersionId.is_in(version_ids.iter().copied()))
-        .order_by_asc(bld::Column::VersionId)
-        .order_by_asc(bld::Column::Position)
-        .all(db)
-        .await?;
+    let t = Alias::new("evg_builds");
+    let mut q = Query::select();
+    select_columns::<Build>(&mut q, &t);
+    q.from(t.clone())
+        .and_where(
+            Expr::col((t.clone(), Alias::new("version_id"))).is_in(version_ids.iter().copied()),
+        )
+        .order_by((t.clone(), Alias::new("version_id")), Order::Asc)
+        .order_by((t, Alias::new("position")), Order::Asc);
+    let rows: Vec<Build> = fetch_positional(db, &q).await?;
     let mut out: HashMap<i64, Vec<Build>> = HashMap::new();
     for b in rows {
         out.entry(b.version_id).or_default().push(b);
@@ -812,12 +816,14 @@ pub async fn tasks_for_builds(
     db: &impl ConnectionTrait,
     build_ids: &[i64],
 ) -> AppResult<HashMap<i64, Vec<Task>>> {
-    let rows = tsk::Entity::find()
-        .filter(tsk::Column::BuildId.is_in(build_ids.iter().copied()))
-        .order_by_asc(tsk::Column::BuildId)
-        .order_by_asc(tsk::Column::Position)
-        .all(db)
-        .await?;
+    let t = Alias::new("evg_tasks");
+    let mut q = Query::select();
+    select_columns::<Task>(&mut q, &t);
+    q.from(t.clone())
+        .and_where(Expr::col((t.clone(), Alias::new("build_id"))).is_in(build_ids.iter().copied()))
+        .order_by((t.clone(), Alias::new("build_id")), Order::Asc)
+        .order_by((t, Alias::new("position")), Order::Asc);
+    let rows: Vec<Task> = fetch_positional(db, &q).await?;
     let mut out: HashMap<i64, Vec<Task>> = HashMap::new();
     for t in rows {
         out.entry(t.build_id).or_default().push(t);
@@ -827,12 +833,14 @@ pub async fn tasks_for_builds(
 
 /// Every task of a version, in build then task order.
 pub async fn tasks_for_version(db: &impl ConnectionTrait, version_id: i64) -> AppResult<Vec<Task>> {
-    Ok(tsk::Entity::find()
-        .filter(tsk::Column::VersionId.eq(version_id))
-        .order_by_asc(tsk::Column::BuildId)
-        .order_by_asc(tsk::Column::Position)
-        .all(db)
-        .await?)
+    let t = Alias::new("evg_tasks");
+    let mut q = Query::select();
+    select_columns::<Task>(&mut q, &t);
+    q.from(t.clone())
+        .and_where(Expr::col((t.clone(), Alias::new("version_id"))).eq(version_id))
+        .order_by((t.clone(), Alias::new("build_id")), Order::Asc)
+        .order_by((t, Alias::new("position")), Order::Asc);
+    fetch_positional(db, &q).await
 }
 
 /// The results of each task's current execution, in insertion order.
