@@ -118,8 +118,8 @@ pub async fn graphql(req: &Request, body: Body, schema: poem::web::Data<&AppSche
     }
 
     // The loaders do not spawn their fetches onto the runtime: they queue them, and this
-    // request's own task runs them (`FetchQueue::run`) after each pass of the resolvers. A fetch
-    // therefore starts only once every field of a level has asked for its key, so each level is
+    // request's own task runs them (`FetchQueue::run`) once resolution has gone quiet. A fetch
+    // therefore starts only when every field of a level has asked for its key, so each level is
     // one statement without waiting on a timer. `dataloader_delay` (0 by default) can add a
     // window to also merge levels that become ready at different times.
     let fetches = FetchQueue::default();
