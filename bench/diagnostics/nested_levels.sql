@@ -1,4 +1,5 @@
--- The nested tree's two deepest levels as testgraph sends them, and cheaper equivalents, timed on
+-- The nested tree's two deepest levels as testgraph sent them until 1b5c752 (a window over every
+-- child), the per-parent LIMIT forms it sends since, and narrower variants, timed on
 -- the seeded data. Read-only (temporary tables only).
 --   psql -h 127.0.0.1 -U postgres -d tg_bench -f bench/diagnostics/nested_levels.sql
 -- The ids are the ones the tree reaches: 20 newest versions -> 10 builds each -> 5 tasks each.
@@ -13,7 +14,7 @@ SELECT 'IN (' || string_agg(id::text, ',') || ')' AS tids, 'ARRAY[' || string_ag
 \o /dev/null
 \timing on
 
-\echo '== test results, as testgraph sends it (window over all results of 1,000 tasks, correlated execution check)'
+\echo '== test results, as testgraph sent it until 1b5c752 (window over all results of 1,000 tasks, correlated execution check)'
 SELECT * FROM (SELECT "evg_test_results".*, ROW_NUMBER() OVER ( PARTITION BY "evg_test_results"."task_id" ORDER BY "evg_test_results"."id" ASC ) AS "rn" FROM "evg_test_results" WHERE "evg_test_results"."task_id" :tids AND "evg_test_results"."execution" IN (SELECT "evg_tasks"."execution" FROM "evg_tasks" WHERE "evg_tasks"."id" = "evg_test_results"."task_id")) AS "w" WHERE "rn" <= 6 ORDER BY "task_id" ASC, "rn" ASC;
 SELECT * FROM (SELECT "evg_test_results".*, ROW_NUMBER() OVER ( PARTITION BY "evg_test_results"."task_id" ORDER BY "evg_test_results"."id" ASC ) AS "rn" FROM "evg_test_results" WHERE "evg_test_results"."task_id" :tids AND "evg_test_results"."execution" IN (SELECT "evg_tasks"."execution" FROM "evg_tasks" WHERE "evg_tasks"."id" = "evg_test_results"."task_id")) AS "w" WHERE "rn" <= 6 ORDER BY "task_id" ASC, "rn" ASC;
 SELECT * FROM (SELECT "evg_test_results".*, ROW_NUMBER() OVER ( PARTITION BY "evg_test_results"."task_id" ORDER BY "evg_test_results"."id" ASC ) AS "rn" FROM "evg_test_results" WHERE "evg_test_results"."task_id" :tids AND "evg_test_results"."execution" IN (SELECT "evg_tasks"."execution" FROM "evg_tasks" WHERE "evg_tasks"."id" = "evg_test_results"."task_id")) AS "w" WHERE "rn" <= 6 ORDER BY "task_id" ASC, "rn" ASC;
@@ -26,7 +27,7 @@ SELECT r.* FROM unnest(:tarr) AS p(id) JOIN evg_tasks t ON t.id = p.id CROSS JOI
 \echo '== LATERAL, only the columns the query asked for'
 SELECT r.task_id, r.id, r.test_file FROM unnest(:tarr) AS p(id) JOIN evg_tasks t ON t.id = p.id CROSS JOIN LATERAL (SELECT * FROM evg_test_results r WHERE r.task_id = t.id AND r.execution = t.execution ORDER BY r.id LIMIT 6) r;
 SELECT r.task_id, r.id, r.test_file FROM unnest(:tarr) AS p(id) JOIN evg_tasks t ON t.id = p.id CROSS JOIN LATERAL (SELECT * FROM evg_test_results r WHERE r.task_id = t.id AND r.execution = t.execution ORDER BY r.id LIMIT 6) r;
-\echo '== tasks, as testgraph sends it (window over all 20 tasks of 200 builds)'
+\echo '== tasks, as testgraph sent it until 1b5c752 (window over all 20 tasks of 200 builds)'
 SELECT * FROM (SELECT "evg_tasks".*, ROW_NUMBER() OVER ( PARTITION BY "evg_tasks"."build_id" ORDER BY "evg_tasks"."position" ASC, "evg_tasks"."id" ASC ) AS "rn" FROM "evg_tasks" WHERE "evg_tasks"."build_id" :bids) AS "w" WHERE "rn" <= 6 ORDER BY "build_id" ASC, "rn" ASC;
 SELECT * FROM (SELECT "evg_tasks".*, ROW_NUMBER() OVER ( PARTITION BY "evg_tasks"."build_id" ORDER BY "evg_tasks"."position" ASC, "evg_tasks"."id" ASC ) AS "rn" FROM "evg_tasks" WHERE "evg_tasks"."build_id" :bids) AS "w" WHERE "rn" <= 6 ORDER BY "build_id" ASC, "rn" ASC;
 \echo '== tasks, LATERAL with LIMIT per build'
@@ -34,6 +35,6 @@ SELECT x.* FROM unnest(:barr) AS p(id) CROSS JOIN LATERAL (SELECT * FROM evg_tas
 SELECT x.* FROM unnest(:barr) AS p(id) CROSS JOIN LATERAL (SELECT * FROM evg_tasks k WHERE k.build_id = p.id ORDER BY k.position, k.id LIMIT 6) x;
 \timing off
 \o
-\echo '== plan of the test-results level as sent (estimated cost vs jit_above_cost; JIT section if it kicks in)'
+\echo '== plan of the test-results level as sent until 1b5c752 (estimated cost vs jit_above_cost; JIT section if it kicks in)'
 EXPLAIN (ANALYZE, BUFFERS, COSTS, SUMMARY) SELECT * FROM (SELECT "evg_test_results".*, ROW_NUMBER() OVER ( PARTITION BY "evg_test_results"."task_id" ORDER BY "evg_test_results"."id" ASC ) AS "rn" FROM "evg_test_results" WHERE "evg_test_results"."task_id" :tids AND "evg_test_results"."execution" IN (SELECT "evg_tasks"."execution" FROM "evg_tasks" WHERE "evg_tasks"."id" = "evg_test_results"."task_id")) AS "w" WHERE "rn" <= 6 ORDER BY "task_id" ASC, "rn" ASC \g /tmp/tg_nested_plan.txt
 \! grep -E '^ [A-Z]|^ *(Buffers|Functions|Timing|Options)|JIT|Execution Time' /tmp/tg_nested_plan.txt | cut -c1-160
