@@ -19,7 +19,7 @@ use sea_orm::{
     TransactionSession, TransactionTrait,
 };
 
-use super::rows::{Positional, fetch_positional, select_columns};
+use super::rows::{Positional, fetch_positional, select_all, select_columns};
 use super::{
     Direction, KeyCursor, Slice, SortValue, after_condition, apply_slice, count_star, fetch_all,
     fetch_count,
@@ -779,11 +779,8 @@ pub async fn builds_by_ids(
 /// A task by its Evergreen id: the point lookup behind `evergreenTask(id:)` and every REST task
 /// route, decoded by position (`service::rows`).
 pub async fn task_by_id(db: &impl ConnectionTrait, task_id: &str) -> AppResult<Option<Task>> {
-    let t = Alias::new("evg_tasks");
-    let mut q = Query::select();
-    select_columns::<Task>(&mut q, &t);
-    q.from(t.clone())
-        .and_where(Expr::col((t, Alias::new("task_id"))).eq(task_id))
+    let mut q = select_all::<Task>();
+    q.and_where(Expr::col((tsk::Entity, tsk::Column::TaskId)).eq(task_id))
         .limit(1);
     Ok(fetch_positional(db, &q).await?.into_iter().next())
 }
@@ -794,15 +791,12 @@ pub async fn builds_for_versions(
     db: &impl ConnectionTrait,
     version_ids: &[i64],
 ) -> AppResult<HashMap<i64, Vec<Build>>> {
-    let t = Alias::new("evg_builds");
-    let mut q = Query::select();
-    select_columns::<Build>(&mut q, &t);
-    q.from(t.clone())
-        .and_where(
-            Expr::col((t.clone(), Alias::new("version_id"))).is_in(version_ids.iter().copied()),
-        )
-        .order_by((t.clone(), Alias::new("version_id")), Order::Asc)
-        .order_by((t, Alias::new("position")), Order::Asc);
+    let mut q = select_all::<Build>();
+    q.and_where(
+        Expr::col((bld::Entity, bld::Column::VersionId)).is_in(version_ids.iter().copied()),
+    )
+    .order_by((bld::Entity, bld::Column::VersionId), Order::Asc)
+    .order_by((bld::Entity, bld::Column::Position), Order::Asc);
     let rows: Vec<Build> = fetch_positional(db, &q).await?;
     let mut out: HashMap<i64, Vec<Build>> = HashMap::new();
     for b in rows {
@@ -816,13 +810,10 @@ pub async fn tasks_for_builds(
     db: &impl ConnectionTrait,
     build_ids: &[i64],
 ) -> AppResult<HashMap<i64, Vec<Task>>> {
-    let t = Alias::new("evg_tasks");
-    let mut q = Query::select();
-    select_columns::<Task>(&mut q, &t);
-    q.from(t.clone())
-        .and_where(Expr::col((t.clone(), Alias::new("build_id"))).is_in(build_ids.iter().copied()))
-        .order_by((t.clone(), Alias::new("build_id")), Order::Asc)
-        .order_by((t, Alias::new("position")), Order::Asc);
+    let mut q = select_all::<Task>();
+    q.and_where(Expr::col((tsk::Entity, tsk::Column::BuildId)).is_in(build_ids.iter().copied()))
+        .order_by((tsk::Entity, tsk::Column::BuildId), Order::Asc)
+        .order_by((tsk::Entity, tsk::Column::Position), Order::Asc);
     let rows: Vec<Task> = fetch_positional(db, &q).await?;
     let mut out: HashMap<i64, Vec<Task>> = HashMap::new();
     for t in rows {
@@ -833,13 +824,10 @@ pub async fn tasks_for_builds(
 
 /// Every task of a version, in build then task order.
 pub async fn tasks_for_version(db: &impl ConnectionTrait, version_id: i64) -> AppResult<Vec<Task>> {
-    let t = Alias::new("evg_tasks");
-    let mut q = Query::select();
-    select_columns::<Task>(&mut q, &t);
-    q.from(t.clone())
-        .and_where(Expr::col((t.clone(), Alias::new("version_id"))).eq(version_id))
-        .order_by((t.clone(), Alias::new("build_id")), Order::Asc)
-        .order_by((t, Alias::new("position")), Order::Asc);
+    let mut q = select_all::<Task>();
+    q.and_where(Expr::col((tsk::Entity, tsk::Column::VersionId)).eq(version_id))
+        .order_by((tsk::Entity, tsk::Column::BuildId), Order::Asc)
+        .order_by((tsk::Entity, tsk::Column::Position), Order::Asc);
     fetch_positional(db, &q).await
 }
 

@@ -107,7 +107,8 @@ pub struct NewMetric {
 }
 
 /// A metric with the hashes of its session and context, as both edges present it.
-#[derive(Clone, Debug, PartialEq, FromQueryResult)]
+/// Read by position (`decode_metric`), not derived from names.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Metric {
     pub id: i64,
     pub session_id: i64,
@@ -972,7 +973,6 @@ where
     Ok(out)
 }
 
-/// Every column of a metric plus its session's and context's hashes.
 /// Every field of `Metric`, in its declaration order (`decode_metric` reads them by position).
 fn metric_select() -> SelectStatement {
     let mut q = Query::select();

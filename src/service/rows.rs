@@ -7,8 +7,8 @@
 //! (about a third of its CPU). These statements select the entity's columns explicitly, in the
 //! entity's declared order, and `decode` reads them back by index.
 
-use sea_orm::sea_query::{Alias, IntoIden, SelectStatement};
-use sea_orm::{ConnectionTrait, DbErr, EntityTrait, Iterable, QueryResult};
+use sea_orm::sea_query::{Alias, IntoIden, Query, SelectStatement};
+use sea_orm::{ConnectionTrait, DbErr, EntityName, EntityTrait, Iterable, QueryResult};
 
 use entity::{evg_artifact as art, evg_build as bld, evg_task as tsk, evg_test_result as res};
 
@@ -28,6 +28,15 @@ pub fn select_columns<T: Positional>(q: &mut SelectStatement, table: &Alias) {
     for c in <T::Entity as EntityTrait>::Column::iter() {
         q.column((table.clone(), c.into_iden()));
     }
+}
+
+/// `SELECT` every column of `T`'s entity `FROM` its table, ready for conditions and an order.
+pub fn select_all<T: Positional>() -> SelectStatement {
+    let table = Alias::new(T::Entity::default().table_name());
+    let mut q = Query::select();
+    select_columns::<T>(&mut q, &table);
+    q.from(table);
+    q
 }
 
 /// Runs a select built with `select_columns` (possibly followed by more columns) and decodes
