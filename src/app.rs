@@ -27,6 +27,9 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Reused totals of the legacy paged lists.
     pub counts: Arc<crate::service::counts::CountCache>,
+    /// How many `evergreenVersions` answers were written in one pass (`graphql::evergreen::tree`)
+    /// rather than by the resolvers: for tests and diagnostics.
+    pub tree_answers: Arc<std::sync::atomic::AtomicU64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -66,6 +69,7 @@ pub async fn prepare(config: Config) -> Result<AppState, StartError> {
             config.monitor_count_cache,
         )),
         config: Arc::new(config),
+        tree_answers: Arc::default(),
     })
 }
 

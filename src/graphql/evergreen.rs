@@ -25,6 +25,10 @@ use crate::service::evergreen::{
 use crate::service::tokens::Scope;
 use crate::service::{KeyCursor, SortValue};
 
+mod tree;
+
+pub use tree::scalar_fields as tree_scalar_fields;
+
 fn loader<'a>(ctx: &Context<'a>) -> Result<&'a DataLoader<EvergreenLoader>> {
     Ok(ctx.data::<EvergreenLoaders>()?.as_ref())
 }
@@ -882,7 +886,7 @@ impl EvergreenQuery {
         after: Option<String>,
         filter: Option<EvergreenVersionFilter>,
         order_by: Option<EvergreenVersionOrder>,
-    ) -> Result<VersionConnection> {
+    ) -> Result<tree::Resolved<VersionConnection>> {
         let st = state(ctx)?;
         let limit = page_size(first, &st.config.limits).gql()?;
         let f = filter.unwrap_or_default();
@@ -903,14 +907,27 @@ impl EvergreenQuery {
         } else {
             Vec::new()
         };
-        Ok(connect(
+        if let Some(plan) = tree::plan_versions(ctx, &st.config.limits) {
+            let total = if plan.wants_total() {
+                svc::count_versions(&st.db, &filter).await.gql()?
+            } else {
+                0
+            };
+            let json = tree::write_versions(&st.db, &plan, rows, limit, after.is_some(), total)
+                .await
+                .gql()?;
+            st.tree_answers
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            return Ok(tree::Resolved::json(json));
+        }
+        Ok(tree::Resolved::Typed(connect(
             rows,
             limit,
             after.is_some(),
             svc::version_cursor,
             VersionNode,
             TotalOf::Versions(filter),
-        ))
+        )))
     }
 
     /// One version by its Evergreen id.

@@ -1065,3 +1065,204 @@ async fn test_results_of_earlier_executions_stay_hidden() {
     }
     assert!(found, "{d}");
 }
+
+/// `evergreenVersions` trees made of plain fields are written in one pass
+/// (`graphql::evergreen::tree`); everything else goes through the resolvers. The two must give
+/// the same bytes: every field of every level, totals, cursors, page info, aliases, filters and
+/// variables, fragments, on the same data. A response key given twice (which GraphQL merges)
+/// sends a query to the resolvers, which makes the reference answer.
+#[tokio::test]
+async fn one_pass_trees_answer_exactly_as_the_resolvers() {
+    use std::sync::atomic::Ordering;
+    let app = TestApp::with_config(|c| {
+        c.auth.open_mutations = true;
+        c.limits.graphql_max_depth = 16;
+        c.limits.graphql_max_complexity = 1_000_000;
+    })
+    .await;
+    mongo_project(&app, 0).await;
+    let mut versions = Vec::new();
+    for i in 0..3 {
+        let day = format!("2024-06-0{}T00:00:00Z", i + 1);
+        versions.push(create_version(&app, "mongodb-mongo-master", &format!("rev{i}"), &day).await);
+    }
+    for (i, v) in versions.iter().enumerate() {
+        let compile = task_id(v, "linux-64", "compile");
+        let results: Vec<Value> = (0..3 + i)
+            .map(|j| json!({"testFile": format!("jstests/\"quoted\"/t{j}.js"), "status": if j % 2 == 0 { "pass" } else { "fail" },
+                            "url": format!("http://logs/{i}/{j}"), "logId": format!("log{j}"), "lineNum": j, "exitCode": j % 2,
+                            "start": 1_700_000_000.125 + j as f64, "end": 1_700_000_002.5 + j as f64}))
+            .collect();
+        ok(
+            &app,
+            "mutation($id: String!, $r: [EvergreenTestResultInput!]!) { addEvergreenTestResults(taskId: $id, results: $r) { inserted } }",
+            json!({"id": compile, "r": results}),
+        )
+        .await;
+        if i == 2 {
+            ok(
+                &app,
+                DISPATCH,
+                json!({"id": compile, "at": "2024-06-03T01:00:00.5Z"}),
+            )
+            .await;
+            ok(
+                &app,
+                START,
+                json!({"id": compile, "at": "2024-06-03T01:02:00Z"}),
+            )
+            .await;
+        }
+    }
+
+    // Every scalar field the schema gives each object, which the writer must cover.
+    let mut fields = std::collections::HashMap::new();
+    for ty in [
+        "EvergreenVersion",
+        "EvergreenBuild",
+        "EvergreenTask",
+        "EvergreenTestResult",
+    ] {
+        let d = ok(
+            &app,
+            "query($t: String!) { __type(name: $t) { fields { name args { name }
+               type { kind ofType { kind ofType { kind ofType { kind } } } } } } }",
+            json!({"t": ty}),
+        )
+        .await;
+        let scalar = |t: &Value| -> bool {
+            let mut t = t;
+            while t["kind"] == json!("NON_NULL") || t["kind"] == json!("LIST") {
+                t = &t["ofType"];
+            }
+            t["kind"] == json!("SCALAR")
+        };
+        let names: Vec<String> = d["__type"]["fields"]
+            .as_array()
+            .expect("fields")
+            .iter()
+            .filter(|f| scalar(&f["type"]) && f["args"].as_array().is_some_and(|a| a.is_empty()))
+            .map(|f| f["name"].as_str().unwrap_or("").to_owned())
+            .collect();
+        let covered: Vec<String> = testgraph::graphql::evergreen::tree_scalar_fields(ty)
+            .expect("a tree type")
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect();
+        assert_eq!(covered, names, "scalar fields of {ty}");
+        fields.insert(ty, names.join(" "));
+    }
+
+    let full = format!(
+        "query($a: String, $f: Int, $s: String) {{ evergreenVersions(first: 3) {{ __typename totalCount
+           pageInfo {{ __typename hasPreviousPage hasNextPage startCursor endCursor }}
+           edges {{ __typename cursor node {{ __typename {v}
+             builds(first: $f) {{ __typename totalCount pageInfo {{ hasNextPage endCursor }} edges {{ cursor node {{ {b}
+               tasks(first: 2, after: $a) {{ totalCount pageInfo {{ hasPreviousPage hasNextPage startCursor endCursor }}
+                 nodes {{ __typename {t}
+                   testResults(first: 4) {{ totalCount edges {{ __typename cursor node {{ __typename {r} }} }} }}
+                   picked: testResults(filter: {{status: $s}}) {{ totalCount nodes {{ testFile status }} }}
+                   none: testResults(first: 0) {{ pageInfo {{ hasNextPage startCursor }} edges {{ cursor }} }} }} }} }} }} }} }} }} }} }}",
+        v = fields["EvergreenVersion"],
+        b = fields["EvergreenBuild"],
+        t = fields["EvergreenTask"],
+        r = fields["EvergreenTestResult"],
+    );
+    let same = |q: &str| -> String {
+        q.replacen(
+            "evergreenVersions(first: 3) { __typename",
+            "evergreenVersions(first: 3) { __typename __typename",
+            1,
+        )
+    };
+    let answers = || app.state.tree_answers.load(Ordering::SeqCst);
+    let compare = |q: String, vars: Value, one_pass: u64| {
+        let app = &app;
+        async move {
+            let before = answers();
+            let fast = app.graphql(&q, vars.clone()).await;
+            assert_eq!(answers() - before, one_pass, "one-pass answers for {q}");
+            let reference_q = same(&q);
+            assert_ne!(reference_q, q, "the reference must use the resolvers");
+            let reference = app.graphql(&reference_q, vars).await;
+            assert_eq!(
+                answers() - before,
+                one_pass,
+                "the reference took the resolvers"
+            );
+            assert!(reference.get("errors").is_none(), "{reference}");
+            // Equal as JSON values. The order of keys may differ: async-graphql's resolvers
+            // emit the fields of an object as they complete, the one-pass writer as asked.
+            assert_eq!(fast, reference, "{q}");
+            fast
+        }
+    };
+
+    let d = compare(full.clone(), json!({"f": 10, "s": "fail"}), 1).await;
+    let v = &d["data"]["evergreenVersions"];
+    assert_eq!(v["totalCount"], json!(3));
+    let keys: Vec<&String> = v.as_object().expect("object").keys().collect();
+    assert_eq!(keys, ["__typename", "totalCount", "pageInfo", "edges"]);
+    let task = &nodes(v)[0]["builds"]["edges"][0]["node"]["tasks"]["nodes"][0];
+    let keys: Vec<&String> = task.as_object().expect("object").keys().collect();
+    assert_eq!(keys[..3], ["__typename", "id", "displayName"]);
+    assert_eq!(keys[keys.len() - 3..], ["testResults", "picked", "none"]);
+    let task_page = &nodes(v)[0]["builds"]["edges"][0]["node"]["tasks"];
+    assert_eq!(task_page["pageInfo"]["hasNextPage"], json!(true));
+    // Later pages of the tasks, from a cursor passed as a variable.
+    let after = task_page["pageInfo"]["endCursor"].clone();
+    let d = compare(full.clone(), json!({"a": after, "f": 1, "s": "pass"}), 1).await;
+    assert_eq!(
+        d["data"]["evergreenVersions"]["edges"][0]["node"]["builds"]["edges"][0]["node"]["tasks"]["pageInfo"]
+            ["hasPreviousPage"],
+        json!(true)
+    );
+
+    // Fragments, named and inline, are spread into the plan.
+    compare(
+        "query { evergreenVersions(first: 3) { __typename ... on EvergreenVersionConnection { edges { node { ...V } } } } }
+         fragment V on EvergreenVersion { id builds(first: 2) { nodes { ... { tasks { nodes { testResults { nodes { ...R } } } } } } } }
+         fragment R on EvergreenTestResult { testFile status }"
+            .to_owned(),
+        json!({}),
+        1,
+    )
+    .await;
+
+    // Fields that leave the tree, totals alone, and a bad argument take the resolvers.
+    let d = compare(
+        "{ evergreenVersions(first: 3) { __typename edges { node { project { identifier } } } } }"
+            .to_owned(),
+        json!({}),
+        0,
+    )
+    .await;
+    assert_eq!(
+        d["data"]["evergreenVersions"]["edges"][0]["node"]["project"]["identifier"],
+        json!("mongodb-mongo-master")
+    );
+    compare(
+        "{ evergreenVersions(first: 3) { __typename edges { node { builds { totalCount } } } } }"
+            .to_owned(),
+        json!({}),
+        1,
+    )
+    .await;
+    let bad = "{ evergreenVersions(first: 3) { __typename edges { node { builds(first: -1) { totalCount } } } } }";
+    let before = answers();
+    assert_eq!(code(&app, bad, json!({})).await, "BAD_USER_INPUT");
+    assert_eq!(answers(), before);
+
+    // One statement per level and one grouped count per level with a total, as the resolvers.
+    app.reset_statements();
+    ok(&app, &full, json!({"f": 10, "s": "fail"})).await;
+    let fast_statements = app.statements();
+    app.reset_statements();
+    ok(&app, &same(&full), json!({"f": 10, "s": "fail"})).await;
+    assert_eq!(
+        fast_statements,
+        app.statements(),
+        "{:#?}",
+        app.statement_log()
+    );
+}
