@@ -20,6 +20,7 @@ use crate::service::evergreen::{
 use crate::service::monitor::{
     self as svc, Context, Metric, MetricFilter, MetricOrder, MetricParent, Session,
 };
+use crate::service::rows::ColumnSet;
 
 /// The dataloader fetches of one request, run on that request's own task rather than spawned.
 ///
@@ -451,6 +452,7 @@ impl Loader<BuildsOfVersion> for EvergreenLoader {
                     &page.filter,
                     after.as_ref(),
                     page.limit,
+                    ColumnSet::ALL,
                 )
                 .await
             },
@@ -479,6 +481,7 @@ impl Loader<TasksOfBuild> for EvergreenLoader {
                     &page.filter,
                     after.as_ref(),
                     page.limit,
+                    ColumnSet::ALL,
                 )
                 .await
             },
@@ -507,6 +510,7 @@ impl Loader<ResultsOfTask> for EvergreenLoader {
                     &page.filter,
                     after.as_ref(),
                     page.limit,
+                    ColumnSet::ALL,
                 )
                 .await
             },

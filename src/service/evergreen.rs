@@ -19,7 +19,7 @@ use sea_orm::{
     TransactionSession, TransactionTrait,
 };
 
-use super::rows::{Positional, fetch_positional, select_all, select_columns};
+use super::rows::{ColumnSet, Positional, fetch_positional, fetch_some, select_all, select_some};
 use super::{
     Direction, KeyCursor, Slice, SortValue, after_condition, apply_slice, count_star, fetch_all,
     fetch_count,
@@ -1495,6 +1495,7 @@ pub fn child_cursor(sort: Option<i64>, id: i64) -> KeyCursor {
 /// (`ROW_NUMBER() OVER (PARTITION BY parent)`) read every child of every parent and then dropped
 /// the surplus: 3 times slower on both, and on PostgreSQL its estimated cost grew with the table
 /// until it was JIT-compiled on every request.
+#[allow(clippy::too_many_arguments)]
 async fn child_page<T: Positional>(
     db: &impl ConnectionTrait,
     spec: ChildTable,
@@ -1502,10 +1503,15 @@ async fn child_page<T: Positional>(
     filter: &ChildFilter,
     after: Option<&KeyCursor>,
     limit: u64,
+    cols: ColumnSet,
 ) -> AppResult<Vec<T>> {
     if parent_ids.is_empty() || limit == 0 {
         return Ok(Vec::new());
     }
+    // The id, the parent and the sort column group the rows and make their cursors.
+    let mut key = vec!["id", spec.parent_col];
+    key.extend(spec.sort_col);
+    let cols = cols.union(ColumnSet::of::<T::Entity>(&key));
     let postgres = db.get_database_backend() == DbBackend::Postgres;
     let t = Alias::new(spec.table);
     let p = Alias::new("p");
@@ -1513,7 +1519,7 @@ async fn child_page<T: Positional>(
     // One parent's page, correlated with the parent row `p`.
     let mut per_parent = Query::select();
     if postgres {
-        select_columns::<T>(&mut per_parent, &t);
+        select_some::<T>(&mut per_parent, &t, cols);
     } else {
         per_parent.column((t.clone(), Alias::new("id")));
     }
@@ -1552,7 +1558,7 @@ async fn child_page<T: Positional>(
             Expr::cust("TRUE"),
         );
     } else {
-        select_columns::<T>(&mut q, &c);
+        select_some::<T>(&mut q, &c, cols);
         q.join_as(
             JoinType::InnerJoin,
             t,
@@ -1566,12 +1572,13 @@ async fn child_page<T: Positional>(
         q.order_by((c.clone(), Alias::new(s)), Order::Asc);
     }
     q.order_by((c, Alias::new("id")), Order::Asc);
-    fetch_positional(db, &q).await
+    fetch_some(db, &q, cols).await
 }
 
 /// Like `children`, with a filter and a keyset cursor: the first `limit` children of each parent
 /// after `after`, in their natural order, in one statement. Test results are those of each
-/// task's current execution.
+/// task's current execution. Only the columns `cols` (and the id, parent and sort columns) are
+/// read; the other fields of the rows are their types' defaults.
 pub async fn children_page<T: Positional>(
     db: &impl ConnectionTrait,
     parent: Parent,
@@ -1579,8 +1586,18 @@ pub async fn children_page<T: Positional>(
     filter: &ChildFilter,
     after: Option<&KeyCursor>,
     limit: u64,
+    cols: ColumnSet,
 ) -> AppResult<Vec<T>> {
-    child_page(db, child_table(parent), parent_ids, filter, after, limit).await
+    child_page(
+        db,
+        child_table(parent),
+        parent_ids,
+        filter,
+        after,
+        limit,
+        cols,
+    )
+    .await
 }
 
 #[derive(sea_orm::FromQueryResult)]
@@ -1647,6 +1664,7 @@ pub async fn artifacts_page(
         &ChildFilter::default(),
         after,
         limit,
+        ColumnSet::ALL,
     )
     .await
 }

@@ -1018,7 +1018,7 @@ fn metric_select() -> SelectStatement {
 /// A row of `metric_select` (lists return up to thousands of metrics; by-name decoding cost more
 /// than the query, see `service::rows`).
 fn decode_metric(row: &sea_orm::QueryResult) -> Result<Metric, sea_orm::DbErr> {
-    let mut c = Cols::new(row);
+    let mut c = Cols::new(row, super::rows::ColumnSet::ALL);
     Ok(Metric {
         id: c.read()?,
         session_id: c.read()?,

@@ -19,14 +19,57 @@ pub trait Positional: Sized + Send {
     /// The entity whose columns are selected, in `Column::iter()` (declaration) order.
     type Entity: EntityTrait;
 
-    /// Reads one row whose first columns are the entity's, in declaration order.
-    fn decode(row: &QueryResult) -> Result<Self, DbErr>;
+    /// Reads one row whose first columns are those of `cols`, in declaration order; the fields
+    /// of the other columns get their type's default.
+    fn decode(row: &QueryResult, cols: ColumnSet) -> Result<Self, DbErr>;
+}
+
+/// Which of an entity's columns a statement reads: bit `i` is the `i`-th column in declaration
+/// order. A nested GraphQL page reads only the columns of the fields asked for; the wide text
+/// columns it leaves out were most of the bytes PostgreSQL sent and the server decoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ColumnSet(u64);
+
+impl ColumnSet {
+    pub const ALL: ColumnSet = ColumnSet(u64::MAX);
+    pub const NONE: ColumnSet = ColumnSet(0);
+
+    /// The named columns of `E`. A name `E` does not have selects every column, so that a
+    /// mistake costs speed, never data.
+    pub fn of<E: EntityTrait>(names: &[&str]) -> ColumnSet {
+        let mut bits = 0;
+        for name in names {
+            match E::Column::iter().position(|c| c.into_iden().to_string() == *name) {
+                Some(i) => bits |= 1 << i,
+                None => {
+                    debug_assert!(false, "no column {name}");
+                    return ColumnSet::ALL;
+                }
+            }
+        }
+        ColumnSet(bits)
+    }
+
+    pub fn union(self, other: ColumnSet) -> ColumnSet {
+        ColumnSet(self.0 | other.0)
+    }
+
+    fn has(self, i: usize) -> bool {
+        i >= 64 || self.0 & (1 << i) != 0
+    }
 }
 
 /// Adds every column of `T`'s entity, qualified by `table`, in declaration order.
 pub fn select_columns<T: Positional>(q: &mut SelectStatement, table: &Alias) {
-    for c in <T::Entity as EntityTrait>::Column::iter() {
-        q.column((table.clone(), c.into_iden()));
+    select_some::<T>(q, table, ColumnSet::ALL);
+}
+
+/// Adds the columns `cols` of `T`'s entity, qualified by `table`, in declaration order.
+pub fn select_some<T: Positional>(q: &mut SelectStatement, table: &Alias, cols: ColumnSet) {
+    for (i, c) in <T::Entity as EntityTrait>::Column::iter().enumerate() {
+        if cols.has(i) {
+            q.column((table.clone(), c.into_iden()));
+        }
     }
 }
 
@@ -45,7 +88,16 @@ pub async fn fetch_positional<T: Positional>(
     db: &impl ConnectionTrait,
     stmt: &SelectStatement,
 ) -> AppResult<Vec<T>> {
-    fetch_decoded(db, stmt, T::decode).await
+    fetch_some(db, stmt, ColumnSet::ALL).await
+}
+
+/// Runs a select built with `select_some(cols)` and decodes every row.
+pub async fn fetch_some<T: Positional>(
+    db: &impl ConnectionTrait,
+    stmt: &SelectStatement,
+    cols: ColumnSet,
+) -> AppResult<Vec<T>> {
+    fetch_decoded(db, stmt, |r| T::decode(r, cols)).await
 }
 
 /// Runs a select and decodes every row with `decode`, which reads the columns by position.
@@ -62,18 +114,33 @@ pub async fn fetch_decoded<T>(
     Ok(out)
 }
 
-/// Reads consecutive columns: each `read` takes the following index.
+/// Reads the entity's columns in declaration order: each `read` is the next column, taken from
+/// the row's next index when the statement selected it, its type's default when not.
 pub struct Cols<'a> {
     row: &'a QueryResult,
+    cols: ColumnSet,
+    /// The entity column `read` comes to next.
+    column: usize,
+    /// The row index of the next selected column.
     at: usize,
 }
 
 impl<'a> Cols<'a> {
-    pub fn new(row: &'a QueryResult) -> Self {
-        Cols { row, at: 0 }
+    pub fn new(row: &'a QueryResult, cols: ColumnSet) -> Self {
+        Cols {
+            row,
+            cols,
+            column: 0,
+            at: 0,
+        }
     }
 
-    pub fn read<V: sea_orm::TryGetable>(&mut self) -> Result<V, DbErr> {
+    pub fn read<V: sea_orm::TryGetable + Default>(&mut self) -> Result<V, DbErr> {
+        let selected = self.cols.has(self.column);
+        self.column += 1;
+        if !selected {
+            return Ok(V::default());
+        }
         let v = self.row.try_get_by_index(self.at)?;
         self.at += 1;
         Ok(v)
@@ -83,8 +150,8 @@ impl<'a> Cols<'a> {
 impl Positional for res::Model {
     type Entity = res::Entity;
 
-    fn decode(row: &QueryResult) -> Result<Self, DbErr> {
-        let mut c = Cols { row, at: 0 };
+    fn decode(row: &QueryResult, cols: ColumnSet) -> Result<Self, DbErr> {
+        let mut c = Cols::new(row, cols);
         Ok(Self {
             id: c.read()?,
             task_id: c.read()?,
@@ -104,8 +171,8 @@ impl Positional for res::Model {
 impl Positional for tsk::Model {
     type Entity = tsk::Entity;
 
-    fn decode(row: &QueryResult) -> Result<Self, DbErr> {
-        let mut c = Cols { row, at: 0 };
+    fn decode(row: &QueryResult, cols: ColumnSet) -> Result<Self, DbErr> {
+        let mut c = Cols::new(row, cols);
         Ok(Self {
             id: c.read()?,
             task_id: c.read()?,
@@ -145,8 +212,8 @@ impl Positional for tsk::Model {
 impl Positional for bld::Model {
     type Entity = bld::Entity;
 
-    fn decode(row: &QueryResult) -> Result<Self, DbErr> {
-        let mut c = Cols { row, at: 0 };
+    fn decode(row: &QueryResult, cols: ColumnSet) -> Result<Self, DbErr> {
+        let mut c = Cols::new(row, cols);
         Ok(Self {
             id: c.read()?,
             build_id: c.read()?,
@@ -171,8 +238,8 @@ impl Positional for bld::Model {
 impl Positional for art::Model {
     type Entity = art::Entity;
 
-    fn decode(row: &QueryResult) -> Result<Self, DbErr> {
-        let mut c = Cols { row, at: 0 };
+    fn decode(row: &QueryResult, cols: ColumnSet) -> Result<Self, DbErr> {
+        let mut c = Cols::new(row, cols);
         Ok(Self {
             id: c.read()?,
             task_id: c.read()?,

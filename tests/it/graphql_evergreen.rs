@@ -1218,6 +1218,28 @@ async fn one_pass_trees_answer_exactly_as_the_resolvers() {
         json!(true)
     );
 
+    // Each field alone: the pages below the versions then read only that field's columns.
+    for (level, ty) in [
+        (1, "EvergreenBuild"),
+        (2, "EvergreenTask"),
+        (3, "EvergreenTestResult"),
+    ] {
+        for field in fields[ty].split(' ') {
+            let mut sel = field.to_owned();
+            for (l, conn) in [(3, "testResults"), (2, "tasks"), (1, "builds")] {
+                if l == level {
+                    sel = format!("{conn}(first: 3) {{ edges {{ cursor node {{ {sel} }} }} }}");
+                } else if l < level {
+                    sel = format!("{conn}(first: 3) {{ nodes {{ {sel} }} }}");
+                }
+            }
+            let q = format!(
+                "{{ evergreenVersions(first: 3) {{ __typename edges {{ node {{ {sel} }} }} }} }}"
+            );
+            compare(q, json!({}), 1).await;
+        }
+    }
+
     // Fragments, named and inline, are spread into the plan.
     compare(
         "query { evergreenVersions(first: 3) { __typename ... on EvergreenVersionConnection { edges { node { ...V } } } } }

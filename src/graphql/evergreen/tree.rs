@@ -36,7 +36,7 @@ use crate::service::KeyCursor;
 use crate::service::evergreen::{
     self as svc, Build, ChildFilter, Parent, Task, TestResult, Version,
 };
-use crate::service::rows::Positional;
+use crate::service::rows::{ColumnSet, Positional};
 
 // ----------------------------------------------------------------------------------------------
 // The output type: either the ordinary connection or the JSON written here
@@ -105,14 +105,16 @@ trait TreeRow: Sync + 'static {
     const NODE: &'static str;
     /// The field that lists the level below, and how its rows hang off this one.
     const CHILDREN: Option<(&'static str, Parent)>;
-    /// The scalar fields `write_scalar` writes, exactly those of the GraphQL object.
-    const SCALARS: &'static [&'static str];
+    /// The scalar fields `write_scalar` writes, exactly those of the GraphQL object, each with
+    /// the columns it reads (a nested page selects only those).
+    const FIELDS: &'static [(&'static str, &'static [&'static str])];
 
     fn id(&self) -> i64;
     /// The id of the row this one hangs off (its parent in the tree).
     fn parent_id(&self) -> i64;
     fn cursor(&self) -> KeyCursor;
-    /// Writes the value of `field`, one of `SCALARS`, as the object's resolver would return it.
+    /// Writes the value of `field`, one of `FIELDS`, as the object's resolver would return it.
+    /// Only the field's own columns are certain to have been read.
     fn write_scalar(&self, field: &str, out: &mut Vec<u8>);
 }
 
@@ -155,19 +157,19 @@ impl TreeRow for Version {
     type Child = Build;
     const NODE: &'static str = "EvergreenVersion";
     const CHILDREN: Option<(&'static str, Parent)> = Some(("builds", Parent::VersionOfBuild));
-    const SCALARS: &'static [&'static str] = &[
-        "id",
-        "revision",
-        "author",
-        "authorEmail",
-        "message",
-        "status",
-        "activated",
-        "createTime",
-        "startTime",
-        "finishTime",
-        "order",
-        "requester",
+    const FIELDS: &'static [(&'static str, &'static [&'static str])] = &[
+        ("id", &["version_id"]),
+        ("revision", &["revision"]),
+        ("author", &["author"]),
+        ("authorEmail", &["author_email"]),
+        ("message", &["message"]),
+        ("status", &["status"]),
+        ("activated", &["activated"]),
+        ("createTime", &["create_time"]),
+        ("startTime", &["start_time"]),
+        ("finishTime", &["finish_time"]),
+        ("order", &["order_num"]),
+        ("requester", &["requester"]),
     ];
 
     fn id(&self) -> i64 {
@@ -202,20 +204,20 @@ impl TreeRow for Build {
     type Child = Task;
     const NODE: &'static str = "EvergreenBuild";
     const CHILDREN: Option<(&'static str, Parent)> = Some(("tasks", Parent::BuildOfTask));
-    const SCALARS: &'static [&'static str] = &[
-        "id",
-        "variant",
-        "displayName",
-        "buildNumber",
-        "status",
-        "activated",
-        "activatedTime",
-        "createTime",
-        "startTime",
-        "finishTime",
-        "pushTime",
-        "timeTakenNs",
-        "timeTakenSeconds",
+    const FIELDS: &'static [(&'static str, &'static [&'static str])] = &[
+        ("id", &["build_id"]),
+        ("variant", &["variant"]),
+        ("displayName", &["display_name"]),
+        ("buildNumber", &["build_number"]),
+        ("status", &["status"]),
+        ("activated", &["activated"]),
+        ("activatedTime", &["activated_time"]),
+        ("createTime", &["create_time"]),
+        ("startTime", &["start_time"]),
+        ("finishTime", &["finish_time"]),
+        ("pushTime", &["push_time"]),
+        ("timeTakenNs", &["time_taken_ns"]),
+        ("timeTakenSeconds", &["time_taken_ns"]),
     ];
 
     fn id(&self) -> i64 {
@@ -251,34 +253,34 @@ impl TreeRow for Task {
     type Child = TestResult;
     const NODE: &'static str = "EvergreenTask";
     const CHILDREN: Option<(&'static str, Parent)> = Some(("testResults", Parent::TaskOfResult));
-    const SCALARS: &'static [&'static str] = &[
-        "id",
-        "displayName",
-        "variant",
-        "status",
-        "activated",
-        "priority",
-        "distro",
-        "hostId",
-        "detailsType",
-        "detailsDesc",
-        "timedOut",
-        "aborted",
-        "createTime",
-        "scheduledTime",
-        "dispatchTime",
-        "startTime",
-        "finishTime",
-        "pushTime",
-        "lastHeartbeat",
-        "restarts",
-        "execution",
-        "archived",
-        "timeTakenNs",
-        "timeTakenSeconds",
-        "expectedDurationNs",
-        "minQueuePos",
-        "dependsOn",
+    const FIELDS: &'static [(&'static str, &'static [&'static str])] = &[
+        ("id", &["task_id"]),
+        ("displayName", &["display_name"]),
+        ("variant", &["variant"]),
+        ("status", &["status"]),
+        ("activated", &["activated"]),
+        ("priority", &["priority"]),
+        ("distro", &["distro"]),
+        ("hostId", &["host_id"]),
+        ("detailsType", &["details_type"]),
+        ("detailsDesc", &["details_desc"]),
+        ("timedOut", &["timed_out"]),
+        ("aborted", &["aborted"]),
+        ("createTime", &["create_time"]),
+        ("scheduledTime", &["scheduled_time"]),
+        ("dispatchTime", &["dispatch_time"]),
+        ("startTime", &["start_time"]),
+        ("finishTime", &["finish_time"]),
+        ("pushTime", &["push_time"]),
+        ("lastHeartbeat", &["last_heartbeat"]),
+        ("restarts", &["restarts"]),
+        ("execution", &["execution"]),
+        ("archived", &["archived"]),
+        ("timeTakenNs", &["time_taken_ns"]),
+        ("timeTakenSeconds", &["time_taken_ns"]),
+        ("expectedDurationNs", &["expected_duration_ns"]),
+        ("minQueuePos", &["min_queue_pos"]),
+        ("dependsOn", &["depends_on"]),
     ];
 
     fn id(&self) -> i64 {
@@ -330,20 +332,20 @@ impl TreeRow for TestResult {
     type Child = TestResult;
     const NODE: &'static str = "EvergreenTestResult";
     const CHILDREN: Option<(&'static str, Parent)> = None;
-    const SCALARS: &'static [&'static str] = &[
-        "testFile",
-        "status",
-        "url",
-        "logId",
-        "lineNum",
-        "exitCode",
-        "execution",
-        "start",
-        "end",
-        "startTime",
-        "endTime",
-        "timeTakenNs",
-        "timeTakenSeconds",
+    const FIELDS: &'static [(&'static str, &'static [&'static str])] = &[
+        ("testFile", &["test_file"]),
+        ("status", &["status"]),
+        ("url", &["url"]),
+        ("logId", &["log_id"]),
+        ("lineNum", &["line_num"]),
+        ("exitCode", &["exit_code"]),
+        ("execution", &["execution"]),
+        ("start", &["start_s"]),
+        ("end", &["end_s"]),
+        ("startTime", &["start_s"]),
+        ("endTime", &["end_s"]),
+        ("timeTakenNs", &["start_s", "end_s"]),
+        ("timeTakenSeconds", &["start_s", "end_s"]),
     ];
 
     fn id(&self) -> i64 {
@@ -424,6 +426,8 @@ enum PageItem {
 /// The selection on one object of the tree.
 struct NodePlan {
     items: Vec<(Key, NodeItem)>,
+    /// The columns its scalar fields read.
+    columns: Vec<&'static str>,
 }
 
 enum NodeItem {
@@ -435,6 +439,8 @@ enum NodeItem {
 /// A nested connection: its arguments, checked as the resolver checks them, and its selection.
 struct ChildPlan {
     parent: Parent,
+    /// The columns the objects' fields read.
+    cols: ColumnSet,
     limit: u64,
     after: Option<KeyCursor>,
     filter: ChildFilter,
@@ -597,12 +603,14 @@ fn plan_node<'a, T: TreeRow>(
     limits: &Limits,
 ) -> Option<NodePlan> {
     let mut items = Vec::new();
+    let mut columns = Vec::new();
     for f in plain_fields(ctx, set, T::NODE)? {
         let name = f.node.name.node.as_str();
         let item = if name == "__typename" {
             NodeItem::Typename
-        } else if let Some(s) = T::SCALARS.iter().find(|s| **s == name) {
-            NodeItem::Scalar(s)
+        } else if let Some((field, cols)) = T::FIELDS.iter().find(|(s, _)| *s == name) {
+            columns.extend_from_slice(cols);
+            NodeItem::Scalar(field)
         } else {
             match T::CHILDREN {
                 Some((field, parent)) if field == name => {
@@ -613,12 +621,12 @@ fn plan_node<'a, T: TreeRow>(
         };
         items.push((key_of(&f.node), item));
     }
-    Some(NodePlan { items })
+    Some(NodePlan { items, columns })
 }
 
 /// A nested connection's arguments, parsed as the generated resolver parses them (variables
 /// included); `None` when any is invalid, so that the resolver reports it.
-fn plan_child<'a, C: TreeRow>(
+fn plan_child<'a, C: TreeRow + Positional>(
     ctx: &ContextBase<'a, &'a Positioned<Field>>,
     f: &'a Positioned<Field>,
     parent: Parent,
@@ -635,12 +643,28 @@ fn plan_child<'a, C: TreeRow>(
         Some(a) => Some(decode(&a).ok()?),
         None => None,
     };
+    let conn = plan_conn::<C>(ctx, &f.node.selection_set.node, limits)?;
+    let mut columns = Vec::new();
+    for (_, item) in &conn.items {
+        match item {
+            ConnItem::Nodes(n) => columns.extend_from_slice(&n.columns),
+            ConnItem::Edges { items, .. } => {
+                for (_, e) in items {
+                    if let EdgeItem::Node(n) = e {
+                        columns.extend_from_slice(&n.columns);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
     Some(ChildPlan {
         parent,
+        cols: ColumnSet::of::<C::Entity>(&columns),
         limit,
         after,
         filter: filter.unwrap_or_default().into_filter(),
-        conn: plan_conn::<C>(ctx, &f.node.selection_set.node, limits)?,
+        conn,
     })
 }
 
@@ -884,6 +908,7 @@ async fn read_children<C: TreeRow + Positional>(
             &plan.filter,
             plan.after.as_ref(),
             plan.limit + 1,
+            plan.cols,
         )
         .await?
     } else {
@@ -914,14 +939,14 @@ async fn read_children<C: TreeRow + Positional>(
 /// The scalar fields the one-pass writer covers, by GraphQL type: a test keeps them equal to the
 /// schema's, so that a field added to an object is added here too (until it is, a query asking
 /// for it is answered by the resolvers).
-pub fn scalar_fields(node: &str) -> Option<&'static [&'static str]> {
+pub fn scalar_fields(node: &str) -> Option<Vec<&'static str>> {
     [
-        (Version::NODE, Version::SCALARS),
-        (Build::NODE, Build::SCALARS),
-        (Task::NODE, Task::SCALARS),
-        (TestResult::NODE, TestResult::SCALARS),
+        (Version::NODE, Version::FIELDS),
+        (Build::NODE, Build::FIELDS),
+        (Task::NODE, Task::FIELDS),
+        (TestResult::NODE, TestResult::FIELDS),
     ]
     .into_iter()
     .find(|(n, _)| *n == node)
-    .map(|(_, s)| s)
+    .map(|(_, fields)| fields.iter().map(|(name, _)| *name).collect())
 }
