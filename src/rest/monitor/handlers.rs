@@ -4,6 +4,7 @@
 
 use poem::http::StatusCode;
 use poem::{Request, Response};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
 use super::errors::{self, json as respond};
@@ -27,7 +28,7 @@ fn param(req: &Request, name: &str) -> String {
     req.raw_path_param(name).unwrap_or_default().to_owned()
 }
 
-fn ok(body: Value) -> Response {
+fn ok(body: impl serde::Serialize) -> Response {
     respond(StatusCode::OK, body)
 }
 
@@ -77,28 +78,39 @@ impl Listing {
         }
     }
 
-    async fn page(&self, st: &AppState, offset: u64, limit: u64) -> AppResult<Vec<Value>> {
+    /// A page of items: how many, and the JSON array of them.
+    async fn page(
+        &self,
+        st: &AppState,
+        offset: u64,
+        limit: u64,
+    ) -> AppResult<(usize, Box<RawValue>)> {
+        fn array<T: serde::Serialize>(items: &[T]) -> AppResult<(usize, Box<RawValue>)> {
+            let raw = serde_json::value::to_raw_value(items)
+                .map_err(|e| AppError::Internal(format!("writing a page: {e}")))?;
+            Ok((items.len(), raw))
+        }
         let slice = Slice::Offset { offset, limit };
-        Ok(match self {
+        match self {
             Listing::Metrics(f) => {
                 let rows = svc::list_metrics(&st.db, f, MetricOrder::default(), &slice).await?;
-                rows.iter().map(wire::metric).collect()
+                array(&rows.iter().map(wire::metric).collect::<Vec<_>>())
             }
             Listing::Sessions(f) => {
                 let rows = svc::list_sessions(&st.db, f, SessionOrder::default(), &slice).await?;
-                rows.iter().map(wire::session).collect()
+                array(&rows.iter().map(wire::session).collect::<Vec<_>>())
             }
             Listing::Contexts(f) => {
                 let rows = svc::list_contexts(&st.db, f, &slice).await?;
-                rows.iter().map(wire::context).collect()
+                array(&rows.iter().map(wire::context).collect::<Vec<_>>())
             }
             Listing::Components(p) => {
                 let names = svc::list_components(&st.db, p.as_deref(), offset, limit)
                     .await?
                     .items;
-                names.into_iter().map(Value::String).collect()
+                array(&names)
             }
-        })
+        }
     }
 }
 
@@ -116,11 +128,15 @@ pub async fn list_page(
     let Some(page) = paging::resolve(&pairs, &base_url, total, size) else {
         return Ok(errors::not_found());
     };
-    let items = listing.page(st, page.offset, size).await?;
-    if items.is_empty() {
+    let (n, items) = listing.page(st, page.offset, size).await?;
+    if n == 0 {
         return Ok(no_content());
     }
-    Ok(ok(wire::paged(listing.key(), items, &page.links)))
+    Ok(ok(wire::Paged {
+        key: listing.key(),
+        items,
+        links: &page.links,
+    }))
 }
 
 pub async fn metrics_page(
