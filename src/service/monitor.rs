@@ -19,7 +19,7 @@ use sea_orm::{
     TransactionTrait,
 };
 
-use super::rows::{Cols, fetch_decoded};
+use super::rows::{Cols, fetch_decoded, fetch_positional, select_all};
 use super::{
     Direction, KeyCursor, Slice, SortValue, after_condition, apply_slice, count_star, fetch_all,
     fetch_count, like_pattern, starts_with,
@@ -386,7 +386,12 @@ fn tags_to_json(tags: &[(String, String)]) -> String {
     serde_json::Value::Object(map).to_string()
 }
 
+/// The stored description (a JSON object, written by `tags_to_json`) as ordered pairs.
 fn tags_from_json(text: &str) -> Vec<(String, String)> {
+    // Stored descriptions hold only strings: read them without building a `Value` map.
+    if let Ok(pairs) = serde_json::from_str::<indexmap::IndexMap<String, String>>(text) {
+        return pairs.into_iter().collect();
+    }
     match serde_json::from_str::<serde_json::Value>(text) {
         Ok(serde_json::Value::Object(o)) => o
             .into_iter()
@@ -721,10 +726,8 @@ pub async fn list_sessions(
     order: SessionOrder,
     slice: &Slice,
 ) -> AppResult<Vec<Session>> {
-    let mut q = Query::select();
-    q.column(Asterisk)
-        .from(ses::Entity)
-        .cond_where(session_condition(filter));
+    let mut q = select_all::<ses::Model>();
+    q.cond_where(session_condition(filter));
     let sort: Option<SimpleExpr> = match order.field {
         SessionOrderField::Id => None,
         SessionOrderField::RunDate => Some(Expr::col((ses::Entity, ses::Column::RunAt))),
@@ -736,7 +739,7 @@ pub async fn list_sessions(
         order.direction,
         slice,
     );
-    let rows: Vec<ses::Model> = fetch_all(db, &q).await?;
+    let rows: Vec<ses::Model> = fetch_positional(db, &q).await?;
     Ok(rows.into_iter().map(Session::from_model).collect())
 }
 

@@ -10,7 +10,10 @@
 use sea_orm::sea_query::{Alias, IntoIden, Query, SelectStatement};
 use sea_orm::{ConnectionTrait, DbErr, EntityName, EntityTrait, Iterable, QueryResult};
 
-use entity::{evg_artifact as art, evg_build as bld, evg_task as tsk, evg_test_result as res};
+use entity::{
+    evg_artifact as art, evg_build as bld, evg_task as tsk, evg_test_result as res,
+    monitor_session as ses,
+};
 
 use crate::error::AppResult;
 
@@ -249,6 +252,22 @@ impl Positional for art::Model {
     }
 }
 
+impl Positional for ses::Model {
+    type Entity = ses::Entity;
+
+    fn decode(row: &QueryResult, cols: ColumnSet) -> Result<Self, DbErr> {
+        let mut c = Cols::new(row, cols);
+        Ok(Self {
+            id: c.read()?,
+            h: c.read()?,
+            run_date: c.read()?,
+            run_at: c.read()?,
+            scm_ref: c.read()?,
+            description: c.read()?,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -278,6 +297,10 @@ mod tests {
             ]
         );
         assert_eq!(names::<art::Entity>(), ["id", "task_id", "name", "url"]);
+        assert_eq!(
+            names::<ses::Entity>(),
+            ["id", "h", "run_date", "run_at", "scm_ref", "description"]
+        );
         assert_eq!(
             names::<bld::Entity>(),
             [
