@@ -178,3 +178,36 @@ async fn other_methods_are_refused_clearly() {
     let resp = app.client.put("/graphql").send().await;
     resp.assert_status(StatusCode::METHOD_NOT_ALLOWED);
 }
+
+/// A query text seen before reuses its parsed document (`graphql::limits`); each request still
+/// applies its own variables, `@skip`/`@include` among them (a variable used only there, given
+/// or defaulted, is accepted), and a bad text is still refused.
+#[tokio::test]
+async fn repeated_query_texts_keep_their_own_variables() {
+    let app = TestApp::new().await;
+    let q = "query($s: Boolean!) { a: __typename @skip(if: $s) b: __typename }";
+    for skip in [true, false, true, false] {
+        let r = app.graphql(q, json!({"s": skip})).await;
+        let want = if skip {
+            json!({"b": "QueryRoot"})
+        } else {
+            json!({"a": "QueryRoot", "b": "QueryRoot"})
+        };
+        assert_eq!(r["data"], want, "skip = {skip}: {r}");
+    }
+    let defaulted =
+        "query($s: Boolean = true) { a: __typename @skip(if: $s) b: __typename @include(if: $s) }";
+    for _ in 0..2 {
+        let r = app.graphql(defaulted, json!({})).await;
+        assert_eq!(r["data"], json!({"b": "QueryRoot"}), "{r}");
+    }
+    let r = app.graphql(defaulted, json!({"s": false})).await;
+    assert_eq!(r["data"], json!({"a": "QueryRoot"}), "{r}");
+    // Required and missing: still refused.
+    let r = app.graphql(q, json!({})).await;
+    assert_eq!(code(&r), "GRAPHQL_VALIDATION_FAILED", "{r}");
+    for _ in 0..2 {
+        let r = app.graphql("{ __typename ", json!({})).await;
+        assert_eq!(code(&r), "GRAPHQL_PARSE_FAILED", "{r}");
+    }
+}
