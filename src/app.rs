@@ -27,7 +27,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Reused totals of the legacy paged lists.
     pub counts: Arc<crate::service::counts::CountCache>,
-    /// How many `evergreenVersions` answers were written in one pass (`graphql::evergreen::tree`)
+    /// How many Evergreen answers were written in one pass (`graphql::evergreen::tree`)
     /// rather than by the resolvers: for tests and diagnostics.
     pub tree_answers: Arc<std::sync::atomic::AtomicU64>,
 }

@@ -739,6 +739,26 @@ impl ArtifactNode {
     }
 }
 
+/// The answer of a by-id lookup of the tree: written in one pass (`tree`) when the selection
+/// allows, through the resolvers otherwise; `null` when there is no such row.
+async fn one_of_tree<T: tree::TreeRow, N>(
+    ctx: &Context<'_>,
+    found: Option<T>,
+    node: impl FnOnce(T) -> N,
+) -> Result<tree::Resolved<Option<N>>> {
+    let Some(row) = found else {
+        return Ok(tree::Resolved::Typed(None));
+    };
+    let st = state(ctx)?;
+    if let Some(plan) = tree::plan_one::<T>(ctx, &st.config.limits).filter(|p| p.has_children()) {
+        let json = tree::write_one(&st.db, &plan, &row).await.gql()?;
+        st.tree_answers
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        return Ok(tree::Resolved::json(json));
+    }
+    Ok(tree::Resolved::Typed(Some(node(row))))
+}
+
 async fn project_of(ctx: &Context<'_>, id: i64, what: &str, of: &str) -> Result<ProjectNode> {
     let p = loader(ctx)?.load_one(EvgProjectId(id)).await.gql()?;
     p.map(ProjectNode)
@@ -935,21 +955,29 @@ impl EvergreenQuery {
         &self,
         ctx: &Context<'_>,
         id: String,
-    ) -> Result<Option<VersionNode>> {
+    ) -> Result<tree::Resolved<Option<VersionNode>>> {
         let found = svc::version_by_id(&state(ctx)?.db, &id).await.gql()?;
-        Ok(found.map(VersionNode))
+        one_of_tree(ctx, found, VersionNode).await
     }
 
     /// One build by its Evergreen id.
-    async fn evergreen_build(&self, ctx: &Context<'_>, id: String) -> Result<Option<BuildNode>> {
+    async fn evergreen_build(
+        &self,
+        ctx: &Context<'_>,
+        id: String,
+    ) -> Result<tree::Resolved<Option<BuildNode>>> {
         let found = svc::build_by_id(&state(ctx)?.db, &id).await.gql()?;
-        Ok(found.map(BuildNode))
+        one_of_tree(ctx, found, BuildNode).await
     }
 
     /// One task by its Evergreen id.
-    async fn evergreen_task(&self, ctx: &Context<'_>, id: String) -> Result<Option<TaskNode>> {
+    async fn evergreen_task(
+        &self,
+        ctx: &Context<'_>,
+        id: String,
+    ) -> Result<tree::Resolved<Option<TaskNode>>> {
         let found = svc::task_by_id(&state(ctx)?.db, &id).await.gql()?;
-        Ok(found.map(TaskNode))
+        one_of_tree(ctx, found, TaskNode).await
     }
 
     /// Tasks across builds, filtered, in creation order.

@@ -1168,13 +1168,7 @@ async fn one_pass_trees_answer_exactly_as_the_resolvers() {
         t = fields["EvergreenTask"],
         r = fields["EvergreenTestResult"],
     );
-    let same = |q: &str| -> String {
-        q.replacen(
-            "evergreenVersions(first: 3) { __typename",
-            "evergreenVersions(first: 3) { __typename __typename",
-            1,
-        )
-    };
+    let same = |q: &str| -> String { q.replacen("{ __typename", "{ __typename __typename", 1) };
     let answers = || app.state.tree_answers.load(Ordering::SeqCst);
     let compare = |q: String, vars: Value, one_pass: u64| {
         let app = &app;
@@ -1239,6 +1233,55 @@ async fn one_pass_trees_answer_exactly_as_the_resolvers() {
             compare(q, json!({}), 1).await;
         }
     }
+
+    // One version, build or task by id, and what hangs below it; an unknown id is null.
+    let version = &versions[2];
+    let build = nodes(&version["builds"])[0]["id"].clone();
+    let task = task_id(version, "linux-64", "compile");
+    let by_id = format!(
+        "query($v: String!) {{ evergreenVersion(id: $v) {{ __typename {v}
+           builds(first: 2) {{ totalCount nodes {{ {b} tasks {{ edges {{ cursor node {{ {t}
+             testResults(first: 2) {{ pageInfo {{ hasNextPage endCursor }} nodes {{ {r} }} }} }} }} }} }} }} }} }}",
+        v = fields["EvergreenVersion"],
+        b = fields["EvergreenBuild"],
+        t = fields["EvergreenTask"],
+        r = fields["EvergreenTestResult"],
+    );
+    let d = compare(by_id, json!({"v": version["id"]}), 1).await;
+    assert_eq!(
+        d["data"]["evergreenVersion"]["builds"]["totalCount"],
+        json!(2)
+    );
+    compare(
+        "query($b: String!) { evergreenBuild(id: $b) { __typename id tasks(first: 1) { nodes { id testResults { totalCount } } } } }".to_owned(),
+        json!({"b": build}),
+        1,
+    )
+    .await;
+    let d = compare(
+        format!(
+            "query($t: String!) {{ evergreenTask(id: $t) {{ __typename {} testResults {{ totalCount }} }} }}",
+            fields["EvergreenTask"]
+        ),
+        json!({"t": task}),
+        1,
+    )
+    .await;
+    assert_eq!(d["data"]["evergreenTask"]["id"], json!(task));
+    // Scalars only: the resolvers are cheaper for one small object.
+    compare(
+        "query($t: String!) { evergreenTask(id: $t) { __typename id status } }".to_owned(),
+        json!({"t": task}),
+        0,
+    )
+    .await;
+    let d = compare(
+        "{ evergreenTask(id: \"nope\") { __typename id } }".to_owned(),
+        json!({}),
+        0,
+    )
+    .await;
+    assert_eq!(d["data"]["evergreenTask"], Value::Null);
 
     // Fragments, named and inline, are spread into the plan.
     compare(

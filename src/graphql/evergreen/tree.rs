@@ -4,7 +4,8 @@
 //! `IndexMap`, and then serialises and drops the resulting `Value` tree. For the nested tree that
 //! dashboards ask for (20 versions → 10 builds → 5 tasks → 5 results: about 13,700 objects) that
 //! machinery, not SQL, was most of the server's time. When the selection under `evergreenVersions`
-//! is made only of plain fields of this tree, it is planned here once, read with the same service
+//! (or under one version, build or task by id) is made only of plain fields of this tree, it is
+//! planned here once, read with the same service
 //! calls the dataloaders make (one statement per level), and written straight to JSON, which
 //! async-graphql passes through as a raw value (its `raw_value` feature).
 //!
@@ -98,7 +99,7 @@ impl<T: OutputType> OutputType for Resolved<T> {
 // ----------------------------------------------------------------------------------------------
 
 /// A row type of the tree: its GraphQL name, its scalar fields and the level below it.
-trait TreeRow: Sync + 'static {
+pub trait TreeRow: Sync + 'static {
     /// The level below (`Self` for test results, which have none).
     type Child: TreeRow + Positional;
     /// The GraphQL object type.
@@ -424,7 +425,7 @@ enum PageItem {
 }
 
 /// The selection on one object of the tree.
-struct NodePlan {
+pub struct NodePlan {
     items: Vec<(Key, NodeItem)>,
     /// The columns its scalar fields read.
     columns: Vec<&'static str>,
@@ -529,6 +530,35 @@ fn plain_fields<'a>(
     let mut out = Vec::with_capacity(set.items.len());
     collect(ctx, set, on, &mut out, 0)?;
     Some(out)
+}
+
+/// Plans the selection on one object of the tree, the answer of `evergreenVersion(id)`,
+/// `evergreenBuild(id)` or `evergreenTask(id)`; `ctx` is that field's context.
+pub fn plan_one<'a, T: TreeRow>(
+    ctx: &ContextBase<'a, &'a Positioned<Field>>,
+    limits: &Limits,
+) -> Option<NodePlan> {
+    plan_node::<T>(ctx, &ctx.item.node.selection_set.node, limits)
+}
+
+impl NodePlan {
+    /// Whether a level below is asked for. An object with scalars only is cheaper through the
+    /// resolvers than written and passed as a raw value (validated again when serialised).
+    pub fn has_children(&self) -> bool {
+        self.items
+            .iter()
+            .any(|(_, i)| matches!(i, NodeItem::Children(_)))
+    }
+}
+
+/// Writes one object of the tree and the levels below it.
+pub async fn write_one<T: TreeRow>(
+    db: &DatabaseConnection,
+    plan: &NodePlan,
+    row: &T,
+) -> AppResult<String> {
+    let texts = write_nodes(db, plan, &[row]).await?;
+    Ok(String::from_utf8(texts.buf).unwrap_or_default())
 }
 
 /// Plans the selection on an `evergreenVersions` connection; `ctx` is that field's context.
