@@ -988,7 +988,7 @@ impl EvergreenQuery {
         first: Option<i32>,
         after: Option<String>,
         filter: Option<EvergreenTaskFilter>,
-    ) -> Result<TaskConnection> {
+    ) -> Result<tree::Resolved<TaskConnection>> {
         let st = state(ctx)?;
         let limit = page_size(first, &st.config.limits).gql()?;
         let f = filter.unwrap_or_default();
@@ -1005,14 +1005,27 @@ impl EvergreenQuery {
         } else {
             Vec::new()
         };
-        Ok(connect(
+        if let Some(plan) = tree::plan_tasks(ctx, &st.config.limits) {
+            let total = if plan.wants_total() {
+                svc::count_tasks(&st.db, &filter).await.gql()?
+            } else {
+                0
+            };
+            let json = tree::write_tasks(&st.db, &plan, rows, limit, after.is_some(), total)
+                .await
+                .gql()?;
+            st.tree_answers
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            return Ok(tree::Resolved::json(json));
+        }
+        Ok(tree::Resolved::Typed(connect(
             rows,
             limit,
             after.is_some(),
             |t| id_cursor(t.id),
             TaskNode,
             TotalOf::Tasks(filter),
-        ))
+        )))
     }
 
     /// How a task fared over the project's 10 newest commit versions. NOT_FOUND for an unknown

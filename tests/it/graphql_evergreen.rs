@@ -1283,6 +1283,17 @@ async fn one_pass_trees_answer_exactly_as_the_resolvers() {
     .await;
     assert_eq!(d["data"]["evergreenTask"], Value::Null);
 
+    // Tasks across builds, with their cursors (by id) and a page after one.
+    let tasks_q = format!(
+        "query($a: String) {{ evergreenTasks(first: 4, after: $a) {{ __typename totalCount
+           pageInfo {{ hasPreviousPage hasNextPage startCursor endCursor }}
+           edges {{ cursor node {{ {t} testResults(first: 2) {{ totalCount nodes {{ testFile }} }} }} }} }} }}",
+        t = fields["EvergreenTask"],
+    );
+    let d = compare(tasks_q.clone(), json!({}), 1).await;
+    let end = d["data"]["evergreenTasks"]["pageInfo"]["endCursor"].clone();
+    compare(tasks_q, json!({"a": end}), 1).await;
+
     // Fragments, named and inline, are spread into the plan.
     compare(
         "query { evergreenVersions(first: 3) { __typename ... on EvergreenVersionConnection { edges { node { ...V } } } } }

@@ -4,7 +4,8 @@
 //! `IndexMap`, and then serialises and drops the resulting `Value` tree. For the nested tree that
 //! dashboards ask for (20 versions → 10 builds → 5 tasks → 5 results: about 13,700 objects) that
 //! machinery, not SQL, was most of the server's time. When the selection under `evergreenVersions`
-//! (or under one version, build or task by id) is made only of plain fields of this tree, it is
+//! or `evergreenTasks` (or under one version, build or task by id) is made only of plain fields of
+//! this tree, it is
 //! planned here once, read with the same service
 //! calls the dataloaders make (one statement per level), and written straight to JSON, which
 //! async-graphql passes through as a raw value (its `raw_value` feature).
@@ -736,8 +737,41 @@ pub async fn write_versions(
     has_previous: bool,
     total: u64,
 ) -> AppResult<String> {
+    write_root(db, plan, rows, limit, has_previous, total, Version::cursor).await
+}
+
+/// Plans the selection on an `evergreenTasks` connection; `ctx` is that field's context.
+pub fn plan_tasks<'a>(
+    ctx: &ContextBase<'a, &'a Positioned<Field>>,
+    limits: &Limits,
+) -> Option<ConnPlan> {
+    plan_conn::<Task>(ctx, &ctx.item.node.selection_set.node, limits)
+}
+
+/// Writes the root connection of `evergreenTasks` (tasks in creation order, cursors by id).
+pub async fn write_tasks(
+    db: &DatabaseConnection,
+    plan: &ConnPlan,
+    rows: Vec<Task>,
+    limit: u64,
+    has_previous: bool,
+    total: u64,
+) -> AppResult<String> {
+    let by_id = |t: &Task| svc::child_cursor(None, t.id);
+    write_root(db, plan, rows, limit, has_previous, total, by_id).await
+}
+
+async fn write_root<T: TreeRow>(
+    db: &DatabaseConnection,
+    plan: &ConnPlan,
+    rows: Vec<T>,
+    limit: u64,
+    has_previous: bool,
+    total: u64,
+    cursor: fn(&T) -> KeyCursor,
+) -> AppResult<String> {
     let page = into_page(rows, limit, total);
-    let texts = write_conns(db, plan, vec![page], has_previous).await?;
+    let texts = write_conns(db, plan, vec![page], has_previous, cursor).await?;
     // Every piece was written from `&str`s and ASCII, so this cannot fail.
     Ok(String::from_utf8(texts.buf).unwrap_or_default())
 }
@@ -758,6 +792,7 @@ async fn write_conns<T: TreeRow>(
     plan: &ConnPlan,
     pages: Vec<Page<T>>,
     has_previous: bool,
+    cursor: fn(&T) -> KeyCursor,
 ) -> AppResult<Texts> {
     // The objects of every page are written together, so that each level below is one read.
     let all: Vec<&T> = pages.iter().flat_map(|p| p.rows.iter()).collect();
@@ -781,7 +816,7 @@ async fn write_conns<T: TreeRow>(
     let mut at = 0;
     for page in &pages {
         let cursors: Vec<String> = if needs_cursors(plan) {
-            page.rows.iter().map(|r| encode(&r.cursor())).collect()
+            page.rows.iter().map(|r| encode(&cursor(r))).collect()
         } else {
             Vec::new()
         };
@@ -963,7 +998,7 @@ async fn read_children<C: TreeRow + Positional>(
             )
         })
         .collect();
-    write_conns(db, &plan.conn, pages, plan.after.is_some()).await
+    write_conns(db, &plan.conn, pages, plan.after.is_some(), C::cursor).await
 }
 
 /// The scalar fields the one-pass writer covers, by GraphQL type: a test keeps them equal to the
