@@ -739,6 +739,29 @@ impl ArtifactNode {
     }
 }
 
+/// A root list of the tree written in one pass (`tree`): `page` is the rows read (`limit + 1` at
+/// most), the page size and whether a cursor came before; `count` runs only when the query asks
+/// for `totalCount`.
+async fn list_of_tree<T: tree::TreeRow, N>(
+    st: &super::GqlState,
+    plan: &tree::ConnPlan,
+    (rows, limit, has_previous): (Vec<T>, u64, bool),
+    cursor: fn(&T) -> KeyCursor,
+    count: impl std::future::Future<Output = crate::error::AppResult<u64>>,
+) -> Result<tree::Resolved<N>> {
+    let total = if plan.wants_total() {
+        count.await.gql()?
+    } else {
+        0
+    };
+    let json = tree::write_list(&st.db, plan, rows, limit, has_previous, total, cursor)
+        .await
+        .gql()?;
+    st.tree_answers
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    Ok(tree::Resolved::json(json))
+}
+
 /// The answer of a by-id lookup of the tree: written in one pass (`tree`) when the selection
 /// allows, through the resolvers otherwise; `null` when there is no such row.
 async fn one_of_tree<T: tree::TreeRow, N>(
@@ -927,18 +950,10 @@ impl EvergreenQuery {
         } else {
             Vec::new()
         };
-        if let Some(plan) = tree::plan_versions(ctx, &st.config.limits) {
-            let total = if plan.wants_total() {
-                svc::count_versions(&st.db, &filter).await.gql()?
-            } else {
-                0
-            };
-            let json = tree::write_versions(&st.db, &plan, rows, limit, after.is_some(), total)
-                .await
-                .gql()?;
-            st.tree_answers
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            return Ok(tree::Resolved::json(json));
+        if let Some(plan) = tree::plan_list::<Version>(ctx, &st.config.limits) {
+            let count = svc::count_versions(&st.db, &filter);
+            let page = (rows, limit, after.is_some());
+            return list_of_tree(st, &plan, page, svc::version_cursor, count).await;
         }
         Ok(tree::Resolved::Typed(connect(
             rows,
@@ -1005,18 +1020,10 @@ impl EvergreenQuery {
         } else {
             Vec::new()
         };
-        if let Some(plan) = tree::plan_tasks(ctx, &st.config.limits) {
-            let total = if plan.wants_total() {
-                svc::count_tasks(&st.db, &filter).await.gql()?
-            } else {
-                0
-            };
-            let json = tree::write_tasks(&st.db, &plan, rows, limit, after.is_some(), total)
-                .await
-                .gql()?;
-            st.tree_answers
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            return Ok(tree::Resolved::json(json));
+        if let Some(plan) = tree::plan_list::<Task>(ctx, &st.config.limits) {
+            let count = svc::count_tasks(&st.db, &filter);
+            let page = (rows, limit, after.is_some());
+            return list_of_tree(st, &plan, page, |t: &Task| id_cursor(t.id), count).await;
         }
         Ok(tree::Resolved::Typed(connect(
             rows,

@@ -559,15 +559,16 @@ pub async fn write_one<T: TreeRow>(
     row: &T,
 ) -> AppResult<String> {
     let texts = write_nodes(db, plan, &[row]).await?;
-    Ok(String::from_utf8(texts.buf).unwrap_or_default())
+    into_text(texts)
 }
 
-/// Plans the selection on an `evergreenVersions` connection; `ctx` is that field's context.
-pub fn plan_versions<'a>(
+/// Plans the selection on a root connection of `T`s (`evergreenVersions`, `evergreenTasks`);
+/// `ctx` is that field's context.
+pub fn plan_list<'a, T: TreeRow>(
     ctx: &ContextBase<'a, &'a Positioned<Field>>,
     limits: &Limits,
 ) -> Option<ConnPlan> {
-    plan_conn::<Version>(ctx, &ctx.item.node.selection_set.node, limits)
+    plan_conn::<T>(ctx, &ctx.item.node.selection_set.node, limits)
 }
 
 fn plan_conn<'a, T: TreeRow>(
@@ -728,40 +729,9 @@ struct Page<T> {
     total: u64,
 }
 
-/// Writes the root connection of `evergreenVersions` from its page of versions.
-pub async fn write_versions(
-    db: &DatabaseConnection,
-    plan: &ConnPlan,
-    rows: Vec<Version>,
-    limit: u64,
-    has_previous: bool,
-    total: u64,
-) -> AppResult<String> {
-    write_root(db, plan, rows, limit, has_previous, total, Version::cursor).await
-}
-
-/// Plans the selection on an `evergreenTasks` connection; `ctx` is that field's context.
-pub fn plan_tasks<'a>(
-    ctx: &ContextBase<'a, &'a Positioned<Field>>,
-    limits: &Limits,
-) -> Option<ConnPlan> {
-    plan_conn::<Task>(ctx, &ctx.item.node.selection_set.node, limits)
-}
-
-/// Writes the root connection of `evergreenTasks` (tasks in creation order, cursors by id).
-pub async fn write_tasks(
-    db: &DatabaseConnection,
-    plan: &ConnPlan,
-    rows: Vec<Task>,
-    limit: u64,
-    has_previous: bool,
-    total: u64,
-) -> AppResult<String> {
-    let by_id = |t: &Task| svc::child_cursor(None, t.id);
-    write_root(db, plan, rows, limit, has_previous, total, by_id).await
-}
-
-async fn write_root<T: TreeRow>(
+/// Writes a root connection (`evergreenVersions`, `evergreenTasks`) from its page of rows;
+/// `cursor` is the root's own (versions by order, tasks by id), not the nested lists'.
+pub async fn write_list<T: TreeRow>(
     db: &DatabaseConnection,
     plan: &ConnPlan,
     rows: Vec<T>,
@@ -772,8 +742,14 @@ async fn write_root<T: TreeRow>(
 ) -> AppResult<String> {
     let page = into_page(rows, limit, total);
     let texts = write_conns(db, plan, vec![page], has_previous, cursor).await?;
-    // Every piece was written from `&str`s and ASCII, so this cannot fail.
-    Ok(String::from_utf8(texts.buf).unwrap_or_default())
+    into_text(texts)
+}
+
+/// The written JSON as text. Every piece came from `&str`s and ASCII, so this cannot fail; if it
+/// ever did, the request fails rather than passing on a broken raw value.
+fn into_text(texts: Texts) -> AppResult<String> {
+    String::from_utf8(texts.buf)
+        .map_err(|e| crate::error::AppError::Internal(format!("tree writer produced {e}")))
 }
 
 fn into_page<T>(mut rows: Vec<T>, limit: u64, total: u64) -> Page<T> {
