@@ -1,6 +1,6 @@
-//! Assembles the HTTP application: `/graphql`, `/graphiql`, `/openapi.json`, `/healthz`, `/readyz`
-//! and every legacy REST family, behind the request guards (body limit, time limit), and runs it
-//! on a listener until shutdown.
+//! Assembles the HTTP application: `/graphql`, `/graphiql`, `/openapi.json`, `/healthz`, `/readyz`,
+//! every legacy REST family and the bulk-ingestion routes, behind the request guards (body limit,
+//! time limit), and runs it on a listener until shutdown.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -142,10 +142,11 @@ async fn readyz(state: poem::web::Data<&AppState>) -> Response {
         .body(body.to_string())
 }
 
-/// The OpenAPI document of every legacy route.
+/// The OpenAPI document of every REST route: the legacy families and the bulk routes.
 pub fn openapi_document() -> serde_json::Value {
     let monitor_routes = rest::monitor::routes();
     let evergreen_routes = rest::evergreen::routes();
+    let bulk_routes = rest::bulk::routes();
     rest::openapi::document(&[
         (
             rest::monitor::PREFIX,
@@ -157,6 +158,7 @@ pub fn openapi_document() -> serde_json::Value {
             &evergreen_routes,
             rest::evergreen::wire::schemas(),
         ),
+        (rest::bulk::PREFIX, &bulk_routes, rest::bulk::schemas()),
     ])
 }
 
@@ -195,6 +197,8 @@ pub fn build(state: AppState) -> impl Endpoint<Output = Response> {
 
     let monitor = rest::monitor::router(shared.clone())
         .catch_error(|_: poem::error::NotFoundError| async { rest::monitor::errors::not_found() });
+    let bulk = rest::bulk::router(shared.clone())
+        .catch_error(|_: poem::error::NotFoundError| async { rest::bulk::not_found() });
     let evergreen =
         rest::evergreen::router(shared).catch_error(|_: poem::error::NotFoundError| async {
             rest::evergreen::errors::gorilla_not_found()
@@ -213,6 +217,10 @@ pub fn build(state: AppState) -> impl Endpoint<Output = Response> {
         .nest(
             rest::evergreen::PREFIX,
             guarded(evergreen, &limits, rest::evergreen::errors::render),
+        )
+        .nest(
+            rest::bulk::PREFIX,
+            guarded(bulk, &limits, rest::bulk::render),
         )
         .with(NormalizePath::new(TrailingSlash::Trim))
         .data(state)

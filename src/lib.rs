@@ -9,7 +9,8 @@
 //! - `service`: the only code that queries the database, one module per domain.
 //! - `auth`: bearer tokens and scopes turned into a `Principal`, for every edge.
 //! - `graphql`: the schema, its resolvers, dataloaders and request limits.
-//! - `rest`: one module per legacy API, each with its route table, handlers, wire shapes and errors.
+//! - `rest`: one module per legacy API, each with its route table, handlers, wire shapes and errors;
+//!   and `rest::bulk`, the batch mutations as plain JSON POSTs under `/bulk/v1`.
 //! - `app`: assembles the HTTP routes and middleware; `serve` runs them on a listener.
 
 pub mod app;

@@ -1,7 +1,9 @@
 //! The REST compatibility layer: one module per legacy API, each with its route table (the single
 //! list of documented paths, from which both the router and the OpenAPI document are built), its
-//! handlers, its wire shapes and its error dialect.
+//! handlers, its wire shapes and its error dialect. Beside them, `bulk` is testgraph's own: the
+//! batch mutations as plain JSON POSTs.
 
+pub mod bulk;
 pub mod evergreen;
 pub mod monitor;
 pub mod openapi;

@@ -1,5 +1,5 @@
-//! The OpenAPI 3 document of every legacy route, built from the route tables so that a route
-//! cannot exist without being documented.
+//! The OpenAPI 3 document of every REST route (the legacy families and bulk ingestion), built
+//! from the route tables so that a route cannot exist without being documented.
 
 use serde_json::{Map, Value, json};
 
@@ -74,7 +74,7 @@ pub fn document(apis: &[(&str, &[RouteDoc], Value)]) -> Value {
     }
     json!({
         "openapi": "3.0.3",
-        "info": {"title": "testgraph legacy REST APIs", "version": env!("CARGO_PKG_VERSION")},
+        "info": {"title": "testgraph REST APIs: the legacy families and bulk ingestion", "version": env!("CARGO_PKG_VERSION")},
         "paths": paths,
         "components": {"schemas": schemas},
     })

@@ -903,46 +903,134 @@ pub async fn add_metrics<C: ConnectionTrait + TransactionTrait>(
     )
     .await?;
     let mut rows = Vec::with_capacity(batch.len());
-    for m in batch {
+    for m in &batch {
         let session_id = *session_ids.get(&m.session_h).ok_or_else(|| {
             AppError::invalid_field("session_h", format!("unknown session '{}'", m.session_h))
         })?;
         let context_id = *context_ids.get(&m.context_h).ok_or_else(|| {
             AppError::invalid_field("context_h", format!("unknown context '{}'", m.context_h))
         })?;
-        check_finite(&m)?;
-        let start_at = normalize_iso8601(&m.item_start_time).map(|(_, t)| t);
-        rows.push(met::ActiveModel {
+        check_finite(m)?;
+        rows.push(MetricRow {
+            session_id,
+            context_id,
+            item_start_at: normalize_iso8601(&m.item_start_time).map(|(_, t)| t),
+            m,
+        });
+    }
+    let total = rows.len() as u64;
+    let txn = db.begin().await?;
+    if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        insert_metrics_pg(&txn, &rows).await?;
+    } else {
+        for chunk in rows.chunks(INSERT_CHUNK) {
+            met::Entity::insert_many(chunk.iter().map(MetricRow::active_model))
+                .exec_without_returning(&txn)
+                .await?;
+        }
+    }
+    txn.commit().await?;
+    super::counts::note_monitor_write();
+    Ok(total)
+}
+
+/// A metric of a batch, checked and with its hashes resolved to row ids.
+struct MetricRow<'a> {
+    session_id: i64,
+    context_id: i64,
+    item_start_at: Option<NaiveDateTime>,
+    m: &'a NewMetric,
+}
+
+impl MetricRow<'_> {
+    fn active_model(&self) -> met::ActiveModel {
+        let m = self.m;
+        met::ActiveModel {
             id: NotSet,
-            session_id: Set(session_id),
-            context_id: Set(context_id),
-            item_start_time: Set(m.item_start_time),
-            item_start_at: Set(start_at),
-            item_path: Set(m.item_path),
-            item: Set(m.item),
-            item_variant: Set(m.item_variant),
-            item_fs_loc: Set(m.item_fs_loc),
-            kind: Set(m.kind),
-            component: Set(m.component),
+            session_id: Set(self.session_id),
+            context_id: Set(self.context_id),
+            item_start_time: Set(m.item_start_time.clone()),
+            item_start_at: Set(self.item_start_at),
+            item_path: Set(m.item_path.clone()),
+            item: Set(m.item.clone()),
+            item_variant: Set(m.item_variant.clone()),
+            item_fs_loc: Set(m.item_fs_loc.clone()),
+            kind: Set(m.kind.clone()),
+            component: Set(m.component.clone()),
             total_time: Set(m.total_time),
             user_time: Set(m.user_time),
             kernel_time: Set(m.kernel_time),
             cpu_usage: Set(m.cpu_usage),
             mem_usage: Set(m.mem_usage),
-        });
+        }
     }
-    let total = rows.len() as u64;
-    let txn = db.begin().await?;
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        let chunk: Vec<_> = rows.by_ref().take(INSERT_CHUNK).collect();
-        met::Entity::insert_many(chunk)
-            .exec_without_returning(&txn)
-            .await?;
+}
+
+/// PostgreSQL: the whole batch as one statement whose rows come from one JSON parameter, as
+/// `evergreen::add_test_results` does (see there for why). Ids follow the batch's order.
+async fn insert_metrics_pg(txn: &impl ConnectionTrait, rows: &[MetricRow<'_>]) -> AppResult<()> {
+    #[derive(serde::Serialize)]
+    struct Json<'a> {
+        s: i64,
+        c: i64,
+        start: &'a str,
+        /// Whole microseconds, truncated as sqlx binds a timestamp on the other write paths
+        /// (PostgreSQL would round the extra digits of a nanosecond time instead).
+        at: Option<String>,
+        path: &'a str,
+        item: &'a str,
+        variant: &'a str,
+        loc: &'a str,
+        kind: &'a str,
+        component: Option<&'a str>,
+        total: f64,
+        usr: f64,
+        kernel: f64,
+        cpu: f64,
+        mem: f64,
     }
-    txn.commit().await?;
-    super::counts::note_monitor_write();
-    Ok(total)
+    let json: Vec<Json<'_>> = rows
+        .iter()
+        .map(|r| Json {
+            s: r.session_id,
+            c: r.context_id,
+            start: &r.m.item_start_time,
+            at: r
+                .item_start_at
+                .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.6f").to_string()),
+            path: &r.m.item_path,
+            item: &r.m.item,
+            variant: &r.m.item_variant,
+            loc: &r.m.item_fs_loc,
+            kind: &r.m.kind,
+            component: r.m.component.as_deref(),
+            total: r.m.total_time,
+            usr: r.m.user_time,
+            kernel: r.m.kernel_time,
+            cpu: r.m.cpu_usage,
+            mem: r.m.mem_usage,
+        })
+        .collect();
+    let json = serde_json::to_string(&json)
+        .map_err(|e| AppError::Internal(format!("writing metrics: {e}")))?;
+    const SQL: &str = "INSERT INTO monitor_metrics (session_id, context_id, item_start_time, \
+        item_start_at, item_path, item, item_variant, item_fs_loc, kind, component, total_time, \
+        user_time, kernel_time, cpu_usage, mem_usage) \
+        SELECT r.s, r.c, r.start, r.at, r.path, r.item, r.variant, r.loc, r.kind, r.component, \
+        r.total, r.usr, r.kernel, r.cpu, r.mem \
+        FROM ROWS FROM (json_to_recordset($1::json) AS (s int8, c int8, start text, at timestamp, \
+        path text, item text, variant text, loc text, kind text, component text, total float8, \
+        usr float8, kernel float8, cpu float8, mem float8)) \
+        WITH ORDINALITY AS r(s, c, start, at, path, item, variant, loc, kind, component, total, \
+        usr, kernel, cpu, mem, ord) \
+        ORDER BY r.ord";
+    txn.execute_raw(sea_orm::Statement::from_sql_and_values(
+        sea_orm::DbBackend::Postgres,
+        SQL,
+        [json.into()],
+    ))
+    .await?;
+    Ok(())
 }
 
 /// Maps the distinct hashes of a batch to row ids, one statement per table.

@@ -8,12 +8,12 @@ use testgraph::service::tokens::Scope;
 
 use crate::common::TestApp;
 
-async fn open_app() -> TestApp {
+pub(crate) async fn open_app() -> TestApp {
     TestApp::with_config(|c| c.auth.open_mutations = true).await
 }
 
 /// Runs an operation that must succeed and returns its data.
-async fn ok(app: &TestApp, q: &str, vars: Value) -> Value {
+pub(crate) async fn ok(app: &TestApp, q: &str, vars: Value) -> Value {
     let r = app.graphql(q, vars).await;
     assert!(r.get("errors").is_none(), "{q}\n{r}");
     r["data"].clone()
@@ -28,11 +28,11 @@ async fn code(app: &TestApp, q: &str, vars: Value) -> String {
         .to_owned()
 }
 
-fn edges(v: &Value) -> &Vec<Value> {
+pub(crate) fn edges(v: &Value) -> &Vec<Value> {
     v["edges"].as_array().expect("edges")
 }
 
-fn nodes(v: &Value) -> Vec<&Value> {
+pub(crate) fn nodes(v: &Value) -> Vec<&Value> {
     edges(v).iter().map(|e| &e["node"]).collect()
 }
 
@@ -63,7 +63,7 @@ const FINISH: &str = "mutation($id: String!, $s: String!, $at: DateTime) { finis
 
 /// "mongodb-mongo-master": linux-64 runs compile, test (after compile) and lint; osx-108 runs
 /// compile and test.
-async fn mongo_project(app: &TestApp, batch_time: i64) -> Value {
+pub(crate) async fn mongo_project(app: &TestApp, batch_time: i64) -> Value {
     ok(
         app,
         UPSERT,
@@ -82,7 +82,12 @@ async fn mongo_project(app: &TestApp, batch_time: i64) -> Value {
     .await
 }
 
-async fn create_version(app: &TestApp, project: &str, revision: &str, created: &str) -> Value {
+pub(crate) async fn create_version(
+    app: &TestApp,
+    project: &str,
+    revision: &str,
+    created: &str,
+) -> Value {
     ok(
         app,
         CREATE,
@@ -94,7 +99,7 @@ async fn create_version(app: &TestApp, project: &str, revision: &str, created: &
 }
 
 /// Task ids of a created version by (variant, task).
-fn task_id(version: &Value, variant: &str, task: &str) -> String {
+pub(crate) fn task_id(version: &Value, variant: &str, task: &str) -> String {
     nodes(&version["builds"])
         .into_iter()
         .filter(|b| b["variant"] == json!(variant))

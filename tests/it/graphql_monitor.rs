@@ -7,7 +7,7 @@ use testgraph::service::tokens::Scope;
 
 use crate::common::TestApp;
 
-fn context(h: &str) -> NewContext {
+pub(crate) fn context(h: &str) -> NewContext {
     NewContext {
         h: h.into(),
         cpu_count: 8,
@@ -23,7 +23,7 @@ fn context(h: &str) -> NewContext {
     }
 }
 
-fn metric(session: &str, ctx: &str, item: &str, total: f64) -> NewMetric {
+pub(crate) fn metric(session: &str, ctx: &str, item: &str, total: f64) -> NewMetric {
     NewMetric {
         session_h: session.into(),
         context_h: ctx.into(),

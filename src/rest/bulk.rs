@@ -1,0 +1,318 @@
+//! testgraph's own bulk-ingestion routes under `/bulk/v1`: the two batch mutations,
+//! `addEvergreenTestResults` and `addMetrics`, as plain JSON POSTs for agents that send thousands
+//! of rows at a time.
+//!
+//! Each route takes the mutation's arguments as one JSON object (the same camelCase names, the
+//! same defaults, unknown fields refused) and answers `201` with the mutation's payload,
+//! `{"inserted": n}`. They call the same service functions, under the same authorisation as the
+//! GraphQL mutations (a `write` token unless the operator opened mutations), and report errors
+//! in the GraphQL shape (`{"errors": [{"message", "extensions": {"code"}}]}`) with the error's
+//! HTTP status. A batch is stored whole or not at all.
+//!
+//! Why a second door: for a batch of 5,000 rows, the mutation spends most of the server's CPU in
+//! async-graphql's handling of the variable (read into a value tree, deep-copied to validate,
+//! copied again to coerce); here serde reads the rows straight into the service's input
+//! (docs/performance.md).
+
+use std::sync::Arc;
+
+use poem::http::{Method, StatusCode};
+use poem::{EndpointExt, IntoEndpoint, Request, Response, Route, RouteMethod};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use super::RouteDoc;
+use crate::app::AppState;
+use crate::auth;
+use crate::config::Surface;
+use crate::error::{AppError, AppResult};
+use crate::service::evergreen::{self as evg, NewTestResult};
+use crate::service::monitor::{self as mon, NewMetric};
+use crate::service::tokens::Scope;
+
+pub const PREFIX: &str = "/bulk/v1";
+
+const TAG: &str = "bulk";
+
+/// What a route does.
+#[derive(Clone, Copy, Debug)]
+enum Op {
+    TestResults,
+    Metrics,
+}
+
+fn table() -> Vec<(RouteDoc, Op)> {
+    let doc = |path, body, summary| RouteDoc {
+        method: Method::POST,
+        path,
+        summary,
+        tag: TAG,
+        response: Some("BulkInserted"),
+        query: &[],
+        body: Some(body),
+    };
+    vec![
+        (
+            doc(
+                "/evergreen/test_results",
+                "BulkTestResults",
+                "addEvergreenTestResults as a JSON POST: attaches test results to a task's current execution, all or none.",
+            ),
+            Op::TestResults,
+        ),
+        (
+            doc(
+                "/monitor/metrics",
+                "BulkMetrics",
+                "addMetrics as a JSON POST: stores pytest-monitor metrics in one transaction, all or none.",
+            ),
+            Op::Metrics,
+        ),
+    ]
+}
+
+/// The routes, for the OpenAPI document.
+pub fn routes() -> Vec<RouteDoc> {
+    table().into_iter().map(|(doc, _)| doc).collect()
+}
+
+// `expecting` names each struct in serde's messages as the client knows it: the OpenAPI schema
+// for a body, the GraphQL input type for a row.
+
+/// `addEvergreenTestResults(taskId, results)`.
+#[derive(Deserialize)]
+#[serde(
+    expecting = "a BulkTestResults object",
+    rename_all = "camelCase",
+    deny_unknown_fields
+)]
+struct TestResultsBody {
+    task_id: String,
+    results: Vec<TestResultRow>,
+}
+
+/// `EvergreenTestResultInput`.
+#[derive(Deserialize)]
+#[serde(
+    expecting = "an EvergreenTestResultInput object",
+    rename_all = "camelCase",
+    deny_unknown_fields
+)]
+struct TestResultRow {
+    test_file: String,
+    status: String,
+    #[serde(default)]
+    url: String,
+    #[serde(default)]
+    log_id: String,
+    #[serde(default)]
+    line_num: i32,
+    #[serde(default)]
+    exit_code: i32,
+    start: f64,
+    end: f64,
+}
+
+impl From<TestResultRow> for NewTestResult {
+    fn from(r: TestResultRow) -> Self {
+        NewTestResult {
+            test_file: r.test_file,
+            status: r.status,
+            url: r.url,
+            log_id: r.log_id,
+            line_num: r.line_num,
+            exit_code: r.exit_code,
+            start_s: r.start,
+            end_s: r.end,
+        }
+    }
+}
+
+/// `addMetrics(input)`.
+#[derive(Deserialize)]
+#[serde(expecting = "a BulkMetrics object", deny_unknown_fields)]
+struct MetricsBody {
+    input: Vec<MetricRow>,
+}
+
+/// `NewMetricInput`.
+#[derive(Deserialize)]
+#[serde(
+    expecting = "a NewMetricInput object",
+    rename_all = "camelCase",
+    deny_unknown_fields
+)]
+struct MetricRow {
+    session_h: String,
+    context_h: String,
+    item_start_time: String,
+    item_path: String,
+    item: String,
+    #[serde(default)]
+    item_variant: String,
+    item_fs_loc: String,
+    kind: String,
+    #[serde(default)]
+    component: Option<String>,
+    total_time: f64,
+    user_time: f64,
+    kernel_time: f64,
+    cpu_usage: f64,
+    mem_usage: f64,
+}
+
+impl From<MetricRow> for NewMetric {
+    fn from(m: MetricRow) -> Self {
+        NewMetric {
+            session_h: m.session_h,
+            context_h: m.context_h,
+            item_start_time: m.item_start_time,
+            item_path: m.item_path,
+            item: m.item,
+            item_variant: m.item_variant,
+            item_fs_loc: m.item_fs_loc,
+            kind: m.kind,
+            component: m.component,
+            total_time: m.total_time,
+            user_time: m.user_time,
+            kernel_time: m.kernel_time,
+            cpu_usage: m.cpu_usage,
+            mem_usage: m.mem_usage,
+        }
+    }
+}
+
+/// serde's message names the field, the expected type and the position, and nothing internal.
+fn parse<T: DeserializeOwned>(body: &[u8]) -> AppResult<T> {
+    // serde would also take a struct written as an array of its fields; the body is an object.
+    if body.trim_ascii_start().first() != Some(&b'{') {
+        return Err(AppError::bad_request(
+            "the body is not a valid batch: expected a JSON object",
+        ));
+    }
+    serde_json::from_slice(body)
+        .map_err(|e| AppError::bad_request(format!("the body is not a valid batch: {e}")))
+}
+
+async fn dispatch(op: Op, st: &AppState, body: &[u8]) -> AppResult<u64> {
+    match op {
+        Op::TestResults => {
+            let b: TestResultsBody = parse(body)?;
+            let rows = b.results.into_iter().map(NewTestResult::from).collect();
+            evg::add_test_results(&st.db, &b.task_id, rows).await
+        }
+        Op::Metrics => {
+            let b: MetricsBody = parse(body)?;
+            mon::add_metrics(&st.db, b.input.into_iter().map(NewMetric::from).collect()).await
+        }
+    }
+}
+
+/// Runs one route: the mutations' authorisation, then the batch.
+async fn run(op: Op, st: Arc<AppState>, mut req: Request) -> Response {
+    let principal = match auth::principal_from_header(&st.db, req.header("authorization")).await {
+        Ok(p) => p,
+        Err(e) => return render(e),
+    };
+    if let Err(e) = auth::check(&st.config.auth, Surface::Graphql, &principal, Scope::Write) {
+        return render(e);
+    }
+    // The guard has already bounded and buffered the body.
+    let body = match req.take_body().into_bytes().await {
+        Ok(b) => b,
+        Err(e) => {
+            return render(AppError::bad_request(format!(
+                "could not read the body: {e}"
+            )));
+        }
+    };
+    match dispatch(op, &st, &body).await {
+        Ok(inserted) => Response::builder()
+            .status(StatusCode::CREATED)
+            .content_type("application/json")
+            .body(json!({ "inserted": inserted }).to_string()),
+        Err(e) => render(e),
+    }
+}
+
+/// An error in the GraphQL shape, with its HTTP status.
+pub fn render(e: AppError) -> Response {
+    let status = StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
+    crate::graphql::endpoint::error_response(status, &e)
+}
+
+/// The router for `/bulk/v1`. Other methods get 405 and other paths 404, both as errors in the
+/// GraphQL shape.
+pub fn router(state: Arc<AppState>) -> Route {
+    let mut route = Route::new();
+    for (doc, op) in table() {
+        let st = state.clone();
+        let ep = poem::endpoint::make(move |req: Request| {
+            let st = st.clone();
+            async move { run(op, st, req).await }
+        });
+        route = route.at(
+            doc.path,
+            RouteMethod::new()
+                .post(ep)
+                .after(method_not_allowed)
+                .into_endpoint(),
+        );
+    }
+    route
+}
+
+async fn method_not_allowed(r: poem::Result<Response>) -> poem::Result<Response> {
+    match r {
+        Err(e) if e.status() == StatusCode::METHOD_NOT_ALLOWED => {
+            let mut resp = render(AppError::bad_request("this route takes POST only"));
+            resp.set_status(StatusCode::METHOD_NOT_ALLOWED);
+            resp.headers_mut().insert(
+                poem::http::header::ALLOW,
+                poem::http::HeaderValue::from_static("POST"),
+            );
+            Ok(resp)
+        }
+        other => other,
+    }
+}
+
+/// Unknown paths under `/bulk/v1`.
+pub fn not_found() -> Response {
+    render(AppError::not_found(
+        "no such bulk route: POST /bulk/v1/evergreen/test_results or /bulk/v1/monitor/metrics",
+    ))
+}
+
+/// Request and response shapes, for the OpenAPI document.
+pub fn schemas() -> Value {
+    let s = json!({"type": "string"});
+    let n = json!({"type": "number"});
+    let i = json!({"type": "integer", "format": "int32"});
+    json!({
+        "BulkInserted": {"type": "object", "required": ["inserted"], "properties": {
+            "inserted": {"type": "integer", "description": "rows stored (all of the batch)"}}},
+        "BulkTestResults": {"type": "object", "required": ["taskId", "results"], "additionalProperties": false, "properties": {
+            "taskId": s,
+            "results": {"type": "array", "maxItems": evg::MAX_BATCH, "items": {
+                "type": "object", "required": ["testFile", "status", "start", "end"], "additionalProperties": false,
+                "properties": {
+                    "testFile": s,
+                    "status": {"type": "string", "enum": ["pass", "fail", "skip"]},
+                    "url": s, "logId": s, "lineNum": i, "exitCode": i,
+                    "start": {"type": "number", "description": "seconds since the epoch"},
+                    "end": {"type": "number", "description": "seconds since the epoch, not before start"}}}}}},
+        "BulkMetrics": {"type": "object", "required": ["input"], "additionalProperties": false, "properties": {
+            "input": {"type": "array", "maxItems": mon::MAX_METRICS_PER_BATCH, "items": {
+                "type": "object",
+                "required": ["sessionH", "contextH", "itemStartTime", "itemPath", "item", "itemFsLoc", "kind",
+                             "totalTime", "userTime", "kernelTime", "cpuUsage", "memUsage"],
+                "additionalProperties": false,
+                "properties": {
+                    "sessionH": s, "contextH": s, "itemStartTime": s, "itemPath": s, "item": s,
+                    "itemVariant": s, "itemFsLoc": s, "kind": s,
+                    "component": {"type": "string", "nullable": true},
+                    "totalTime": n, "userTime": n, "kernelTime": n, "cpuUsage": n, "memUsage": n}}}}},
+    })
+}
