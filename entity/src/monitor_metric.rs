@@ -9,6 +9,10 @@ pub struct Model {
     pub id: i64,
     pub session_id: i64,
     pub context_id: i64,
+    /// The session's hash, copied from it (hashes never change): pages read one table.
+    pub session_h: String,
+    /// The context's hash, copied likewise.
+    pub context_h: String,
     /// Kept verbatim: the legacy API echoes the client's string.
     pub item_start_time: String,
     /// Parsed from `item_start_time` when it is ISO 8601, for time-window filters.

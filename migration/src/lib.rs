@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261124_000001_monitor;
 mod m20261124_000002_api_tokens;
 mod m20261124_000003_evergreen;
+mod m20261124_000004_metric_hashes;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000001_monitor::Migration),
             Box::new(m20261124_000002_api_tokens::Migration),
             Box::new(m20261124_000003_evergreen::Migration),
+            Box::new(m20261124_000004_metric_hashes::Migration),
         ]
     }
 }

@@ -806,6 +806,8 @@ pub async fn add_metric(db: &impl ConnectionTrait, m: NewMetric) -> AppResult<()
     select
         .expr(Expr::col((ses::Entity, ses::Column::Id)))
         .expr(Expr::col((ctx::Entity, ctx::Column::Id)))
+        .expr(Expr::col((ses::Entity, ses::Column::H)))
+        .expr(Expr::col((ctx::Entity, ctx::Column::H)))
         .expr(Expr::val(m.item_start_time.clone()))
         .expr(Expr::val(start_at))
         .expr(Expr::val(m.item_path.clone()))
@@ -831,6 +833,8 @@ pub async fn add_metric(db: &impl ConnectionTrait, m: NewMetric) -> AppResult<()
         .columns([
             met::Column::SessionId,
             met::Column::ContextId,
+            met::Column::SessionH,
+            met::Column::ContextH,
             met::Column::ItemStartTime,
             met::Column::ItemStartAt,
             met::Column::ItemPath,
@@ -949,6 +953,8 @@ impl MetricRow<'_> {
             id: NotSet,
             session_id: Set(self.session_id),
             context_id: Set(self.context_id),
+            session_h: Set(m.session_h.clone()),
+            context_h: Set(m.context_h.clone()),
             item_start_time: Set(m.item_start_time.clone()),
             item_start_at: Set(self.item_start_at),
             item_path: Set(m.item_path.clone()),
@@ -973,6 +979,8 @@ async fn insert_metrics_pg(txn: &impl ConnectionTrait, rows: &[MetricRow<'_>]) -
     struct Json<'a> {
         s: i64,
         c: i64,
+        sh: &'a str,
+        ch: &'a str,
         start: &'a str,
         /// Whole microseconds, truncated as sqlx binds a timestamp on the other write paths
         /// (PostgreSQL would round the extra digits of a nanosecond time instead).
@@ -994,6 +1002,8 @@ async fn insert_metrics_pg(txn: &impl ConnectionTrait, rows: &[MetricRow<'_>]) -
         .map(|r| Json {
             s: r.session_id,
             c: r.context_id,
+            sh: &r.m.session_h,
+            ch: &r.m.context_h,
             start: &r.m.item_start_time,
             at: r
                 .item_start_at
@@ -1013,16 +1023,16 @@ async fn insert_metrics_pg(txn: &impl ConnectionTrait, rows: &[MetricRow<'_>]) -
         .collect();
     let json = serde_json::to_string(&json)
         .map_err(|e| AppError::Internal(format!("writing metrics: {e}")))?;
-    const SQL: &str = "INSERT INTO monitor_metrics (session_id, context_id, item_start_time, \
-        item_start_at, item_path, item, item_variant, item_fs_loc, kind, component, total_time, \
-        user_time, kernel_time, cpu_usage, mem_usage) \
-        SELECT r.s, r.c, r.start, r.at, r.path, r.item, r.variant, r.loc, r.kind, r.component, \
-        r.total, r.usr, r.kernel, r.cpu, r.mem \
-        FROM ROWS FROM (json_to_recordset($1::json) AS (s int8, c int8, start text, at timestamp, \
-        path text, item text, variant text, loc text, kind text, component text, total float8, \
-        usr float8, kernel float8, cpu float8, mem float8)) \
-        WITH ORDINALITY AS r(s, c, start, at, path, item, variant, loc, kind, component, total, \
-        usr, kernel, cpu, mem, ord) \
+    const SQL: &str = "INSERT INTO monitor_metrics (session_id, context_id, session_h, context_h, \
+        item_start_time, item_start_at, item_path, item, item_variant, item_fs_loc, kind, \
+        component, total_time, user_time, kernel_time, cpu_usage, mem_usage) \
+        SELECT r.s, r.c, r.sh, r.ch, r.start, r.at, r.path, r.item, r.variant, r.loc, r.kind, \
+        r.component, r.total, r.usr, r.kernel, r.cpu, r.mem \
+        FROM ROWS FROM (json_to_recordset($1::json) AS (s int8, c int8, sh text, ch text, \
+        start text, at timestamp, path text, item text, variant text, loc text, kind text, \
+        component text, total float8, usr float8, kernel float8, cpu float8, mem float8)) \
+        WITH ORDINALITY AS r(s, c, sh, ch, start, at, path, item, variant, loc, kind, component, \
+        total, usr, kernel, cpu, mem, ord) \
         ORDER BY r.ord";
     txn.execute_raw(sea_orm::Statement::from_sql_and_values(
         sea_orm::DbBackend::Postgres,
@@ -1071,16 +1081,8 @@ fn metric_select() -> SelectStatement {
         (met::Entity, met::Column::Id),
         (met::Entity, met::Column::SessionId),
         (met::Entity, met::Column::ContextId),
-    ])
-    .expr_as(
-        Expr::col((ses::Entity, ses::Column::H)),
-        Alias::new("session_h"),
-    )
-    .expr_as(
-        Expr::col((ctx::Entity, ctx::Column::H)),
-        Alias::new("context_h"),
-    )
-    .columns([
+        (met::Entity, met::Column::SessionH),
+        (met::Entity, met::Column::ContextH),
         (met::Entity, met::Column::ItemStartTime),
         (met::Entity, met::Column::ItemPath),
         (met::Entity, met::Column::Item),
@@ -1094,15 +1096,7 @@ fn metric_select() -> SelectStatement {
         (met::Entity, met::Column::CpuUsage),
         (met::Entity, met::Column::MemUsage),
     ])
-    .from(met::Entity)
-    .inner_join(
-        ses::Entity,
-        Expr::col((ses::Entity, ses::Column::Id)).equals((met::Entity, met::Column::SessionId)),
-    )
-    .inner_join(
-        ctx::Entity,
-        Expr::col((ctx::Entity, ctx::Column::Id)).equals((met::Entity, met::Column::ContextId)),
-    );
+    .from(met::Entity);
     q
 }
 
@@ -1134,11 +1128,13 @@ fn decode_metric(row: &sea_orm::QueryResult) -> Result<Metric, sea_orm::DbErr> {
 fn metric_condition(f: &MetricFilter) -> Condition {
     let m = |c: met::Column| Expr::col((met::Entity, c));
     let mut cond = Condition::all();
+    // Parents are matched through their id, so that the (parent, id) indexes serve the filter and
+    // its order: `= (SELECT id ...)` is one index probe, then an ordered range of the index.
     if let Some(h) = &f.session_h {
-        cond = cond.add(Expr::col((ses::Entity, ses::Column::H)).eq(h.clone()));
+        cond = cond.add(m(met::Column::SessionId).eq(id_of(ses::Entity, ses::Column::H, h)));
     }
     if let Some(h) = &f.context_h {
-        cond = cond.add(Expr::col((ctx::Entity, ctx::Column::H)).eq(h.clone()));
+        cond = cond.add(m(met::Column::ContextId).eq(id_of(ctx::Entity, ctx::Column::H, h)));
     }
     if let Some(v) = &f.item {
         cond = cond.add(m(met::Column::Item).eq(v.clone()));
@@ -1162,10 +1158,15 @@ fn metric_condition(f: &MetricFilter) -> Condition {
         cond = cond.add(like_pattern(m(met::Column::Component), p));
     }
     if let Some(p) = &f.scm_ref_prefix {
-        cond = cond.add(starts_with(
-            Expr::col((ses::Entity, ses::Column::ScmRef)),
-            p,
-        ));
+        let mut sessions = Query::select();
+        sessions
+            .column((ses::Entity, ses::Column::Id))
+            .from(ses::Entity)
+            .and_where(starts_with(
+                Expr::col((ses::Entity, ses::Column::ScmRef)),
+                p,
+            ));
+        cond = cond.add(m(met::Column::SessionId).in_subquery(sessions));
     }
     let session_id: SimpleExpr = m(met::Column::SessionId);
     if let Some(p) = &f.pipeline {
@@ -1198,6 +1199,16 @@ fn metric_condition(f: &MetricFilter) -> Condition {
     cond
 }
 
+/// `(SELECT id FROM <entity> WHERE <h_col> = h)`: the id of the session or context with hash `h`
+/// (hashes are unique), or NULL when there is none, which matches nothing.
+fn id_of<E: EntityTrait>(entity: E, h_col: E::Column, h: &str) -> SimpleExpr {
+    let mut q = Query::select();
+    q.expr(Expr::col(Alias::new("id")))
+        .from(entity)
+        .and_where(Expr::col(h_col).eq(h.to_owned()));
+    SimpleExpr::SubQuery(None, Box::new(q.into()))
+}
+
 fn metric_sort(order: MetricOrder) -> Option<SimpleExpr> {
     order.field.column().map(|c| Expr::col((met::Entity, c)))
 }
@@ -1223,19 +1234,6 @@ pub async fn list_metrics(
 pub async fn count_metrics(db: &impl ConnectionTrait, filter: &MetricFilter) -> AppResult<u64> {
     let mut q = Query::select();
     q.expr_as(count_star(), Alias::new("n")).from(met::Entity);
-    // Join only what the filter reads: an unfiltered count stays a single-table count.
-    if filter.session_h.is_some() || filter.scm_ref_prefix.is_some() {
-        q.inner_join(
-            ses::Entity,
-            Expr::col((ses::Entity, ses::Column::Id)).equals((met::Entity, met::Column::SessionId)),
-        );
-    }
-    if filter.context_h.is_some() {
-        q.inner_join(
-            ctx::Entity,
-            Expr::col((ctx::Entity, ctx::Column::Id)).equals((met::Entity, met::Column::ContextId)),
-        );
-    }
     q.cond_where(metric_condition(filter));
     fetch_count(db, &q).await
 }

@@ -121,3 +121,68 @@ async fn migrations_roll_back_and_reapply() {
         .expect("status");
     assert!(status.iter().all(|(_, applied)| *applied));
 }
+
+/// The migration that copies session and context hashes onto metrics fills in the rows stored
+/// before it.
+#[tokio::test]
+async fn metric_hash_migration_fills_stored_rows() {
+    use sea_orm::ConnectionTrait;
+    use testgraph::service::monitor::{self as mon, NewContext, NewSession};
+    let app = TestApp::new().await;
+    let db = &app.state.db;
+    let ctx = mon::create_context(
+        db,
+        NewContext {
+            h: "c0ffee".into(),
+            cpu_count: 2,
+            cpu_frequency: 1000,
+            cpu_type: "x".into(),
+            cpu_vendor: String::new(),
+            ram_total: 1,
+            machine_node: "n".into(),
+            machine_type: "t".into(),
+            machine_arch: "a".into(),
+            system_info: "s".into(),
+            python_info: "p".into(),
+        },
+    )
+    .await
+    .expect("context");
+    let session = mon::create_session(
+        db,
+        NewSession {
+            h: "5e55".into(),
+            run_date: "2024-01-01T00:00:00".into(),
+            scm_ref: None,
+            tags: vec![],
+        },
+    )
+    .await
+    .expect("session");
+    testgraph::db::migrate_down(db, 1).await.expect("down one");
+    db.execute_unprepared(&format!(
+        "INSERT INTO monitor_metrics (session_id, context_id, item_start_time, item_path, item, \
+         item_variant, item_fs_loc, kind, total_time, user_time, kernel_time, cpu_usage, mem_usage) \
+         VALUES ({}, {}, '2024-01-01T00:00:00', 'p', 'old', '', 'f.py', 'function', 1, 1, 0, 0.5, 1)",
+        session.id, ctx.id
+    ))
+    .await
+    .expect("a metric stored before the migration");
+    testgraph::db::migrate_up(db).await.expect("up again");
+    let stored = mon::list_metrics(
+        db,
+        &Default::default(),
+        Default::default(),
+        &testgraph::service::Slice::Offset {
+            offset: 0,
+            limit: 10,
+        },
+    )
+    .await
+    .expect("list");
+    assert_eq!(stored.len(), 1);
+    assert_eq!(
+        (stored[0].session_h.as_str(), stored[0].context_h.as_str()),
+        ("5e55", "c0ffee")
+    );
+}
