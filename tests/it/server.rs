@@ -127,27 +127,12 @@ async fn migrations_roll_back_and_reapply() {
 #[tokio::test]
 async fn metric_hash_migration_fills_stored_rows() {
     use sea_orm::ConnectionTrait;
-    use testgraph::service::monitor::{self as mon, NewContext, NewSession};
+    use testgraph::service::monitor::{self as mon, NewSession};
     let app = TestApp::new().await;
     let db = &app.state.db;
-    let ctx = mon::create_context(
-        db,
-        NewContext {
-            h: "c0ffee".into(),
-            cpu_count: 2,
-            cpu_frequency: 1000,
-            cpu_type: "x".into(),
-            cpu_vendor: String::new(),
-            ram_total: 1,
-            machine_node: "n".into(),
-            machine_type: "t".into(),
-            machine_arch: "a".into(),
-            system_info: "s".into(),
-            python_info: "p".into(),
-        },
-    )
-    .await
-    .expect("context");
+    let ctx = mon::create_context(db, crate::graphql_monitor::context("c0ffee"))
+        .await
+        .expect("context");
     let session = mon::create_session(
         db,
         NewSession {
