@@ -104,7 +104,24 @@ impl From<DbErr> for AppError {
         if let Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) = e.sql_err() {
             return AppError::Conflict("a record with that key already exists".into());
         }
+        // PostgreSQL keeps no NUL character in text (22021 for a bound string, 22P05 for a
+        // `\u0000` read out of JSON); SQLite does. Text in Rust is valid UTF-8 otherwise, so this
+        // is the one string a client can send that the database refuses: the client's error.
+        if matches!(sqlstate(&e).as_deref(), Some("22021" | "22P05")) {
+            return AppError::BadRequest("text must not contain the NUL character (U+0000)".into());
+        }
         AppError::Database(e)
+    }
+}
+
+/// The SQLSTATE of an error the database itself reported.
+fn sqlstate(e: &DbErr) -> Option<String> {
+    use sea_orm::RuntimeErr;
+    match e {
+        DbErr::Exec(RuntimeErr::SqlxError(x)) | DbErr::Query(RuntimeErr::SqlxError(x)) => {
+            Some(x.as_database_error()?.code()?.into_owned())
+        }
+        _ => None,
     }
 }
 

@@ -358,3 +358,23 @@ async fn openapi_documents_the_bulk_routes() {
         json!(testgraph::service::evergreen::MAX_BATCH)
     );
 }
+
+#[tokio::test]
+async fn a_nul_character_in_a_batch_is_the_clients_error() {
+    let app = open_app().await;
+    let (task, _) = two_tasks(&app).await;
+    let mut batch = results_batch();
+    batch[4]["testFile"] = json!("jstests/nul\u{0}.js");
+    let (status, answer) = post(
+        &app,
+        TEST_RESULTS,
+        &json!({"taskId": task, "results": batch}),
+    )
+    .await;
+    if app.db.is_postgres() {
+        assert_eq!((status, code(&answer)), (400, "BAD_USER_INPUT"), "{answer}");
+        assert!(stored_results(&app, &task).await.is_empty());
+    } else {
+        assert_eq!((status, answer), (201, json!({"inserted": 7})));
+    }
+}

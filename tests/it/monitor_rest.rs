@@ -1992,3 +1992,36 @@ async fn list_totals_follow_writes_at_once() {
     let last = get_ok(&app, "/api/v1/metrics/?page=4").await;
     assert_eq!(variants(&last), vec!["test_delta[3]"]);
 }
+
+/// A NUL character is text SQLite stores and PostgreSQL refuses: on PostgreSQL the write is a 400 in
+/// the route's own dialect (never a 500), on SQLite it is stored. Either way nothing is half-written.
+#[tokio::test]
+async fn text_with_a_nul_character_is_never_a_server_error() {
+    let app = TestApp::new().await;
+    create(&app, "/api/v1/contexts/", &context(CTX_A)).await;
+    create(
+        &app,
+        "/api/v1/sessions/",
+        &session(S1, Some("main-1"), json!({})),
+    )
+    .await;
+    let expected = if app.db.is_postgres() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::CREATED
+    };
+    let bad_metric = with(
+        metric(S1, CTX_A, "test_nul[1]"),
+        json!({"item_path": "tests.\u{0}x"}),
+    );
+    let r = post(&app, "/api/v1/metrics/", &bad_metric).await;
+    r.expect(expected, "POST /api/v1/metrics/ with a NUL");
+    let bad_session = session("nul-session", Some("main\u{0}"), json!({"k": "v\u{0}"}));
+    let r = post(&app, "/api/v1/sessions/", &bad_session).await;
+    r.expect(expected, "POST /api/v1/sessions/ with a NUL");
+    if app.db.is_postgres() {
+        assert!(r.text().contains("NUL"), "{}", r.text());
+        // The session row was not left behind without its tags.
+        get_no_content(&app, "/api/v1/sessions/nul-session").await;
+    }
+}
