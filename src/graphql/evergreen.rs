@@ -1125,24 +1125,51 @@ pub struct NewEvergreenVersionInput {
     pub requester: Option<String>,
 }
 
-#[derive(InputObject)]
+// Also the row of `POST /bulk/v1/evergreen/test_results` (`rest::bulk`): serde reads it with the
+// same names and defaults, so both doors take the same fields.
+/// One test result; also a row of `POST /bulk/v1/evergreen/test_results`.
+#[derive(InputObject, serde::Deserialize)]
+#[serde(
+    rename_all = "camelCase",
+    deny_unknown_fields,
+    expecting = "an EvergreenTestResultInput object"
+)]
 pub struct EvergreenTestResultInput {
     pub test_file: String,
     /// pass, fail or skip.
     pub status: String,
     /// The log's URL.
     #[graphql(default)]
+    #[serde(default)]
     pub url: String,
     #[graphql(default)]
+    #[serde(default)]
     pub log_id: String,
     #[graphql(default)]
+    #[serde(default)]
     pub line_num: i32,
     #[graphql(default)]
+    #[serde(default)]
     pub exit_code: i32,
     /// Start in seconds since the epoch.
     pub start: f64,
     /// End in seconds since the epoch, not before the start.
     pub end: f64,
+}
+
+impl From<EvergreenTestResultInput> for NewTestResult {
+    fn from(r: EvergreenTestResultInput) -> Self {
+        NewTestResult {
+            test_file: r.test_file,
+            status: r.status,
+            url: r.url,
+            log_id: r.log_id,
+            line_num: r.line_num,
+            exit_code: r.exit_code,
+            start_s: r.start,
+            end_s: r.end,
+        }
+    }
 }
 
 #[derive(InputObject)]
@@ -1325,19 +1352,7 @@ impl EvergreenMutation {
         results: Vec<EvergreenTestResultInput>,
     ) -> Result<EvergreenInsertPayload> {
         require(ctx, Scope::Write)?;
-        let batch = results
-            .into_iter()
-            .map(|r| NewTestResult {
-                test_file: r.test_file,
-                status: r.status,
-                url: r.url,
-                log_id: r.log_id,
-                line_num: r.line_num,
-                exit_code: r.exit_code,
-                start_s: r.start,
-                end_s: r.end,
-            })
-            .collect();
+        let batch = results.into_iter().map(NewTestResult::from).collect();
         let inserted = svc::add_test_results(&state(ctx)?.db, &task_id, batch)
             .await
             .gql()?;

@@ -724,7 +724,15 @@ pub struct NewSessionInput {
     pub tags: Vec<TagInput>,
 }
 
-#[derive(InputObject)]
+// Also the row of `POST /bulk/v1/monitor/metrics` (`rest::bulk`): serde reads it with the same
+// names and defaults, so both doors take the same fields.
+/// One pytest-monitor metric; also a row of `POST /bulk/v1/monitor/metrics`.
+#[derive(InputObject, serde::Deserialize)]
+#[serde(
+    rename_all = "camelCase",
+    deny_unknown_fields,
+    expecting = "a NewMetricInput object"
+)]
 pub struct NewMetricInput {
     pub session_h: String,
     pub context_h: String,
@@ -732,6 +740,7 @@ pub struct NewMetricInput {
     pub item_path: String,
     pub item: String,
     #[graphql(default)]
+    #[serde(default)]
     pub item_variant: String,
     pub item_fs_loc: String,
     pub kind: String,
@@ -741,6 +750,27 @@ pub struct NewMetricInput {
     pub kernel_time: f64,
     pub cpu_usage: f64,
     pub mem_usage: f64,
+}
+
+impl From<NewMetricInput> for NewMetric {
+    fn from(m: NewMetricInput) -> Self {
+        NewMetric {
+            session_h: m.session_h,
+            context_h: m.context_h,
+            item_start_time: m.item_start_time,
+            item_path: m.item_path,
+            item: m.item,
+            item_variant: m.item_variant,
+            item_fs_loc: m.item_fs_loc,
+            kind: m.kind,
+            component: m.component,
+            total_time: m.total_time,
+            user_time: m.user_time,
+            kernel_time: m.kernel_time,
+            cpu_usage: m.cpu_usage,
+            mem_usage: m.mem_usage,
+        }
+    }
 }
 
 #[derive(SimpleObject)]
@@ -806,25 +836,7 @@ impl MonitorMutation {
         input: Vec<NewMetricInput>,
     ) -> Result<AddMetricsPayload> {
         require(ctx, Scope::Write)?;
-        let batch = input
-            .into_iter()
-            .map(|m| NewMetric {
-                session_h: m.session_h,
-                context_h: m.context_h,
-                item_start_time: m.item_start_time,
-                item_path: m.item_path,
-                item: m.item,
-                item_variant: m.item_variant,
-                item_fs_loc: m.item_fs_loc,
-                kind: m.kind,
-                component: m.component,
-                total_time: m.total_time,
-                user_time: m.user_time,
-                kernel_time: m.kernel_time,
-                cpu_usage: m.cpu_usage,
-                mem_usage: m.mem_usage,
-            })
-            .collect();
+        let batch = input.into_iter().map(NewMetric::from).collect();
         let inserted = svc::add_metrics(&state(ctx)?.db, batch).await.gql()?;
         Ok(AddMetricsPayload { inserted })
     }

@@ -27,6 +27,8 @@ use crate::app::AppState;
 use crate::auth;
 use crate::config::Surface;
 use crate::error::{AppError, AppResult};
+use crate::graphql::evergreen::EvergreenTestResultInput;
+use crate::graphql::monitor::NewMetricInput;
 use crate::service::evergreen::{self as evg, NewTestResult};
 use crate::service::monitor::{self as mon, NewMetric};
 use crate::service::tokens::Scope;
@@ -77,8 +79,10 @@ pub fn routes() -> Vec<RouteDoc> {
     table().into_iter().map(|(doc, _)| doc).collect()
 }
 
-// `expecting` names each struct in serde's messages as the client knows it: the OpenAPI schema
-// for a body, the GraphQL input type for a row.
+// The rows are the mutations' own input types (`graphql::evergreen::EvergreenTestResultInput`,
+// `graphql::monitor::NewMetricInput`), which also derive serde's `Deserialize` with the same names
+// and defaults: the two doors take the same fields by construction. `expecting` names a body in
+// serde's messages by its OpenAPI schema.
 
 /// `addEvergreenTestResults(taskId, results)`.
 #[derive(Deserialize)]
@@ -89,98 +93,14 @@ pub fn routes() -> Vec<RouteDoc> {
 )]
 struct TestResultsBody {
     task_id: String,
-    results: Vec<TestResultRow>,
-}
-
-/// `EvergreenTestResultInput`.
-#[derive(Deserialize)]
-#[serde(
-    expecting = "an EvergreenTestResultInput object",
-    rename_all = "camelCase",
-    deny_unknown_fields
-)]
-struct TestResultRow {
-    test_file: String,
-    status: String,
-    #[serde(default)]
-    url: String,
-    #[serde(default)]
-    log_id: String,
-    #[serde(default)]
-    line_num: i32,
-    #[serde(default)]
-    exit_code: i32,
-    start: f64,
-    end: f64,
-}
-
-impl From<TestResultRow> for NewTestResult {
-    fn from(r: TestResultRow) -> Self {
-        NewTestResult {
-            test_file: r.test_file,
-            status: r.status,
-            url: r.url,
-            log_id: r.log_id,
-            line_num: r.line_num,
-            exit_code: r.exit_code,
-            start_s: r.start,
-            end_s: r.end,
-        }
-    }
+    results: Vec<EvergreenTestResultInput>,
 }
 
 /// `addMetrics(input)`.
 #[derive(Deserialize)]
 #[serde(expecting = "a BulkMetrics object", deny_unknown_fields)]
 struct MetricsBody {
-    input: Vec<MetricRow>,
-}
-
-/// `NewMetricInput`.
-#[derive(Deserialize)]
-#[serde(
-    expecting = "a NewMetricInput object",
-    rename_all = "camelCase",
-    deny_unknown_fields
-)]
-struct MetricRow {
-    session_h: String,
-    context_h: String,
-    item_start_time: String,
-    item_path: String,
-    item: String,
-    #[serde(default)]
-    item_variant: String,
-    item_fs_loc: String,
-    kind: String,
-    #[serde(default)]
-    component: Option<String>,
-    total_time: f64,
-    user_time: f64,
-    kernel_time: f64,
-    cpu_usage: f64,
-    mem_usage: f64,
-}
-
-impl From<MetricRow> for NewMetric {
-    fn from(m: MetricRow) -> Self {
-        NewMetric {
-            session_h: m.session_h,
-            context_h: m.context_h,
-            item_start_time: m.item_start_time,
-            item_path: m.item_path,
-            item: m.item,
-            item_variant: m.item_variant,
-            item_fs_loc: m.item_fs_loc,
-            kind: m.kind,
-            component: m.component,
-            total_time: m.total_time,
-            user_time: m.user_time,
-            kernel_time: m.kernel_time,
-            cpu_usage: m.cpu_usage,
-            mem_usage: m.mem_usage,
-        }
-    }
+    input: Vec<NewMetricInput>,
 }
 
 /// serde's message names the field, the expected type and the position, and nothing internal.
