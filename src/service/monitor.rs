@@ -388,9 +388,11 @@ fn tags_to_json(tags: &[(String, String)]) -> String {
 
 /// The stored description (a JSON object, written by `tags_to_json`) as ordered pairs.
 fn tags_from_json(text: &str) -> Vec<(String, String)> {
-    // Stored descriptions hold only strings: read them without building a `Value` map.
-    if let Ok(pairs) = serde_json::from_str::<indexmap::IndexMap<String, String>>(text) {
-        return pairs.into_iter().collect();
+    // Stored descriptions hold only strings (with unique keys: `tags_to_json` writes them from a
+    // map): read them straight into the pairs, without a `Value` tree or a hashed map. Every
+    // session of a listed page goes through here.
+    if let Ok(StringPairs(pairs)) = serde_json::from_str::<StringPairs>(text) {
+        return pairs;
     }
     match serde_json::from_str::<serde_json::Value>(text) {
         Ok(serde_json::Value::Object(o)) => o
@@ -404,6 +406,32 @@ fn tags_from_json(text: &str) -> Vec<(String, String)> {
             })
             .collect(),
         _ => Vec::new(),
+    }
+}
+
+/// A JSON object of strings, as its pairs in document order.
+struct StringPairs(Vec<(String, String)>);
+
+impl<'de> serde::Deserialize<'de> for StringPairs {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Pairs;
+        impl<'de> serde::de::Visitor<'de> for Pairs {
+            type Value = StringPairs;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object of strings")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<StringPairs, A::Error> {
+                let mut pairs = Vec::with_capacity(map.size_hint().unwrap_or(4));
+                while let Some(pair) = map.next_entry::<String, String>()? {
+                    pairs.push(pair);
+                }
+                Ok(StringPairs(pairs))
+            }
+        }
+        d.deserialize_map(Pairs)
     }
 }
 
