@@ -373,8 +373,17 @@ async fn a_nul_character_in_a_batch_is_the_clients_error() {
     .await;
     if app.db.is_postgres() {
         assert_eq!((status, code(&answer)), (400, "BAD_USER_INPUT"), "{answer}");
+        assert!(
+            answer["errors"][0]["message"]
+                .as_str()
+                .unwrap_or("")
+                .contains("NUL character"),
+            "{answer}"
+        );
         assert!(stored_results(&app, &task).await.is_empty());
     } else {
         assert_eq!((status, answer), (201, json!({"inserted": 7})));
+        let stored = stored_results(&app, &task).await;
+        assert_eq!(stored[4]["testFile"], json!("jstests/nul\u{0}.js"));
     }
 }
