@@ -99,26 +99,24 @@ async fn no_migrate_refuses_a_database_with_pending_migrations() {
 #[tokio::test]
 async fn migrations_roll_back_and_reapply() {
     let app = TestApp::new().await;
-    let all = testgraph::db::migration_status(&app.state.db)
+    // One connection, as `testgraph migrate` opens: an SQLite connection of a pool that sat idle
+    // while another dropped the tables keeps its cached schema until its next transaction, and
+    // preparing `CREATE INDEX` against that stale schema fails with "already exists".
+    let db = testgraph::db::connect(&app.db.url, 1)
+        .await
+        .expect("connect");
+    let all = testgraph::db::migration_status(&db)
         .await
         .expect("status")
         .len() as u32;
-    testgraph::db::migrate_down(&app.state.db, all)
-        .await
-        .expect("down");
-    let status = testgraph::db::migration_status(&app.state.db)
-        .await
-        .expect("status");
+    testgraph::db::migrate_down(&db, all).await.expect("down");
+    let status = testgraph::db::migration_status(&db).await.expect("status");
     assert!(
         status.iter().all(|(_, applied)| !applied),
         "all rolled back: {status:?}"
     );
-    testgraph::db::migrate_up(&app.state.db)
-        .await
-        .expect("up again");
-    let status = testgraph::db::migration_status(&app.state.db)
-        .await
-        .expect("status");
+    testgraph::db::migrate_up(&db).await.expect("up again");
+    let status = testgraph::db::migration_status(&db).await.expect("status");
     assert!(status.iter().all(|(_, applied)| *applied));
 }
 
