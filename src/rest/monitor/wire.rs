@@ -4,7 +4,6 @@
 
 use serde::Serialize;
 use serde::ser::SerializeMap;
-use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
 use crate::service::monitor::{Context, Metric, Session};
@@ -119,17 +118,16 @@ pub struct PageLinks {
 }
 
 /// `{key: items, prev_url?, next_url?, total_page}`: absent links are left out (skip_none).
-pub struct Paged<'a> {
+pub struct Paged<'a, T> {
     pub key: &'a str,
-    /// The items, already written as a JSON array.
-    pub items: Box<RawValue>,
+    pub items: &'a [T],
     pub links: &'a PageLinks,
 }
 
-impl Serialize for Paged<'_> {
+impl<T: Serialize> Serialize for Paged<'_, T> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut m = s.serialize_map(None)?;
-        m.serialize_entry(self.key, &self.items)?;
+        m.serialize_entry(self.key, self.items)?;
         if let Some(p) = &self.links.prev_url {
             m.serialize_entry("prev_url", p)?;
         }
