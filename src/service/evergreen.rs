@@ -273,6 +273,7 @@ pub async fn upsert_project<C: ConnectionTrait + TransactionTrait>(
     }
     let tasks_json =
         serde_json::to_string(&input.tasks).map_err(|e| AppError::Internal(e.to_string()))?;
+    let _turn = super::write_turn(db).await;
     let txn = db.begin().await?;
     // Take the project's row lock (PostgreSQL) or the write lock (SQLite) before reading, so that
     // concurrent writers to one project queue instead of racing on stale reads.
@@ -427,6 +428,7 @@ pub async fn create_version<C: ConnectionTrait + TransactionTrait>(
     new: NewVersion,
 ) -> AppResult<Version> {
     check_name("revision", &new.revision)?;
+    let _turn = super::write_turn(db).await;
     let txn = db.begin().await?;
     // Bump the per-project order as the first statement: it locks the project row (PostgreSQL) or
     // the database (SQLite) until commit, so concurrent versions of one project get distinct,
@@ -711,6 +713,7 @@ pub async fn set_version_activated<C: ConnectionTrait + TransactionTrait>(
     version_id: &str,
     active: bool,
 ) -> AppResult<Version> {
+    let _turn = super::write_turn(db).await;
     let txn = db.begin().await?;
     // Rows are written in the order the task lifecycle locks them (task, build, version) so that
     // an activation and a finishing task never wait on each other in a cycle; the first statement
@@ -1035,6 +1038,7 @@ pub async fn dispatch_task<C: ConnectionTrait + TransactionTrait>(
     distro: &str,
     at: Option<NaiveDateTime>,
 ) -> AppResult<Task> {
+    let _turn = super::write_turn(db).await;
     let txn = db.begin().await?;
     let t = lock_task(&txn, task_id).await?;
     if t.status != status::UNDISPATCHED {
@@ -1066,6 +1070,7 @@ pub async fn start_task<C: ConnectionTrait + TransactionTrait>(
     task_id: &str,
     at: Option<NaiveDateTime>,
 ) -> AppResult<Task> {
+    let _turn = super::write_turn(db).await;
     let txn = db.begin().await?;
     let t = lock_task(&txn, task_id).await?;
     if t.status != status::DISPATCHED && t.status != status::UNDISPATCHED {
@@ -1124,6 +1129,7 @@ pub async fn heartbeat_task<C: ConnectionTrait + TransactionTrait>(
     task_id: &str,
     at: Option<NaiveDateTime>,
 ) -> AppResult<Task> {
+    let _turn = super::write_turn(db).await;
     let txn = db.begin().await?;
     let t = lock_task(&txn, task_id).await?;
     if t.status != status::STARTED {
@@ -1156,6 +1162,7 @@ pub async fn finish_task<C: ConnectionTrait + TransactionTrait>(
             "a task ends with 'success' or 'failed'",
         ));
     }
+    let _turn = super::write_turn(db).await;
     let txn = db.begin().await?;
     let t = lock_task(&txn, task_id).await?;
     if t.status != status::STARTED {
@@ -1252,6 +1259,7 @@ pub async fn add_test_results<C: ConnectionTrait + TransactionTrait>(
             ));
         }
     }
+    let _turn = super::write_turn(db).await;
     let txn = db.begin().await?;
     let t = lock_task(&txn, task_id).await?;
     let n = results.len() as u64;
@@ -1352,6 +1360,7 @@ pub async fn add_artifacts<C: ConnectionTrait + TransactionTrait>(
             "at most {MAX_BATCH} files per call"
         )));
     }
+    let _turn = super::write_turn(db).await;
     let txn = db.begin().await?;
     let t = lock_task(&txn, task_id).await?;
     let n = files.len() as u64;

@@ -474,10 +474,13 @@ pub async fn create_context(db: &impl ConnectionTrait, new: NewContext) -> AppRe
         system_info: Set(new.system_info.clone()),
         python_info: Set(new.python_info.clone()),
     };
-    let inserted = ctx::Entity::insert(am)
-        .on_conflict(OnConflict::column(ctx::Column::H).do_nothing().to_owned())
-        .exec_without_returning(db)
-        .await?;
+    let inserted = {
+        let _turn = super::write_turn(db).await;
+        ctx::Entity::insert(am)
+            .on_conflict(OnConflict::column(ctx::Column::H).do_nothing().to_owned())
+            .exec_without_returning(db)
+            .await?
+    };
     if inserted > 0 {
         super::counts::note_monitor_write();
     }
@@ -638,6 +641,7 @@ pub async fn create_session<C: ConnectionTrait + TransactionTrait>(
         )
     })?;
     let description = tags_to_json(&new.tags);
+    let _turn = super::write_turn(db).await;
     let txn = db.begin().await?;
     let am = ses::ActiveModel {
         id: NotSet,
@@ -879,7 +883,11 @@ pub async fn add_metric(db: &impl ConnectionTrait, m: NewMetric) -> AppResult<()
         ])
         .select_from(select)
         .map_err(|e| AppError::Internal(format!("metric insert: {e}")))?;
-    if db.execute(&insert).await?.rows_affected() == 1 {
+    let inserted = {
+        let _turn = super::write_turn(db).await;
+        db.execute(&insert).await?.rows_affected()
+    };
+    if inserted == 1 {
         super::counts::note_monitor_write();
         return Ok(());
     }
@@ -951,6 +959,7 @@ pub async fn add_metrics<C: ConnectionTrait + TransactionTrait>(
         });
     }
     let total = rows.len() as u64;
+    let _turn = super::write_turn(db).await;
     let txn = db.begin().await?;
     if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
         insert_metrics_pg(&txn, &rows).await?;
