@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use testgraph::service::evergreen::{
     self as evg, NewVersion, ProjectInput, TaskDef, TaskEnd, VariantDef,
 };
-use testgraph::service::monitor::{self as mon, NewContext, NewMetric, NewSession};
+use testgraph::service::monitor::{self as mon, NewMetric, NewSession};
 
 use crate::common::TestApp;
 
@@ -202,23 +202,9 @@ async fn a_failed_dependency_finishes_the_build_as_failed() {
     assert_eq!(v.status, "failed");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn parallel_pytest_workers_post_metrics_without_errors() {
-    let app = Arc::new(TestApp::new().await);
-    let ctx = NewContext {
-        h: "ctx".into(),
-        cpu_count: 2,
-        cpu_frequency: 1000,
-        cpu_type: "x".into(),
-        cpu_vendor: String::new(),
-        ram_total: 1,
-        machine_node: "n".into(),
-        machine_type: "t".into(),
-        machine_arch: "a".into(),
-        system_info: "s".into(),
-        python_info: "p".into(),
-    };
-    mon::create_context(&app.state.db, ctx)
+/// Context `ctx` and session `s`, which the metrics of these tests belong to.
+async fn context_and_session(app: &TestApp) {
+    mon::create_context(&app.state.db, crate::graphql_monitor::context("ctx"))
         .await
         .expect("context");
     let session = NewSession {
@@ -230,6 +216,12 @@ async fn parallel_pytest_workers_post_metrics_without_errors() {
     mon::create_session(&app.state.db, session)
         .await
         .expect("session");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_pytest_workers_post_metrics_without_errors() {
+    let app = Arc::new(TestApp::new().await);
+    context_and_session(&app).await;
     let mut handles = Vec::new();
     for w in 0..8 {
         let app = app.clone();
@@ -284,18 +276,7 @@ async fn concurrent_sqlite_batches_keep_the_write_ahead_log_bounded() {
             .trim_start_matches("sqlite://")
             .trim_end_matches("?mode=rwc")
     );
-    mon::create_context(&app.state.db, crate::graphql_monitor::context("ctx"))
-        .await
-        .expect("context");
-    let session = NewSession {
-        h: "s".into(),
-        run_date: "2024-01-01T00:00:00".into(),
-        scm_ref: None,
-        tags: vec![],
-    };
-    mon::create_session(&app.state.db, session)
-        .await
-        .expect("session");
+    context_and_session(&app).await;
     const WRITERS: usize = 4;
     const BATCHES: usize = 24;
     const ROWS: usize = 2_000;
