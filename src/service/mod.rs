@@ -180,7 +180,7 @@ pub(crate) fn apply_slice(
 /// busy handler, which sleeps in steps of up to 100 ms and so leaves the database idle between
 /// writers and gives p99 latencies of seconds. Worse, with writers always waiting, the
 /// write-ahead log is never reset: the next writer has begun before the checkpoint that would
-/// let it start the log over, so under a sustained concurrent import the log grew by 1.4-1.7 GB in
+/// let it start the log over, so under a sustained concurrent import the log grew by 1.4-1.8 GB in
 /// ten seconds. Queued here, each writer finds the log checkpointed and starts it over.
 ///
 /// Every write of the Evergreen and pytest-monitor services takes a turn before its `begin` (or
