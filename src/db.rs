@@ -54,6 +54,11 @@ pub async fn ping(db: &DatabaseConnection) -> Result<(), DbErr> {
 }
 
 /// Rolls back the last `steps` migrations.
+///
+/// Give it a pool of one connection, as `testgraph migrate` does, when the schema is rolled back
+/// and forth in one process: an SQLite connection that sat idle while another changed the schema
+/// prepares DDL against its cached schema, so re-creating what was dropped can fail with "already
+/// exists".
 pub async fn migrate_down(db: &DatabaseConnection, steps: u32) -> Result<(), DbErr> {
     Migrator::down(db, Some(steps)).await
 }

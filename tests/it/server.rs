@@ -127,7 +127,10 @@ async fn metric_hash_migration_fills_stored_rows() {
     use sea_orm::ConnectionTrait;
     use testgraph::service::monitor::{self as mon, NewSession};
     let app = TestApp::new().await;
-    let db = &app.state.db;
+    // One connection for the whole test, as in `migrations_roll_back_and_reapply`.
+    let db = &testgraph::db::connect(&app.db.url, 1)
+        .await
+        .expect("connect");
     let ctx = mon::create_context(db, crate::graphql_monitor::context("c0ffee"))
         .await
         .expect("context");
