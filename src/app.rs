@@ -27,9 +27,9 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Reused totals of the legacy paged lists.
     pub counts: Arc<crate::service::counts::CountCache>,
-    /// How many Evergreen answers were written in one pass (`graphql::evergreen::tree`)
+    /// How many answers were written in one pass (`graphql::onepass`)
     /// rather than by the resolvers: for tests and diagnostics.
-    pub tree_answers: Arc<std::sync::atomic::AtomicU64>,
+    pub one_pass_answers: Arc<std::sync::atomic::AtomicU64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -69,7 +69,7 @@ pub async fn prepare(config: Config) -> Result<AppState, StartError> {
             config.monitor_count_cache,
         )),
         config: Arc::new(config),
-        tree_answers: Arc::default(),
+        one_pass_answers: Arc::default(),
     })
 }
 

@@ -25,16 +25,14 @@ use crate::service::evergreen::{
 use crate::service::tokens::Scope;
 use crate::service::{KeyCursor, SortValue};
 
-mod tree;
-
-pub use tree::scalar_fields as tree_scalar_fields;
+use super::onepass;
 
 fn loader<'a>(ctx: &Context<'a>) -> Result<&'a DataLoader<EvergreenLoader>> {
     Ok(ctx.data::<EvergreenLoaders>()?.as_ref())
 }
 
 /// Stored times are UTC without an offset.
-fn utc(t: NaiveDateTime) -> DateTime<Utc> {
+pub(super) fn utc(t: NaiveDateTime) -> DateTime<Utc> {
     t.and_utc()
 }
 
@@ -46,12 +44,12 @@ fn naive(t: Option<DateTime<Utc>>) -> Option<NaiveDateTime> {
     t.map(|t| t.naive_utc())
 }
 
-fn seconds(ns: i64) -> f64 {
+pub(super) fn seconds(ns: i64) -> f64 {
     ns as f64 / 1e9
 }
 
 /// An epoch-seconds float (how Evergreen's agent reports test times) as an instant.
-fn epoch(s: f64) -> Option<DateTime<Utc>> {
+pub(super) fn epoch(s: f64) -> Option<DateTime<Utc>> {
     if !s.is_finite() {
         return None;
     }
@@ -191,7 +189,7 @@ pub struct EvergreenStatusFilter {
 }
 
 impl EvergreenStatusFilter {
-    fn into_filter(self) -> ChildFilter {
+    pub(super) fn into_filter(self) -> ChildFilter {
         ChildFilter {
             status: self.status,
         }
@@ -739,47 +737,48 @@ impl ArtifactNode {
     }
 }
 
-/// A root list of the tree written in one pass (`tree`): `page` is the rows read (`limit + 1` at
+/// A root list of the tree written in one pass (`onepass`): `page` is the rows read (`limit + 1` at
 /// most), the page size and whether a cursor came before; `count` runs only when the query asks
 /// for `totalCount`.
-async fn list_of_tree<T: tree::TreeRow, N>(
+async fn list_of_tree<T: onepass::TreeRow, N>(
     st: &super::GqlState,
-    plan: &tree::ConnPlan,
+    plan: &onepass::ConnPlan,
     (rows, limit, has_previous): (Vec<T>, u64, bool),
     cursor: fn(&T) -> KeyCursor,
     count: impl std::future::Future<Output = crate::error::AppResult<u64>>,
-) -> Result<tree::Resolved<N>> {
+) -> Result<onepass::Resolved<N>> {
     let total = if plan.wants_total() {
         count.await.gql()?
     } else {
         0
     };
-    let json = tree::write_list(&st.db, plan, rows, limit, has_previous, total, cursor)
+    let json = onepass::write_list(&st.db, plan, rows, limit, has_previous, total, cursor)
         .await
         .gql()?;
-    st.tree_answers
+    st.one_pass_answers
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    Ok(tree::Resolved::json(json))
+    Ok(onepass::Resolved::json(json))
 }
 
-/// The answer of a by-id lookup of the tree: written in one pass (`tree`) when the selection
+/// The answer of a by-id lookup of the tree: written in one pass (`onepass`) when the selection
 /// allows, through the resolvers otherwise; `null` when there is no such row.
-async fn one_of_tree<T: tree::TreeRow, N>(
+async fn one_of_tree<T: onepass::TreeRow, N>(
     ctx: &Context<'_>,
     found: Option<T>,
     node: impl FnOnce(T) -> N,
-) -> Result<tree::Resolved<Option<N>>> {
+) -> Result<onepass::Resolved<Option<N>>> {
     let Some(row) = found else {
-        return Ok(tree::Resolved::Typed(None));
+        return Ok(onepass::Resolved::Typed(None));
     };
     let st = state(ctx)?;
-    if let Some(plan) = tree::plan_one::<T>(ctx, &st.config.limits).filter(|p| p.has_children()) {
-        let json = tree::write_one(&st.db, &plan, &row).await.gql()?;
-        st.tree_answers
+    if let Some(plan) = onepass::plan_one::<T>(ctx, &st.config.limits).filter(|p| p.has_children())
+    {
+        let json = onepass::write_one(&st.db, &plan, &row).await.gql()?;
+        st.one_pass_answers
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        return Ok(tree::Resolved::json(json));
+        return Ok(onepass::Resolved::json(json));
     }
-    Ok(tree::Resolved::Typed(Some(node(row))))
+    Ok(onepass::Resolved::Typed(Some(node(row))))
 }
 
 async fn project_of(ctx: &Context<'_>, id: i64, what: &str, of: &str) -> Result<ProjectNode> {
@@ -929,7 +928,7 @@ impl EvergreenQuery {
         after: Option<String>,
         filter: Option<EvergreenVersionFilter>,
         order_by: Option<EvergreenVersionOrder>,
-    ) -> Result<tree::Resolved<VersionConnection>> {
+    ) -> Result<onepass::Resolved<VersionConnection>> {
         let st = state(ctx)?;
         let limit = page_size(first, &st.config.limits).gql()?;
         let f = filter.unwrap_or_default();
@@ -950,12 +949,12 @@ impl EvergreenQuery {
         } else {
             Vec::new()
         };
-        if let Some(plan) = tree::plan_list::<Version>(ctx, &st.config.limits) {
+        if let Some(plan) = onepass::plan_list::<Version>(ctx, &st.config.limits) {
             let count = svc::count_versions(&st.db, &filter);
             let page = (rows, limit, after.is_some());
             return list_of_tree(st, &plan, page, svc::version_cursor, count).await;
         }
-        Ok(tree::Resolved::Typed(connect(
+        Ok(onepass::Resolved::Typed(connect(
             rows,
             limit,
             after.is_some(),
@@ -970,7 +969,7 @@ impl EvergreenQuery {
         &self,
         ctx: &Context<'_>,
         id: String,
-    ) -> Result<tree::Resolved<Option<VersionNode>>> {
+    ) -> Result<onepass::Resolved<Option<VersionNode>>> {
         let found = svc::version_by_id(&state(ctx)?.db, &id).await.gql()?;
         one_of_tree(ctx, found, VersionNode).await
     }
@@ -980,7 +979,7 @@ impl EvergreenQuery {
         &self,
         ctx: &Context<'_>,
         id: String,
-    ) -> Result<tree::Resolved<Option<BuildNode>>> {
+    ) -> Result<onepass::Resolved<Option<BuildNode>>> {
         let found = svc::build_by_id(&state(ctx)?.db, &id).await.gql()?;
         one_of_tree(ctx, found, BuildNode).await
     }
@@ -990,7 +989,7 @@ impl EvergreenQuery {
         &self,
         ctx: &Context<'_>,
         id: String,
-    ) -> Result<tree::Resolved<Option<TaskNode>>> {
+    ) -> Result<onepass::Resolved<Option<TaskNode>>> {
         let found = svc::task_by_id(&state(ctx)?.db, &id).await.gql()?;
         one_of_tree(ctx, found, TaskNode).await
     }
@@ -1003,7 +1002,7 @@ impl EvergreenQuery {
         first: Option<i32>,
         after: Option<String>,
         filter: Option<EvergreenTaskFilter>,
-    ) -> Result<tree::Resolved<TaskConnection>> {
+    ) -> Result<onepass::Resolved<TaskConnection>> {
         let st = state(ctx)?;
         let limit = page_size(first, &st.config.limits).gql()?;
         let f = filter.unwrap_or_default();
@@ -1020,12 +1019,12 @@ impl EvergreenQuery {
         } else {
             Vec::new()
         };
-        if let Some(plan) = tree::plan_list::<Task>(ctx, &st.config.limits) {
+        if let Some(plan) = onepass::plan_list::<Task>(ctx, &st.config.limits) {
             let count = svc::count_tasks(&st.db, &filter);
             let page = (rows, limit, after.is_some());
             return list_of_tree(st, &plan, page, |t: &Task| id_cursor(t.id), count).await;
         }
-        Ok(tree::Resolved::Typed(connect(
+        Ok(onepass::Resolved::Typed(connect(
             rows,
             limit,
             after.is_some(),

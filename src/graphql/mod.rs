@@ -7,6 +7,7 @@ pub mod evergreen;
 pub mod limits;
 pub mod loaders;
 pub mod monitor;
+pub mod onepass;
 
 use std::sync::Arc;
 

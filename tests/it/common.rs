@@ -140,7 +140,7 @@ impl TestApp {
             db: conn,
             config: state.config,
             counts: state.counts,
-            tree_answers: state.tree_answers,
+            one_pass_answers: state.one_pass_answers,
         };
         let client = TestClient::new(testgraph::app::build(state.clone()).boxed());
         TestApp {

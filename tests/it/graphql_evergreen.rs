@@ -1072,7 +1072,7 @@ async fn test_results_of_earlier_executions_stay_hidden() {
 }
 
 /// `evergreenVersions` trees made of plain fields are written in one pass
-/// (`graphql::evergreen::tree`); everything else goes through the resolvers. The two must give
+/// (`graphql::onepass`); everything else goes through the resolvers. The two must give
 /// the same bytes: every field of every level, totals, cursors, page info, aliases, filters and
 /// variables, fragments, on the same data. A response key given twice (which GraphQL merges)
 /// sends a query to the resolvers, which makes the reference answer.
@@ -1149,7 +1149,7 @@ async fn one_pass_trees_answer_exactly_as_the_resolvers() {
             .filter(|f| scalar(&f["type"]) && f["args"].as_array().is_some_and(|a| a.is_empty()))
             .map(|f| f["name"].as_str().unwrap_or("").to_owned())
             .collect();
-        let covered: Vec<String> = testgraph::graphql::evergreen::tree_scalar_fields(ty)
+        let covered: Vec<String> = testgraph::graphql::onepass::scalar_fields(ty)
             .expect("a tree type")
             .iter()
             .map(|s| (*s).to_owned())
@@ -1174,7 +1174,7 @@ async fn one_pass_trees_answer_exactly_as_the_resolvers() {
         r = fields["EvergreenTestResult"],
     );
     let same = |q: &str| -> String { q.replacen("{ __typename", "{ __typename __typename", 1) };
-    let answers = || app.state.tree_answers.load(Ordering::SeqCst);
+    let answers = || app.state.one_pass_answers.load(Ordering::SeqCst);
     let compare = |q: String, vars: Value, one_pass: u64| {
         let app = &app;
         async move {

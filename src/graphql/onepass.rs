@@ -1,21 +1,24 @@
-//! The Evergreen version tree (versions → builds → tasks → test results) answered in one pass.
+//! Lists answered in one pass: the Evergreen version tree (versions → builds → tasks → test
+//! results).
 //!
 //! async-graphql resolves every field of every object through its own future, context and
 //! `IndexMap`, and then serialises and drops the resulting `Value` tree. For the nested tree that
 //! dashboards ask for (20 versions → 10 builds → 5 tasks → 5 results: about 13,700 objects) that
 //! machinery, not SQL, was most of the server's time. When the selection under `evergreenVersions`
 //! or `evergreenTasks` (or under one version, build or task by id) is made only of plain fields of
-//! this tree, it is
-//! planned here once, read with the same service
-//! calls the dataloaders make (one statement per level), and written straight to JSON, which
-//! async-graphql passes through as a raw value (its `raw_value` feature).
+//! this tree, it is planned here once, read with the same service calls the dataloaders make (one
+//! statement per level), and written straight to JSON, which async-graphql passes through as a
+//! raw value (its `raw_value` feature).
 //!
 //! Anything this plan does not cover (repeated response keys, which GraphQL merges; fragments on
 //! other types; fields that leave the tree such as `project` or `dependsOnTasks`; arguments that
-//! do not parse) returns
-//! `None` from the planner, and the field is resolved the ordinary way, which also reports any
-//! error. So this path never changes an answer; `tests/it/graphql_evergreen.rs` compares the two
-//! on every field, and `rows_of_every_level_match_the_resolvers` pins that.
+//! do not parse) returns `None` from the planner, and the field is resolved the ordinary way,
+//! which also reports any error. So this path never changes an answer;
+//! `tests/it/graphql_evergreen.rs` compares the two on every field, and
+//! `rows_of_every_level_match_the_resolvers` pins that.
+//!
+//! Only the Evergreen rows have levels below them (`TreeRow::CHILDREN`), read through the
+//! Evergreen service's per-parent pages.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -30,7 +33,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use futures_util::future::BoxFuture;
 use sea_orm::DatabaseConnection;
 
-use super::{EvergreenStatusFilter, epoch, seconds, utc};
+use super::evergreen::{EvergreenStatusFilter, epoch, seconds, utc};
 use crate::config::Limits;
 use crate::error::AppResult;
 use crate::graphql::connection::{decode, encode, page_size};
