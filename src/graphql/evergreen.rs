@@ -737,29 +737,6 @@ impl ArtifactNode {
     }
 }
 
-/// A root list of the tree written in one pass (`onepass`): `page` is the rows read (`limit + 1` at
-/// most), the page size and whether a cursor came before; `count` runs only when the query asks
-/// for `totalCount`.
-async fn list_of_tree<T: onepass::TreeRow, N>(
-    st: &super::GqlState,
-    plan: &onepass::ConnPlan,
-    (rows, limit, has_previous): (Vec<T>, u64, bool),
-    cursor: fn(&T) -> KeyCursor,
-    count: impl std::future::Future<Output = crate::error::AppResult<u64>>,
-) -> Result<onepass::Resolved<N>> {
-    let total = if plan.wants_total() {
-        count.await.gql()?
-    } else {
-        0
-    };
-    let json = onepass::write_list(&st.db, plan, rows, limit, has_previous, total, cursor)
-        .await
-        .gql()?;
-    st.one_pass_answers
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    Ok(onepass::Resolved::json(json))
-}
-
 /// The answer of a by-id lookup of the tree: written in one pass (`onepass`) when the selection
 /// allows, through the resolvers otherwise; `null` when there is no such row.
 async fn one_of_tree<T: onepass::TreeRow, N>(
@@ -952,7 +929,7 @@ impl EvergreenQuery {
         if let Some(plan) = onepass::plan_list::<Version>(ctx, &st.config.limits) {
             let count = svc::count_versions(&st.db, &filter);
             let page = (rows, limit, after.is_some());
-            return list_of_tree(st, &plan, page, svc::version_cursor, count).await;
+            return onepass::answer_list(st, &plan, page, &svc::version_cursor, count).await;
         }
         Ok(onepass::Resolved::Typed(connect(
             rows,
@@ -1022,7 +999,7 @@ impl EvergreenQuery {
         if let Some(plan) = onepass::plan_list::<Task>(ctx, &st.config.limits) {
             let count = svc::count_tasks(&st.db, &filter);
             let page = (rows, limit, after.is_some());
-            return list_of_tree(st, &plan, page, |t: &Task| id_cursor(t.id), count).await;
+            return onepass::answer_list(st, &plan, page, &|t: &Task| id_cursor(t.id), count).await;
         }
         Ok(onepass::Resolved::Typed(connect(
             rows,

@@ -11,7 +11,7 @@ use super::connection::{Cursor, after_slice, connect, decode, list_complexity, p
 use super::loaders::{
     ChildPage, ContextId, ContextsOfSession, MetricsOf, MonitorLoader, MonitorLoaders, SessionId,
 };
-use super::{GqlResultExt, require, state};
+use super::{GqlResultExt, onepass, require, state};
 use crate::error::AppError;
 use crate::service::monitor::{
     self as svc, Context as ExecContext, ContextFilter, Metric, MetricFilter, MetricOrder,
@@ -666,7 +666,7 @@ impl MonitorQuery {
         after: Option<String>,
         filter: Option<MetricFilterInput>,
         order_by: Option<MetricOrderInput>,
-    ) -> Result<MetricConnection> {
+    ) -> Result<onepass::Resolved<MetricConnection>> {
         let st = state(ctx)?;
         let limit = page_size(first, &st.config.limits).gql()?;
         let filter = filter.unwrap_or_default().into_filter()?;
@@ -679,14 +679,21 @@ impl MonitorQuery {
         )
         .await
         .gql()?;
-        Ok(connect(
+        // A page of plain metric fields is written straight to JSON (`onepass`); asking for a
+        // metric's session or context sends it through the resolvers.
+        if let Some(plan) = onepass::plan_list::<Metric>(ctx, &st.config.limits) {
+            let count = svc::count_metrics(&st.db, &filter);
+            let page = (rows, limit, after.is_some());
+            return onepass::answer_list(st, &plan, page, &metric_cursor(order), count).await;
+        }
+        Ok(onepass::Resolved::Typed(connect(
             rows,
             limit,
             after.is_some(),
             metric_cursor(order),
             MetricNode::from,
             MetricTotal(filter),
-        ))
+        )))
     }
 }
 

@@ -1,21 +1,22 @@
 //! Lists answered in one pass: the Evergreen version tree (versions → builds → tasks → test
-//! results).
+//! results) and, flat, the pytest-monitor `metrics` list.
 //!
 //! async-graphql resolves every field of every object through its own future, context and
 //! `IndexMap`, and then serialises and drops the resulting `Value` tree. For the nested tree that
 //! dashboards ask for (20 versions → 10 builds → 5 tasks → 5 results: about 13,700 objects) that
-//! machinery, not SQL, was most of the server's time. When the selection under `evergreenVersions`
-//! or `evergreenTasks` (or under one version, build or task by id) is made only of plain fields of
-//! this tree, it is planned here once, read with the same service calls the dataloaders make (one
-//! statement per level), and written straight to JSON, which async-graphql passes through as a
-//! raw value (its `raw_value` feature).
+//! machinery, not SQL, was most of the server's time, and it was two thirds of it for a flat page
+//! of 100 metrics. When the selection under `evergreenVersions` or `evergreenTasks` (or under one
+//! version, build or task by id) is made only of plain fields of this tree, or the selection
+//! under `metrics` only of a metric's scalar fields, it is planned here once, read with the same
+//! service calls the resolvers make (one statement per level), and written straight to JSON,
+//! which async-graphql passes through as a raw value (its `raw_value` feature).
 //!
 //! Anything this plan does not cover (repeated response keys, which GraphQL merges; fragments on
-//! other types; fields that leave the tree such as `project` or `dependsOnTasks`; arguments that
-//! do not parse) returns `None` from the planner, and the field is resolved the ordinary way,
-//! which also reports any error. So this path never changes an answer;
-//! `tests/it/graphql_evergreen.rs` compares the two on every field, and
-//! `rows_of_every_level_match_the_resolvers` pins that.
+//! other types; fields that leave the list such as `project`, `dependsOnTasks` or a metric's
+//! `session`; arguments that do not parse) returns `None` from the planner, and the field is
+//! resolved the ordinary way, which also reports any error. So this path never changes an
+//! answer: `tests/it/graphql_evergreen.rs` and `tests/it/graphql_monitor.rs` compare the two on
+//! every field, and `rows_of_every_level_match_the_resolvers` pins that.
 //!
 //! Only the Evergreen rows have levels below them (`TreeRow::CHILDREN`), read through the
 //! Evergreen service's per-parent pages.
@@ -37,11 +38,12 @@ use super::evergreen::{EvergreenStatusFilter, epoch, seconds, utc};
 use crate::config::Limits;
 use crate::error::AppResult;
 use crate::graphql::connection::{decode, encode, page_size};
-use crate::service::KeyCursor;
 use crate::service::evergreen::{
     self as svc, Build, ChildFilter, Parent, Task, TestResult, Version,
 };
+use crate::service::monitor::Metric;
 use crate::service::rows::{ColumnSet, Positional};
+use crate::service::{KeyCursor, SortValue};
 
 // ----------------------------------------------------------------------------------------------
 // The output type: either the ordinary connection or the JSON written here
@@ -377,6 +379,66 @@ impl TreeRow for TestResult {
             "endTime" => put_time(out, epoch(self.end_s)),
             "timeTakenNs" => put_int(out, ((self.end_s - self.start_s) * 1e9) as i64),
             "timeTakenSeconds" => put_float(out, self.end_s - self.start_s),
+            _ => out.extend_from_slice(b"null"),
+        }
+    }
+}
+
+/// A pytest-monitor metric: a flat list, no level below.
+impl TreeRow for Metric {
+    type Child = Metric;
+    const NODE: &'static str = "Metric";
+    const CHILDREN: Option<(&'static str, Parent)> = None;
+    const FIELDS: &'static [(&'static str, &'static [&'static str])] = &[
+        ("id", &["id"]),
+        ("sessionH", &["session_h"]),
+        ("contextH", &["context_h"]),
+        ("itemStartTime", &["item_start_time"]),
+        ("itemPath", &["item_path"]),
+        ("item", &["item"]),
+        ("itemVariant", &["item_variant"]),
+        ("itemFsLoc", &["item_fs_loc"]),
+        ("kind", &["kind"]),
+        ("component", &["component"]),
+        ("totalTime", &["total_time"]),
+        ("userTime", &["user_time"]),
+        ("kernelTime", &["kernel_time"]),
+        ("cpuUsage", &["cpu_usage"]),
+        ("memUsage", &["mem_usage"]),
+    ];
+
+    fn id(&self) -> i64 {
+        self.id
+    }
+    fn parent_id(&self) -> i64 {
+        self.session_id
+    }
+    fn cursor(&self) -> KeyCursor {
+        KeyCursor {
+            value: SortValue::Id,
+            id: self.id,
+        }
+    }
+    fn write_scalar(&self, field: &str, out: &mut Vec<u8>) {
+        match field {
+            "id" => put_int(out, self.id),
+            "sessionH" => put_str(out, &self.session_h),
+            "contextH" => put_str(out, &self.context_h),
+            "itemStartTime" => put_str(out, &self.item_start_time),
+            "itemPath" => put_str(out, &self.item_path),
+            "item" => put_str(out, &self.item),
+            "itemVariant" => put_str(out, &self.item_variant),
+            "itemFsLoc" => put_str(out, &self.item_fs_loc),
+            "kind" => put_str(out, &self.kind),
+            "component" => match &self.component {
+                Some(c) => put_str(out, c),
+                None => out.extend_from_slice(b"null"),
+            },
+            "totalTime" => put_float(out, self.total_time),
+            "userTime" => put_float(out, self.user_time),
+            "kernelTime" => put_float(out, self.kernel_time),
+            "cpuUsage" => put_float(out, self.cpu_usage),
+            "memUsage" => put_float(out, self.mem_usage),
             _ => out.extend_from_slice(b"null"),
         }
     }
@@ -741,11 +803,34 @@ pub async fn write_list<T: TreeRow>(
     limit: u64,
     has_previous: bool,
     total: u64,
-    cursor: fn(&T) -> KeyCursor,
+    cursor: &(dyn Fn(&T) -> KeyCursor + Sync),
 ) -> AppResult<String> {
     let page = into_page(rows, limit, total);
     let texts = write_conns(db, plan, vec![page], has_previous, cursor).await?;
     into_text(texts)
+}
+
+/// A root list answered in one pass: `page` is the rows read (`limit + 1` at most), the page size
+/// and whether a cursor came before; `count` runs only when the query asks for `totalCount`.
+pub async fn answer_list<T: TreeRow, N>(
+    st: &super::GqlState,
+    plan: &ConnPlan,
+    (rows, limit, has_previous): (Vec<T>, u64, bool),
+    cursor: &(dyn Fn(&T) -> KeyCursor + Sync),
+    count: impl std::future::Future<Output = AppResult<u64>>,
+) -> async_graphql::Result<Resolved<N>> {
+    use super::GqlResultExt;
+    let total = if plan.wants_total() {
+        count.await.gql()?
+    } else {
+        0
+    };
+    let json = write_list(&st.db, plan, rows, limit, has_previous, total, cursor)
+        .await
+        .gql()?;
+    st.one_pass_answers
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    Ok(Resolved::json(json))
 }
 
 /// The written JSON as text. Every piece came from `&str`s and ASCII, so this cannot fail; if it
@@ -771,7 +856,7 @@ async fn write_conns<T: TreeRow>(
     plan: &ConnPlan,
     pages: Vec<Page<T>>,
     has_previous: bool,
-    cursor: fn(&T) -> KeyCursor,
+    cursor: &(dyn Fn(&T) -> KeyCursor + Sync),
 ) -> AppResult<Texts> {
     // The objects of every page are written together, so that each level below is one read.
     let all: Vec<&T> = pages.iter().flat_map(|p| p.rows.iter()).collect();
@@ -977,7 +1062,7 @@ async fn read_children<C: TreeRow + Positional>(
             )
         })
         .collect();
-    write_conns(db, &plan.conn, pages, plan.after.is_some(), C::cursor).await
+    write_conns(db, &plan.conn, pages, plan.after.is_some(), &C::cursor).await
 }
 
 /// The scalar fields the one-pass writer covers, by GraphQL type: a test keeps them equal to the
@@ -989,6 +1074,7 @@ pub fn scalar_fields(node: &str) -> Option<Vec<&'static str>> {
         (Build::NODE, Build::FIELDS),
         (Task::NODE, Task::FIELDS),
         (TestResult::NODE, TestResult::FIELDS),
+        (Metric::NODE, Metric::FIELDS),
     ]
     .into_iter()
     .find(|(n, _)| *n == node)

@@ -19,7 +19,9 @@ use sea_orm::{
     TransactionTrait,
 };
 
-use super::rows::{Cols, fetch_decoded, fetch_positional, select_all};
+use super::rows::{
+    Cols, ColumnSet, Positional, fetch_decoded, fetch_positional, select_all, select_some,
+};
 use super::{
     Direction, KeyCursor, Slice, SortValue, after_condition, apply_slice, count_star, fetch_all,
     fetch_count, like_pattern, starts_with,
@@ -107,7 +109,7 @@ pub struct NewMetric {
 }
 
 /// A metric with the hashes of its session and context, as both edges present it.
-/// Read by position (`decode_metric`), not derived from names.
+/// Read by position (`Positional`), not derived from names.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Metric {
     pub id: i64,
@@ -1111,55 +1113,67 @@ where
     Ok(out)
 }
 
-/// Every field of `Metric`, in its declaration order (`decode_metric` reads them by position).
+/// The columns a `Metric` is read from: all of the table's but `item_start_at`, which serves
+/// time-window filters only (both edges show the client's own `item_start_time`).
+fn metric_columns() -> ColumnSet {
+    use sea_orm::Iterable;
+    use sea_orm::sea_query::IntoIden;
+    static COLS: std::sync::LazyLock<ColumnSet> = std::sync::LazyLock::new(|| {
+        let skip = met::Column::ItemStartAt.into_iden().to_string();
+        let names: Vec<String> = met::Column::iter()
+            .map(|c| c.into_iden().to_string())
+            .filter(|name| *name != skip)
+            .collect();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        ColumnSet::of::<met::Entity>(&names)
+    });
+    *COLS
+}
+
+/// `SELECT` the `metric_columns` of `monitor_metrics`, ready for conditions and an order.
 fn metric_select() -> SelectStatement {
     let mut q = Query::select();
-    q.columns([
-        (met::Entity, met::Column::Id),
-        (met::Entity, met::Column::SessionId),
-        (met::Entity, met::Column::ContextId),
-        (met::Entity, met::Column::SessionH),
-        (met::Entity, met::Column::ContextH),
-        (met::Entity, met::Column::ItemStartTime),
-        (met::Entity, met::Column::ItemPath),
-        (met::Entity, met::Column::Item),
-        (met::Entity, met::Column::ItemVariant),
-        (met::Entity, met::Column::ItemFsLoc),
-        (met::Entity, met::Column::Kind),
-        (met::Entity, met::Column::Component),
-        (met::Entity, met::Column::TotalTime),
-        (met::Entity, met::Column::UserTime),
-        (met::Entity, met::Column::KernelTime),
-        (met::Entity, met::Column::CpuUsage),
-        (met::Entity, met::Column::MemUsage),
-    ])
-    .from(met::Entity);
+    select_some::<Metric>(&mut q, &Alias::new("monitor_metrics"), metric_columns());
+    q.from(met::Entity);
     q
 }
 
 /// A row of `metric_select` (lists return up to thousands of metrics; by-name decoding cost more
 /// than the query, see `service::rows`).
 fn decode_metric(row: &sea_orm::QueryResult) -> Result<Metric, sea_orm::DbErr> {
-    let mut c = Cols::new(row, super::rows::ColumnSet::ALL);
-    Ok(Metric {
-        id: c.read()?,
-        session_id: c.read()?,
-        context_id: c.read()?,
-        session_h: c.read()?,
-        context_h: c.read()?,
-        item_start_time: c.read()?,
-        item_path: c.read()?,
-        item: c.read()?,
-        item_variant: c.read()?,
-        item_fs_loc: c.read()?,
-        kind: c.read()?,
-        component: c.read()?,
-        total_time: c.read()?,
-        user_time: c.read()?,
-        kernel_time: c.read()?,
-        cpu_usage: c.read()?,
-        mem_usage: c.read()?,
-    })
+    Metric::decode(row, metric_columns())
+}
+
+impl Positional for Metric {
+    type Entity = met::Entity;
+
+    fn decode(row: &sea_orm::QueryResult, cols: ColumnSet) -> Result<Self, sea_orm::DbErr> {
+        let mut c = Cols::new(row, cols);
+        Ok(Metric {
+            id: c.read()?,
+            session_id: c.read()?,
+            context_id: c.read()?,
+            session_h: c.read()?,
+            context_h: c.read()?,
+            item_start_time: c.read()?,
+            item_path: {
+                // `item_start_at` comes between: read past it (it is not selected by
+                // `metric_select`, so this costs nothing there).
+                c.read::<Option<NaiveDateTime>>()?;
+                c.read()?
+            },
+            item: c.read()?,
+            item_variant: c.read()?,
+            item_fs_loc: c.read()?,
+            kind: c.read()?,
+            component: c.read()?,
+            total_time: c.read()?,
+            user_time: c.read()?,
+            kernel_time: c.read()?,
+            cpu_usage: c.read()?,
+            mem_usage: c.read()?,
+        })
+    }
 }
 
 fn metric_condition(f: &MetricFilter) -> Condition {

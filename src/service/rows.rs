@@ -342,6 +342,30 @@ mod tests {
             ]
         );
         assert_eq!(names::<art::Entity>(), ["id", "task_id", "name", "url"]);
+        // `service::monitor::Metric` reads these, all but `item_start_at`.
+        assert_eq!(
+            names::<entity::monitor_metric::Entity>(),
+            [
+                "id",
+                "session_id",
+                "context_id",
+                "session_h",
+                "context_h",
+                "item_start_time",
+                "item_start_at",
+                "item_path",
+                "item",
+                "item_variant",
+                "item_fs_loc",
+                "kind",
+                "component",
+                "total_time",
+                "user_time",
+                "kernel_time",
+                "cpu_usage",
+                "mem_usage"
+            ]
+        );
         assert_eq!(
             names::<ses::Entity>(),
             ["id", "h", "run_date", "run_at", "scm_ref", "description"]

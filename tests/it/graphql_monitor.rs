@@ -371,3 +371,122 @@ async fn prefix_matches_ignore_ascii_case_and_wildcards_on_every_backend() {
     );
     assert_eq!(r["data"]["c"]["totalCount"], json!(3));
 }
+
+/// `metrics` pages of plain fields are written in one pass (`graphql::onepass`); a page that
+/// asks for a metric's session or context goes through the resolvers. Both must give the same
+/// answer: every field, cursors and page info in every order, aliases, fragments, variables,
+/// totals and strings that need escaping. A response key given twice (which GraphQL merges)
+/// sends a query to the resolvers, which makes the reference answer.
+#[tokio::test]
+async fn one_pass_metric_pages_answer_exactly_as_the_resolvers() {
+    use std::sync::atomic::Ordering;
+    let app = TestApp::new().await;
+    seed(&app, 3, 4).await;
+    let mut odd = metric("sess001", "ctx", "test_\"odd\"\\é\u{1}", 0.1);
+    odd.component = None;
+    odd.item_start_time = "not a date".into();
+    svc::add_metrics(&app.state.db, vec![odd])
+        .await
+        .expect("odd metric");
+
+    // The writer covers every scalar field the schema gives `Metric`.
+    let d = app
+        .graphql(
+            "{ __type(name: \"Metric\") { fields { name type { kind ofType { kind } } } } }",
+            json!({}),
+        )
+        .await;
+    let names: Vec<String> = d["data"]["__type"]["fields"]
+        .as_array()
+        .expect("fields")
+        .iter()
+        .filter(|f| {
+            f["type"]["kind"] == json!("SCALAR") || f["type"]["ofType"]["kind"] == json!("SCALAR")
+        })
+        .map(|f| f["name"].as_str().unwrap_or("").to_owned())
+        .collect();
+    let covered: Vec<String> = testgraph::graphql::onepass::scalar_fields("Metric")
+        .expect("Metric is written in one pass")
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+    assert_eq!(covered, names, "scalar fields of Metric");
+    let all = names.join(" ");
+
+    let answers = || app.state.one_pass_answers.load(Ordering::SeqCst);
+    let compare = |q: String, vars: Value, one_pass: u64| {
+        let app = &app;
+        async move {
+            let before = answers();
+            let fast = app.graphql(&q, vars.clone()).await;
+            assert_eq!(answers() - before, one_pass, "one-pass answers for {q}");
+            let reference_q = q.replacen("{ __typename", "{ __typename __typename", 1);
+            assert_ne!(reference_q, q, "the reference must use the resolvers");
+            let reference = app.graphql(&reference_q, vars).await;
+            assert_eq!(
+                answers() - before,
+                one_pass,
+                "the reference took the resolvers"
+            );
+            assert!(reference.get("errors").is_none(), "{reference}");
+            assert_eq!(fast, reference, "{q}");
+            fast
+        }
+    };
+
+    // Every field, through edges and nodes, walked page by page under a filter and an order.
+    let full = format!(
+        "query($after: String, $n: Int) {{ page: metrics(first: $n, after: $after, filter: {{kind: \"function\"}},
+           orderBy: {{field: TOTAL_TIME, direction: DESC}}) {{ __typename totalCount
+           pageInfo {{ __typename hasPreviousPage hasNextPage startCursor endCursor }}
+           edges {{ __typename cursor node {{ __typename {all} }} }} nodes {{ ...M }} }} }}
+         fragment M on Metric {{ id ... on Metric {{ item component itemStartTime }} }}"
+    );
+    let mut after = Value::Null;
+    let mut seen = 0;
+    loop {
+        let d = compare(full.clone(), json!({"after": after, "n": 5}), 1).await;
+        let page = &d["data"]["page"];
+        assert_eq!(page["totalCount"], json!(13));
+        seen += edges(page).len();
+        if page["pageInfo"]["hasNextPage"] != json!(true) {
+            break;
+        }
+        after = page["pageInfo"]["endCursor"].clone();
+    }
+    assert_eq!(seen, 13);
+    let d = compare(full.clone(), json!({"n": 20}), 1).await;
+    let odd = edges(&d["data"]["page"])
+        .iter()
+        .find(|e| e["node"]["component"].is_null())
+        .expect("the metric without a component");
+    assert_eq!(odd["node"]["item"], json!("test_\"odd\"\\é\u{1}"));
+    assert_eq!(odd["node"]["itemStartTime"], json!("not a date"));
+
+    // Aliases, an empty page, a page with no rows asked for.
+    compare(
+        "{ m: metrics(first: 3) { __typename n: nodes { t: totalTime mem: memUsage } } }".into(),
+        json!({}),
+        1,
+    )
+    .await;
+    compare(
+        "{ metrics(first: 0) { __typename pageInfo { hasNextPage startCursor endCursor } edges { cursor } } }".into(),
+        json!({}),
+        1,
+    )
+    .await;
+    compare(
+        "{ metrics(filter: {item: \"none\"}) { __typename totalCount nodes { id } } }".into(),
+        json!({}),
+        1,
+    )
+    .await;
+    // A metric's session or context leaves the flat list: the resolvers answer.
+    compare(
+        "{ metrics(first: 2) { __typename nodes { id session { h } context { h } } } }".into(),
+        json!({}),
+        0,
+    )
+    .await;
+}
