@@ -310,21 +310,21 @@ impl SessionNode {
     /// The description, key by key, in the client's order.
     async fn tags(&self) -> Vec<Tag> {
         self.0
-            .tags
-            .iter()
+            .tags()
+            .into_iter()
             .map(|(name, value)| Tag {
-                name: name.clone(),
-                value: value.clone(),
+                name: name.into_owned(),
+                value: value.into_owned(),
             })
             .collect()
     }
     /// The value of one description tag.
-    async fn tag(&self, name: String) -> Option<&str> {
+    async fn tag(&self, name: String) -> Option<String> {
         self.0
-            .tags
-            .iter()
+            .tags()
+            .into_iter()
             .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| v.into_owned())
     }
     /// This session's metrics.
     #[graphql(complexity = "list_complexity(first, child_complexity)")]

@@ -2,6 +2,7 @@
 //! metrics. Every read and write of these tables goes through here, for the legacy REST routes and
 //! for GraphQL alike.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use chrono::{FixedOffset, NaiveDate, NaiveDateTime, Offset};
@@ -73,20 +74,28 @@ pub struct Session {
     pub run_date: String,
     pub run_at: NaiveDateTime,
     pub scm_ref: Option<String>,
-    pub tags: Vec<(String, String)>,
+    /// The description as stored (a JSON object of strings, see `tags_to_json`); read it with
+    /// `tags`.
+    description: String,
 }
 
 impl Session {
     fn from_model(m: ses::Model) -> Self {
-        let tags = tags_from_json(&m.description);
         Session {
             id: m.id,
             h: m.h,
             run_date: m.run_date,
             run_at: m.run_at,
             scm_ref: m.scm_ref,
-            tags,
+            description: m.description,
         }
+    }
+
+    /// The description's keys and values, in the client's order. Parsed when asked for, and
+    /// borrowed from the stored text wherever it needs no unescaping: a listed page shows each
+    /// session's tags once, and owning them had cost two allocations a tag.
+    pub fn tags(&self) -> Vec<(Cow<'_, str>, Cow<'_, str>)> {
+        tags_from_json(&self.description)
     }
 }
 
@@ -389,11 +398,11 @@ fn tags_to_json(tags: &[(String, String)]) -> String {
 }
 
 /// The stored description (a JSON object, written by `tags_to_json`) as ordered pairs.
-fn tags_from_json(text: &str) -> Vec<(String, String)> {
+fn tags_from_json(text: &str) -> Vec<(Cow<'_, str>, Cow<'_, str>)> {
     // Stored descriptions hold only strings (with unique keys: `tags_to_json` writes them from a
     // map): read them straight into the pairs, without a `Value` tree or a hashed map. Every
     // session of a listed page goes through here.
-    if let Ok(StringPairs(pairs)) = serde_json::from_str::<StringPairs>(text) {
+    if let Ok(StringPairs(pairs)) = serde_json::from_str::<StringPairs<'_>>(text) {
         return pairs;
     }
     match serde_json::from_str::<serde_json::Value>(text) {
@@ -404,7 +413,7 @@ fn tags_from_json(text: &str) -> Vec<(String, String)> {
                     serde_json::Value::String(s) => s,
                     other => other.to_string(),
                 };
-                (k, v)
+                (Cow::Owned(k), Cow::Owned(v))
             })
             .collect(),
         _ => Vec::new(),
@@ -412,23 +421,52 @@ fn tags_from_json(text: &str) -> Vec<(String, String)> {
 }
 
 /// A JSON object of strings, as its pairs in document order.
-struct StringPairs(Vec<(String, String)>);
+struct StringPairs<'a>(Vec<(Cow<'a, str>, Cow<'a, str>)>);
 
-impl<'de> serde::Deserialize<'de> for StringPairs {
+/// A JSON string, borrowed from the document unless it had escapes. (serde's own `Cow<str>`
+/// always copies.)
+struct CowStr<'a>(Cow<'a, str>);
+
+impl<'de> serde::Deserialize<'de> for CowStr<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Text;
+        impl<'de> serde::de::Visitor<'de> for Text {
+            type Value = CowStr<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(
+                self,
+                s: &'de str,
+            ) -> Result<Self::Value, E> {
+                Ok(CowStr(Cow::Borrowed(s)))
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Self::Value, E> {
+                Ok(CowStr(Cow::Owned(s.to_owned())))
+            }
+            fn visit_string<E: serde::de::Error>(self, s: String) -> Result<Self::Value, E> {
+                Ok(CowStr(Cow::Owned(s)))
+            }
+        }
+        d.deserialize_str(Text)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for StringPairs<'de> {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct Pairs;
         impl<'de> serde::de::Visitor<'de> for Pairs {
-            type Value = StringPairs;
+            type Value = StringPairs<'de>;
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str("an object of strings")
             }
             fn visit_map<A: serde::de::MapAccess<'de>>(
                 self,
                 mut map: A,
-            ) -> Result<StringPairs, A::Error> {
+            ) -> Result<StringPairs<'de>, A::Error> {
                 let mut pairs = Vec::with_capacity(map.size_hint().unwrap_or(4));
-                while let Some(pair) = map.next_entry::<String, String>()? {
-                    pairs.push(pair);
+                while let Some((CowStr(k), CowStr(v))) = map.next_entry()? {
+                    pairs.push((k, v));
                 }
                 Ok(StringPairs(pairs))
             }
@@ -1493,4 +1531,45 @@ async fn distinct_page(
         items: rows.into_iter().map(|r| r.v).collect(),
         total,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn owned(pairs: Vec<(Cow<'_, str>, Cow<'_, str>)>) -> Vec<(String, String)> {
+        pairs
+            .into_iter()
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn stored_tags_read_back_in_order_borrowed_unless_escaped() {
+        let tags = vec![
+            ("pipeline_branch".to_owned(), "main".to_owned()),
+            ("quote\"d".to_owned(), "tab\there, é, \u{1}".to_owned()),
+            ("empty".to_owned(), String::new()),
+        ];
+        let text = tags_to_json(&tags);
+        let read = tags_from_json(&text);
+        assert!(matches!(read[0].0, Cow::Borrowed(_)), "{read:?}");
+        assert!(matches!(read[0].1, Cow::Borrowed(_)), "{read:?}");
+        assert!(matches!(read[1].0, Cow::Owned(_)), "{read:?}");
+        assert_eq!(owned(read), tags, "in the client's order");
+    }
+
+    #[test]
+    fn descriptions_not_written_by_this_server_still_read() {
+        // Values that are not strings are shown as their JSON text.
+        let mut read = owned(tags_from_json(r#"{"n": 3, "b": true, "s": "x"}"#));
+        read.sort();
+        let expected: Vec<(String, String)> = [("b", "true"), ("n", "3"), ("s", "x")]
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        assert_eq!(read, expected);
+        assert!(tags_from_json("not json").is_empty());
+        assert!(tags_from_json("[1, 2]").is_empty());
+    }
 }

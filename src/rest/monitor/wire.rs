@@ -2,6 +2,8 @@
 //! sheet §1.3): sessions with `tags` as `{name, value}` pairs, metrics with float resource fields,
 //! contexts, counts and the paged envelope.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 use serde::ser::SerializeMap;
 use serde_json::{Map, Value, json};
@@ -21,8 +23,8 @@ pub struct WireSession<'a> {
 
 #[derive(Serialize)]
 struct Tag<'a> {
-    name: &'a str,
-    value: &'a str,
+    name: Cow<'a, str>,
+    value: Cow<'a, str>,
 }
 
 pub fn session(s: &Session) -> WireSession<'_> {
@@ -31,8 +33,8 @@ pub fn session(s: &Session) -> WireSession<'_> {
         run_date: &s.run_date,
         scm_ref: &s.scm_ref,
         tags: s
-            .tags
-            .iter()
+            .tags()
+            .into_iter()
             .map(|(name, value)| Tag { name, value })
             .collect(),
     }
