@@ -174,6 +174,35 @@ impl TestApp {
         self.graphql_as(query, variables, None).await
     }
 
+    /// Runs `query` and checks that `one_pass` of its lists were written in one pass
+    /// (`graphql::onepass`); then runs it again through the resolvers (the first `{ __typename`
+    /// given twice: a repeated response key, which the one-pass planner leaves to them) and checks
+    /// that both answers are equal as JSON. Returns the first answer.
+    pub async fn one_pass_matches_resolvers(
+        &self,
+        query: &str,
+        variables: serde_json::Value,
+        one_pass: u64,
+    ) -> serde_json::Value {
+        let answers = || self.state.one_pass_answers.load(Ordering::SeqCst);
+        let before = answers();
+        let fast = self.graphql(query, variables.clone()).await;
+        assert_eq!(answers() - before, one_pass, "one-pass answers for {query}");
+        let reference_q = query.replacen("{ __typename", "{ __typename __typename", 1);
+        assert_ne!(reference_q, query, "the reference must use the resolvers");
+        let reference = self.graphql(&reference_q, variables).await;
+        assert_eq!(
+            answers() - before,
+            one_pass,
+            "the reference took the resolvers"
+        );
+        assert!(reference.get("errors").is_none(), "{reference}");
+        // Equal as JSON values. The order of keys may differ: async-graphql's resolvers emit the
+        // fields of an object as they complete, the one-pass writer as asked.
+        assert_eq!(fast, reference, "{query}");
+        fast
+    }
+
     pub async fn graphql_as(
         &self,
         query: &str,
