@@ -1171,7 +1171,8 @@ fn metric_columns() -> ColumnSet {
 /// `SELECT` the `metric_columns` of `monitor_metrics`, ready for conditions and an order.
 fn metric_select() -> SelectStatement {
     let mut q = Query::select();
-    select_some::<Metric>(&mut q, &Alias::new("monitor_metrics"), metric_columns());
+    let table = Alias::new(sea_orm::EntityName::table_name(&met::Entity));
+    select_some::<Metric>(&mut q, &table, metric_columns());
     q.from(met::Entity);
     q
 }
