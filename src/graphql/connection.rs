@@ -94,3 +94,10 @@ pub fn after_slice(
         limit: limit + 1,
     })
 }
+
+/// Whether the client asked for the rows of a connection (or its page info) rather than only its
+/// `totalCount`; when it did not, the page is not read at all.
+pub fn wants_rows(ctx: &async_graphql::Context<'_>) -> bool {
+    let look = ctx.look_ahead();
+    look.field("edges").exists() || look.field("nodes").exists() || look.field("pageInfo").exists()
+}

@@ -8,7 +8,7 @@ use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, NaiveDateTime, Utc};
 
-use super::connection::{Cursor, after_slice, decode, list_complexity, page_size};
+use super::connection::{Cursor, after_slice, decode, list_complexity, page_size, wants_rows};
 use super::loaders::{
     ArtifactCountOf, ArtifactsOfTask, BuildsOfVersion, ChildCountOf, EvergreenLoader,
     EvergreenLoaders, EvgBuildId, EvgPage, EvgProjectId, EvgTaskKey, EvgVersionId, ResultsOfTask,
@@ -119,13 +119,6 @@ where
         node,
         EvergreenTotal(total),
     )
-}
-
-/// Whether the client asked for the rows of a connection (or its page info) rather than only its
-/// `totalCount`; when it did not, the page is not read at all.
-fn wants_rows(ctx: &Context<'_>) -> bool {
-    let look = ctx.look_ahead();
-    look.field("edges").exists() || look.field("nodes").exists() || look.field("pageInfo").exists()
 }
 
 fn id_cursor(id: i64) -> KeyCursor {

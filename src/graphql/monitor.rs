@@ -7,7 +7,9 @@ use async_graphql::dataloader::DataLoader;
 use async_graphql::{ComplexObject, Context, Enum, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
-use super::connection::{Cursor, after_slice, connect, decode, list_complexity, page_size};
+use super::connection::{
+    Cursor, after_slice, connect, decode, list_complexity, page_size, wants_rows,
+};
 use super::loaders::{
     ChildPage, ContextId, ContextsOfSession, MetricsOf, MonitorLoader, MonitorLoaders, SessionId,
 };
@@ -671,14 +673,14 @@ impl MonitorQuery {
         let limit = page_size(first, &st.config.limits).gql()?;
         let filter = filter.unwrap_or_default().into_filter()?;
         let order: MetricOrder = order_by.unwrap_or_default().into();
-        let rows = svc::list_metrics(
-            &st.db,
-            &filter,
-            order,
-            &after_slice(after.as_deref(), limit)?,
-        )
-        .await
-        .gql()?;
+        let slice = after_slice(after.as_deref(), limit)?;
+        let rows = if wants_rows(ctx) {
+            svc::list_metrics(&st.db, &filter, order, &slice)
+                .await
+                .gql()?
+        } else {
+            Vec::new()
+        };
         // A page of plain metric fields is written straight to JSON (`onepass`); asking for a
         // metric's session or context sends it through the resolvers.
         if let Some(plan) = onepass::plan_list::<Metric>(ctx, &st.config.limits) {

@@ -473,3 +473,29 @@ async fn one_pass_metric_pages_answer_exactly_as_the_resolvers() {
     )
     .await;
 }
+
+/// A `metrics` connection asked only for its total counts and reads no page; a bad cursor is
+/// still refused.
+#[tokio::test]
+async fn a_total_alone_reads_no_metrics() {
+    let app = TestApp::new().await;
+    seed(&app, 2, 3).await;
+    app.reset_statements();
+    let d = app
+        .graphql(
+            "{ metrics(filter: {kind: \"function\"}) { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert!(d.get("errors").is_none(), "{d}");
+    assert_eq!(d["data"]["metrics"]["totalCount"], json!(6));
+    assert_eq!(app.statements(), 1, "{:#?}", app.statement_log());
+    let d = app
+        .graphql("{ metrics(after: \"nope\") { totalCount } }", json!({}))
+        .await;
+    assert_eq!(
+        d["errors"][0]["extensions"]["code"],
+        json!("BAD_USER_INPUT"),
+        "{d}"
+    );
+}
