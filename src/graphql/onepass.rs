@@ -4,8 +4,8 @@
 //! async-graphql resolves every field of every object through its own future, context and
 //! `IndexMap`, and then serialises and drops the resulting `Value` tree. For the nested tree that
 //! dashboards ask for (20 versions → 10 builds → 5 tasks → 5 results: about 13,700 objects) that
-//! machinery, not SQL, was most of the server's time, and it was two thirds of it for a flat page
-//! of 100 metrics. When the selection under `evergreenVersions` or `evergreenTasks` (or under one
+//! machinery, not SQL, was most of the server's time, and about 60 % of it for a flat page of
+//! 100 metrics. When the selection under `evergreenVersions` or `evergreenTasks` (or under one
 //! version, build or task by id) is made only of plain fields of this tree, or the selection
 //! under `metrics` only of a metric's scalar fields, it is planned here once, read with the same
 //! service calls the resolvers make (one statement per level), and written straight to JSON,
