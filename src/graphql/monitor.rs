@@ -611,31 +611,39 @@ impl MonitorQuery {
         after: Option<String>,
         filter: Option<SessionFilterInput>,
         order_by: Option<SessionOrderInput>,
-    ) -> Result<SessionConnection> {
+    ) -> Result<onepass::Resolved<SessionConnection>> {
         let st = state(ctx)?;
         let limit = page_size(first, &st.config.limits).gql()?;
         let filter = filter.unwrap_or_default().into_filter()?;
         let order: SessionOrder = order_by.unwrap_or_default().into();
-        let rows = svc::list_sessions(
-            &st.db,
-            &filter,
-            order,
-            &after_slice(after.as_deref(), limit)?,
-        )
-        .await
-        .gql()?;
+        let slice = after_slice(after.as_deref(), limit)?;
+        let rows = if wants_rows(ctx) {
+            svc::list_sessions(&st.db, &filter, order, &slice)
+                .await
+                .gql()?
+        } else {
+            Vec::new()
+        };
         let field = order.field;
-        Ok(connect(
+        let cursor = move |s: &Session| KeyCursor {
+            value: field.sort_value(s),
+            id: s.id,
+        };
+        // A page of a session's plain fields and tags is written straight to JSON (`onepass`);
+        // asking for `tag(name)`, its metrics or contexts sends it through the resolvers.
+        if let Some(plan) = onepass::plan_list::<Session>(ctx, &st.config.limits) {
+            let count = svc::count_sessions(&st.db, &filter);
+            let page = (rows, limit, after.is_some());
+            return onepass::answer_list(st, &plan, page, &cursor, count).await;
+        }
+        Ok(onepass::Resolved::Typed(connect(
             rows,
             limit,
             after.is_some(),
-            move |s| KeyCursor {
-                value: field.sort_value(s),
-                id: s.id,
-            },
+            cursor,
             SessionNode,
             SessionTotal(filter),
-        ))
+        )))
     }
 
     /// One session by its full hash.

@@ -1,5 +1,5 @@
 //! Lists answered in one pass: the Evergreen version tree (versions → builds → tasks → test
-//! results) and, flat, the pytest-monitor `metrics` list.
+//! results) and, flat, the pytest-monitor `metrics` and `sessions` lists.
 //!
 //! async-graphql resolves every field of every object through its own future, context and
 //! `IndexMap`, and then serialises and drops the resulting `Value` tree. For the nested tree that
@@ -7,16 +7,17 @@
 //! machinery, not SQL, was most of the server's time, and about 60 % of it for a flat page of
 //! 100 metrics. When the selection under `evergreenVersions` or `evergreenTasks` (or under one
 //! version, build or task by id) is made only of plain fields of this tree, or the selection
-//! under `metrics` only of a metric's scalar fields, it is planned here once, read with the same
-//! service calls the resolvers make (one statement per level), and written straight to JSON,
-//! which async-graphql passes through as a raw value (its `raw_value` feature).
+//! under `metrics` or `sessions` only of their scalar fields (and a session's tags), it is
+//! planned here once, read with the same service calls the resolvers make (one statement per
+//! level), and written straight to JSON, which async-graphql passes through as a raw value (its
+//! `raw_value` feature).
 //!
 //! Anything this plan does not cover (repeated response keys, which GraphQL merges; fragments on
-//! other types; fields that leave the list such as `project`, `dependsOnTasks` or a metric's
-//! `session`; arguments that do not parse) returns `None` from the planner, and the field is
-//! resolved the ordinary way, which also reports any error. So this path never changes an
-//! answer: `tests/it/graphql_evergreen.rs` and `tests/it/graphql_monitor.rs` compare the two on
-//! every field, and `rows_of_every_level_match_the_resolvers` pins that.
+//! other types; fields that leave the list such as `project`, `dependsOnTasks`, a metric's
+//! `session` or a session's `tag(name)`; arguments that do not parse) returns `None` from the
+//! planner, and the field is resolved the ordinary way, which also reports any error. So this
+//! path never changes an answer: `tests/it/graphql_evergreen.rs` and `tests/it/graphql_monitor.rs`
+//! compare the two on every field, and `rows_of_every_level_match_the_resolvers` pins that.
 //!
 //! Only the Evergreen rows have levels below them (`TreeRow::CHILDREN`), read through the
 //! Evergreen service's per-parent pages.
@@ -41,7 +42,7 @@ use crate::graphql::connection::{decode, encode, page_size};
 use crate::service::evergreen::{
     self as svc, Build, ChildFilter, Parent, Task, TestResult, Version,
 };
-use crate::service::monitor::Metric;
+use crate::service::monitor::{Metric, Session};
 use crate::service::rows::{ColumnSet, Positional};
 use crate::service::{KeyCursor, SortValue};
 
@@ -123,6 +124,48 @@ pub trait TreeRow: Sync + 'static {
     /// Writes the value of `field`, one of `FIELDS`, as the object's resolver would return it.
     /// Only the field's own columns are certain to have been read.
     fn write_scalar(&self, field: &str, out: &mut Vec<u8>);
+
+    /// Fields that are lists of plain objects (a session's `tags`): the field, the objects'
+    /// GraphQL type and their scalar fields, written by `write_objects`. None by default.
+    const OBJECT_LISTS: &'static [ObjectList] = &[];
+
+    /// Writes the list `field`, one of `OBJECT_LISTS`, with `fields` (keys written before each
+    /// value, each field one of the list's, or `__typename`) for every object.
+    fn write_objects(&self, field: &str, fields: &[(Key, &'static str)], out: &mut Vec<u8>) {
+        let _ = (field, fields);
+        out.extend_from_slice(b"[]");
+    }
+}
+
+/// A field of a row that lists plain objects: its name, the objects' type, their fields and the
+/// row's columns the list is read from.
+pub struct ObjectList {
+    pub field: &'static str,
+    pub node: &'static str,
+    pub fields: &'static [&'static str],
+    pub columns: &'static [&'static str],
+}
+
+/// Writes one plain object of an `ObjectList`: `value` gives each field's JSON.
+fn put_object(
+    out: &mut Vec<u8>,
+    node: &str,
+    fields: &[(Key, &'static str)],
+    mut value: impl FnMut(&str, &mut Vec<u8>),
+) {
+    out.push(b'{');
+    for (n, (key, field)) in fields.iter().enumerate() {
+        if n > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(key);
+        if *field == "__typename" {
+            put_str(out, node);
+        } else {
+            value(field, out);
+        }
+    }
+    out.push(b'}');
 }
 
 fn put_str(out: &mut Vec<u8>, s: &str) {
@@ -444,6 +487,67 @@ impl TreeRow for Metric {
     }
 }
 
+/// A pytest-monitor session: a flat list, whose tags are a list of plain objects.
+impl TreeRow for Session {
+    type Child = Session;
+    const NODE: &'static str = "Session";
+    const CHILDREN: Option<(&'static str, Parent)> = None;
+    const FIELDS: &'static [(&'static str, &'static [&'static str])] = &[
+        ("h", &["h"]),
+        ("runDate", &["run_date"]),
+        ("runAt", &["run_at"]),
+        ("scmRef", &["scm_ref"]),
+    ];
+    const OBJECT_LISTS: &'static [ObjectList] = &[ObjectList {
+        field: "tags",
+        node: "Tag",
+        fields: &["name", "value"],
+        columns: &["description"],
+    }];
+
+    fn id(&self) -> i64 {
+        self.id
+    }
+    fn parent_id(&self) -> i64 {
+        self.id
+    }
+    fn cursor(&self) -> KeyCursor {
+        KeyCursor {
+            value: SortValue::Id,
+            id: self.id,
+        }
+    }
+    fn write_scalar(&self, field: &str, out: &mut Vec<u8>) {
+        match field {
+            "h" => put_str(out, &self.h),
+            "runDate" => put_str(out, &self.run_date),
+            "runAt" => put_naive(out, Some(self.run_at)),
+            "scmRef" => match &self.scm_ref {
+                Some(r) => put_str(out, r),
+                None => out.extend_from_slice(b"null"),
+            },
+            _ => out.extend_from_slice(b"null"),
+        }
+    }
+    fn write_objects(&self, field: &str, fields: &[(Key, &'static str)], out: &mut Vec<u8>) {
+        if field != "tags" {
+            out.extend_from_slice(b"[]");
+            return;
+        }
+        out.push(b'[');
+        for (i, (name, value)) in self.tags().iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            put_object(out, "Tag", fields, |f, out| match f {
+                "name" => put_str(out, name),
+                _ => put_str(out, value),
+            });
+        }
+        out.push(b']');
+    }
+}
+
 // ----------------------------------------------------------------------------------------------
 // The plan
 // ----------------------------------------------------------------------------------------------
@@ -500,6 +604,8 @@ pub struct NodePlan {
 enum NodeItem {
     Typename,
     Scalar(&'static str),
+    /// A list of plain objects (`TreeRow::OBJECT_LISTS`) and the fields asked of them.
+    Objects(&'static str, Vec<(Key, &'static str)>),
     Children(ChildPlan),
 }
 
@@ -708,6 +814,17 @@ fn plan_node<'a, T: TreeRow>(
         } else if let Some((field, cols)) = T::FIELDS.iter().find(|(s, _)| *s == name) {
             columns.extend_from_slice(cols);
             NodeItem::Scalar(field)
+        } else if let Some(list) = T::OBJECT_LISTS.iter().find(|l| l.field == name) {
+            let mut fields = Vec::new();
+            for o in plain_fields(ctx, &f.node.selection_set.node, list.node)? {
+                let name = o.node.name.node.as_str();
+                let field = std::iter::once(&"__typename")
+                    .chain(list.fields)
+                    .find(|s| **s == name)?;
+                fields.push((key_of(&o.node), *field));
+            }
+            columns.extend_from_slice(list.columns);
+            NodeItem::Objects(list.field, fields)
         } else {
             match T::CHILDREN {
                 Some((field, parent)) if field == name => {
@@ -1008,6 +1125,7 @@ fn write_nodes<'a, T: TreeRow>(
                 match item {
                     NodeItem::Typename => put_str(buf, T::NODE),
                     NodeItem::Scalar(f) => row.write_scalar(f, buf),
+                    NodeItem::Objects(f, fields) => row.write_objects(f, fields, buf),
                     NodeItem::Children(_) => {
                         if let Some(t) = child {
                             buf.extend_from_slice(t.get(i));
@@ -1075,6 +1193,7 @@ pub fn scalar_fields(node: &str) -> Option<Vec<&'static str>> {
         (Task::NODE, Task::FIELDS),
         (TestResult::NODE, TestResult::FIELDS),
         (Metric::NODE, Metric::FIELDS),
+        (Session::NODE, Session::FIELDS),
     ]
     .into_iter()
     .find(|(n, _)| *n == node)

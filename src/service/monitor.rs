@@ -99,6 +99,14 @@ impl Session {
     }
 }
 
+impl Positional for Session {
+    type Entity = ses::Entity;
+
+    fn decode(row: &sea_orm::QueryResult, cols: ColumnSet) -> Result<Self, sea_orm::DbErr> {
+        ses::Model::decode(row, cols).map(Session::from_model)
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct NewMetric {
     pub session_h: String,

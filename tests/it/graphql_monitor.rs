@@ -499,3 +499,103 @@ async fn a_total_alone_reads_no_metrics() {
         "{d}"
     );
 }
+
+/// `sessions` pages of plain fields and tags are written in one pass (`graphql::onepass`);
+/// `tag(name)`, a session's metrics or contexts send the page to the resolvers. Both must give
+/// the same answer.
+#[tokio::test]
+async fn one_pass_session_pages_answer_exactly_as_the_resolvers() {
+    let app = TestApp::new().await;
+    seed(&app, 4, 1).await;
+    svc::create_session(
+        &app.state.db,
+        NewSession {
+            h: "odd".into(),
+            run_date: "2024-05-09T10:00:00+02:00".into(),
+            scm_ref: None,
+            tags: vec![
+                ("quote\"d".into(), "tab\there, é, \u{1}".into()),
+                ("empty".into(), String::new()),
+            ],
+        },
+    )
+    .await
+    .expect("odd session");
+
+    // The writer covers every scalar field without arguments the schema gives `Session`.
+    let d = app
+        .graphql(
+            "{ __type(name: \"Session\") { fields { name args { name } type { kind ofType { kind } } } } }",
+            json!({}),
+        )
+        .await;
+    let names: Vec<String> = d["data"]["__type"]["fields"]
+        .as_array()
+        .expect("fields")
+        .iter()
+        .filter(|f| {
+            (f["type"]["kind"] == json!("SCALAR") || f["type"]["ofType"]["kind"] == json!("SCALAR"))
+                && f["args"].as_array().is_some_and(|a| a.is_empty())
+        })
+        .map(|f| f["name"].as_str().unwrap_or("").to_owned())
+        .collect();
+    let covered: Vec<String> = testgraph::graphql::onepass::scalar_fields("Session")
+        .expect("Session is written in one pass")
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+    assert_eq!(covered, names, "scalar fields of Session");
+    let all = names.join(" ");
+
+    let compare = |q: String, vars: Value, one_pass: u64| {
+        let app = &app;
+        async move { app.one_pass_matches_resolvers(&q, vars, one_pass).await }
+    };
+    let full = format!(
+        "query($after: String) {{ sessions(first: 2, after: $after, orderBy: {{field: RUN_DATE, direction: DESC}}) {{
+           __typename totalCount pageInfo {{ __typename hasPreviousPage hasNextPage startCursor endCursor }}
+           edges {{ __typename cursor node {{ __typename {all} tags {{ __typename name value }} t2: tags {{ value }} }} }}
+           nodes {{ ...S }} }} }}
+         fragment S on Session {{ h ... on Session {{ tags {{ name }} }} }}"
+    );
+    let mut after = Value::Null;
+    let mut seen = Vec::new();
+    loop {
+        let d = compare(full.clone(), json!({"after": after}), 1).await;
+        let page = &d["data"]["sessions"];
+        assert_eq!(page["totalCount"], json!(5));
+        seen.extend(edges(page).iter().map(|e| e["node"].clone()));
+        if page["pageInfo"]["hasNextPage"] != json!(true) {
+            break;
+        }
+        after = page["pageInfo"]["endCursor"].clone();
+    }
+    assert_eq!(seen.len(), 5);
+    let odd = seen.iter().find(|s| s["h"] == json!("odd")).expect("odd");
+    assert_eq!(odd["scmRef"], Value::Null);
+    assert_eq!(
+        odd["tags"],
+        json!([{"__typename": "Tag", "name": "quote\"d", "value": "tab\there, é, \u{1}"},
+               {"__typename": "Tag", "name": "empty", "value": ""}])
+    );
+
+    compare(
+        "{ sessions(filter: {tags: [{name: \"numpy\", value: \"1.1\"}]}) { __typename nodes { h tags { value } } } }".into(),
+        json!({}),
+        1,
+    )
+    .await;
+    // Fields the writer leaves to the resolvers.
+    for sel in [
+        "h tag(name: \"numpy\")",
+        "h metrics(first: 1) { totalCount }",
+        "h contexts { h }",
+    ] {
+        compare(
+            format!("{{ sessions(first: 3) {{ __typename nodes {{ {sel} }} }} }}"),
+            json!({}),
+            0,
+        )
+        .await;
+    }
+}
