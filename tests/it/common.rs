@@ -203,6 +203,41 @@ impl TestApp {
         fast
     }
 
+    /// The scalar fields without arguments that the schema gives the object type `ty`, in
+    /// schema order, checked to be exactly those the one-pass writer covers for it
+    /// (`graphql::onepass::scalar_fields`): a field added to an object must be added to the writer.
+    pub async fn one_pass_scalar_fields(&self, ty: &str) -> Vec<String> {
+        let d = self
+            .graphql(
+                "query($t: String!) { __type(name: $t) { fields { name args { name }
+                   type { kind ofType { kind ofType { kind ofType { kind } } } } } } }",
+                serde_json::json!({ "t": ty }),
+            )
+            .await;
+        let scalar = |t: &serde_json::Value| -> bool {
+            let mut t = t;
+            while t["kind"] == "NON_NULL" || t["kind"] == "LIST" {
+                t = &t["ofType"];
+            }
+            t["kind"] == "SCALAR"
+        };
+        let names: Vec<String> = d["data"]["__type"]["fields"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no fields for {ty}: {d}"))
+            .iter()
+            .filter(|f| scalar(&f["type"]) && f["args"].as_array().is_some_and(|a| a.is_empty()))
+            .map(|f| f["name"].as_str().unwrap_or("").to_owned())
+            .collect();
+        assert!(!names.is_empty(), "{ty} has scalar fields");
+        let covered: Vec<String> = testgraph::graphql::onepass::scalar_fields(ty)
+            .unwrap_or_else(|| panic!("{ty} is not written in one pass"))
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect();
+        assert_eq!(covered, names, "scalar fields of {ty}");
+        names
+    }
+
     pub async fn graphql_as(
         &self,
         query: &str,

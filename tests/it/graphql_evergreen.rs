@@ -1128,33 +1128,7 @@ async fn one_pass_trees_answer_exactly_as_the_resolvers() {
         "EvergreenTask",
         "EvergreenTestResult",
     ] {
-        let d = ok(
-            &app,
-            "query($t: String!) { __type(name: $t) { fields { name args { name }
-               type { kind ofType { kind ofType { kind ofType { kind } } } } } } }",
-            json!({"t": ty}),
-        )
-        .await;
-        let scalar = |t: &Value| -> bool {
-            let mut t = t;
-            while t["kind"] == json!("NON_NULL") || t["kind"] == json!("LIST") {
-                t = &t["ofType"];
-            }
-            t["kind"] == json!("SCALAR")
-        };
-        let names: Vec<String> = d["__type"]["fields"]
-            .as_array()
-            .expect("fields")
-            .iter()
-            .filter(|f| scalar(&f["type"]) && f["args"].as_array().is_some_and(|a| a.is_empty()))
-            .map(|f| f["name"].as_str().unwrap_or("").to_owned())
-            .collect();
-        let covered: Vec<String> = testgraph::graphql::onepass::scalar_fields(ty)
-            .expect("a tree type")
-            .iter()
-            .map(|s| (*s).to_owned())
-            .collect();
-        assert_eq!(covered, names, "scalar fields of {ty}");
+        let names = app.one_pass_scalar_fields(ty).await;
         fields.insert(ty, names.join(" "));
     }
 
