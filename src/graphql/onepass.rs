@@ -132,8 +132,10 @@ pub trait TreeRow: Sync + 'static {
     /// Writes the list `field`, one of `OBJECT_LISTS`, with `fields` (keys written before each
     /// value, each field one of the list's, or `__typename`) for every object.
     fn write_objects(&self, field: &str, fields: &[(Key, &'static str)], out: &mut Vec<u8>) {
-        let _ = (field, fields);
-        out.extend_from_slice(b"[]");
+        // Only planned for a row that declares `OBJECT_LISTS`, which must also write them.
+        debug_assert!(false, "{} lists no objects, asked for {field}", Self::NODE);
+        let _ = fields;
+        out.extend_from_slice(b"null");
     }
 }
 
@@ -531,7 +533,8 @@ impl TreeRow for Session {
     }
     fn write_objects(&self, field: &str, fields: &[(Key, &'static str)], out: &mut Vec<u8>) {
         if field != "tags" {
-            out.extend_from_slice(b"[]");
+            debug_assert!(false, "Session lists no {field}");
+            out.extend_from_slice(b"null");
             return;
         }
         out.push(b'[');
