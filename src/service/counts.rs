@@ -3,18 +3,27 @@
 //!
 //! The original pytest-monitor server counts the whole list (`COUNT(*)`) for every page it
 //! serves; over 100,000 metrics that count is a parallel sequential scan costing more than the
-//! rest of the request together. Here a total is reused for at most the configured time
-//! (`--count-cache-ms`, 1 s by default, 0 to count every time), and never across a write made
-//! through this process: every pytest-monitor write bumps a process-wide generation, and an entry
-//! counted before the latest write is counted again. Rows written by another process sharing the
-//! database show up in totals within the time limit. The explicit `.../count` routes are always
-//! exact. docs/compat.md records the difference.
+//! rest of the request together, and over millions it takes longer than a second. Here a total is
+//! reused for at most the configured time after it was counted (`--count-cache-ms`, 1 s by
+//! default, 0 to count every time), and never across a write made through this process: every
+//! pytest-monitor write bumps a process-wide generation, and an entry counted before the latest
+//! write is counted again.
+//!
+//! One request at a time counts a given list. While it does, the others are answered with the
+//! total it replaces, if no write of this process came since and it expired less than the time
+//! limit before the count began, or else wait for the count's result: concurrent pages of a big
+//! list would otherwise each start the same slow count and all finish late. Rows written by
+//! another process sharing the database therefore show up in totals within twice the time limit
+//! plus the duration of one count. The explicit `.../count` routes are always exact. docs/compat.md records the difference.
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+// tokio's clock (the system's, outside tests) so that tests can run it paused.
+use tokio::time::Instant;
 
 use crate::error::AppResult;
 
@@ -30,29 +39,82 @@ pub fn note_monitor_write() {
 /// empty cache only means one more count).
 const MAX_ENTRIES: usize = 1024;
 
-#[derive(Debug)]
-struct Entry {
+#[derive(Debug, Clone, Copy)]
+struct Counted {
     total: u64,
+    /// When the count finished.
     at: Instant,
+    /// The write generation read before the count started.
     generation: u64,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    counted: Option<Counted>,
+    /// When the count under way, if any, started.
+    counting_since: Option<Instant>,
+}
+
+/// One list's total, and the lock its one counting request holds.
+#[derive(Debug, Default)]
+struct Slot {
+    state: Mutex<State>,
+    counting: tokio::sync::Mutex<()>,
+}
+
+impl Slot {
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The total if it was counted after the latest write and within `ttl`.
+    fn fresh(&self, generation: u64, ttl: Duration) -> Option<u64> {
+        self.state()
+            .counted
+            .filter(|c| c.generation == generation && c.at.elapsed() < ttl)
+            .map(|c| c.total)
+    }
+
+    /// While a count is under way: the total it replaces, if that was counted after the latest
+    /// write and had expired less than `ttl` before the count started (a list in steady use is
+    /// recounted as soon as its total expires; one idle for longer waits for the new count).
+    fn replaced(&self, generation: u64, ttl: Duration) -> Option<u64> {
+        let state = self.state();
+        let started = state.counting_since?;
+        state
+            .counted
+            .filter(|c| {
+                c.generation == generation && started.saturating_duration_since(c.at) < ttl * 2
+            })
+            .map(|c| c.total)
+    }
 }
 
 #[derive(Debug)]
 pub struct CountCache {
     ttl: Duration,
-    entries: Mutex<HashMap<String, Entry>>,
+    slots: Mutex<HashMap<String, Arc<Slot>>>,
 }
 
 impl CountCache {
     pub fn new(ttl: Duration) -> Self {
         CountCache {
             ttl,
-            entries: Mutex::new(HashMap::new()),
+            slots: Mutex::new(HashMap::new()),
         }
     }
 
+    fn slot(&self, key: String) -> Arc<Slot> {
+        let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
+        if slots.len() >= MAX_ENTRIES && !slots.contains_key(&key) {
+            slots.clear();
+        }
+        Arc::clone(slots.entry(key).or_default())
+    }
+
     /// The total for `key` (a list and its filter): cached if counted less than the time limit
-    /// ago and after the latest write, otherwise `count()` and remember it.
+    /// ago and after the latest write, otherwise `count()` and remember it (see the module's
+    /// documentation for requests that arrive while another counts).
     pub async fn total<F, Fut>(&self, key: String, count: F) -> AppResult<u64>
     where
         F: FnOnce() -> Fut,
@@ -63,29 +125,34 @@ impl CountCache {
         }
         // Read before counting: a write that lands during the count makes this entry stale.
         let generation = MONITOR_WRITES.load(Ordering::SeqCst);
-        {
-            let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-            if let Some(e) = entries.get(&key)
-                && e.generation == generation
-                && e.at.elapsed() < self.ttl
-            {
-                return Ok(e.total);
+        let slot = self.slot(key);
+        if let Some(total) = slot.fresh(generation, self.ttl) {
+            return Ok(total);
+        }
+        let _counting = match slot.counting.try_lock() {
+            Ok(guard) => guard,
+            Err(_) => {
+                if let Some(total) = slot.replaced(generation, self.ttl) {
+                    return Ok(total);
+                }
+                let guard = slot.counting.lock().await;
+                // The request this one waited for may have counted after the latest write.
+                if let Some(total) = slot.fresh(generation, self.ttl) {
+                    return Ok(total);
+                }
+                guard
             }
-        }
-        let at = Instant::now();
-        let total = count().await?;
-        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        if entries.len() >= MAX_ENTRIES {
-            entries.clear();
-        }
-        entries.insert(
-            key,
-            Entry {
-                total,
-                at,
-                generation,
-            },
-        );
+        };
+        slot.state().counting_since = Some(Instant::now());
+        let counted = count().await;
+        let mut state = slot.state();
+        state.counting_since = None;
+        let total = counted?;
+        state.counted = Some(Counted {
+            total,
+            at: Instant::now(),
+            generation,
+        });
         Ok(total)
     }
 }
@@ -94,6 +161,9 @@ impl CountCache {
 mod tests {
     use super::*;
     use std::sync::atomic::AtomicUsize;
+
+    /// The write generation is process-wide: tests that depend on it take turns.
+    static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
     async fn counted(cache: &CountCache, calls: &AtomicUsize, n: u64) -> u64 {
         cache
@@ -105,8 +175,9 @@ mod tests {
             .expect("count")
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn reuses_a_total_until_a_write_or_the_time_limit() {
+        let _serial = SERIAL.lock().await;
         let cache = CountCache::new(Duration::from_secs(3600));
         let calls = AtomicUsize::new(0);
         assert_eq!(counted(&cache, &calls, 5).await, 5);
@@ -119,12 +190,108 @@ mod tests {
         let expiring = CountCache::new(Duration::from_millis(1));
         let calls = AtomicUsize::new(0);
         counted(&expiring, &calls, 1).await;
-        std::thread::sleep(Duration::from_millis(5));
+        tokio::time::sleep(Duration::from_millis(5)).await;
         assert_eq!(counted(&expiring, &calls, 2).await, 2, "expired");
     }
 
-    #[tokio::test]
+    /// The paused clock jumps ahead when every task waits, so a deadlock fails here at once.
+    async fn within_a_minute<T>(f: impl Future<Output = T>) -> T {
+        tokio::time::timeout(Duration::from_secs(60), f)
+            .await
+            .expect("requests waiting on each other")
+    }
+
+    /// A count held open until `release` is notified.
+    async fn slow_count(
+        cache: &CountCache,
+        calls: &AtomicUsize,
+        release: &tokio::sync::Notify,
+        n: u64,
+    ) -> u64 {
+        cache
+            .total("k".into(), || async {
+                calls.fetch_add(1, Ordering::SeqCst);
+                release.notified().await;
+                Ok(n)
+            })
+            .await
+            .expect("count")
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn while_one_request_recounts_the_others_get_the_total_it_replaces() {
+        let _serial = SERIAL.lock().await;
+        let cache = CountCache::new(Duration::from_millis(20));
+        let calls = AtomicUsize::new(0);
+        assert_eq!(counted(&cache, &calls, 5).await, 5);
+        // Expired: the next request recounts.
+        tokio::time::sleep(Duration::from_millis(25)).await;
+        let release = tokio::sync::Notify::new();
+        let recount = slow_count(&cache, &calls, &release, 7);
+        let others = async {
+            tokio::task::yield_now().await;
+            let other = counted(&cache, &calls, 6).await;
+            release.notify_one();
+            other
+        };
+        let (recounted, other) = within_a_minute(async { tokio::join!(recount, others) }).await;
+        assert_eq!((recounted, other), (7, 5));
+        assert_eq!(calls.load(Ordering::SeqCst), 2, "one recount");
+        assert_eq!(
+            counted(&cache, &calls, 8).await,
+            7,
+            "fresh from the recount's end"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn requests_with_no_usable_total_wait_for_the_one_count() {
+        let _serial = SERIAL.lock().await;
+        let cache = CountCache::new(Duration::from_secs(3600));
+        let calls = AtomicUsize::new(0);
+        let release = tokio::sync::Notify::new();
+        let first = slow_count(&cache, &calls, &release, 3);
+        let second = async {
+            tokio::task::yield_now().await;
+            let waiting = counted(&cache, &calls, 4);
+            let wake = async {
+                tokio::task::yield_now().await;
+                release.notify_one();
+            };
+            tokio::join!(waiting, wake).0
+        };
+        assert_eq!(
+            within_a_minute(async { tokio::join!(first, second) }).await,
+            (3, 3)
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_total_older_than_the_latest_write_is_never_given_out() {
+        let _serial = SERIAL.lock().await;
+        let cache = CountCache::new(Duration::from_secs(3600));
+        let calls = AtomicUsize::new(0);
+        assert_eq!(counted(&cache, &calls, 1).await, 1);
+        note_monitor_write();
+        let release = tokio::sync::Notify::new();
+        let recount = slow_count(&cache, &calls, &release, 2);
+        let other = async {
+            tokio::task::yield_now().await;
+            let waiting = counted(&cache, &calls, 9);
+            let wake = async {
+                tokio::task::yield_now().await;
+                release.notify_one();
+            };
+            tokio::join!(waiting, wake).0
+        };
+        let (recounted, other) = within_a_minute(async { tokio::join!(recount, other) }).await;
+        assert_eq!((recounted, other), (2, 2));
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn zero_time_limit_counts_every_time() {
+        let _serial = SERIAL.lock().await;
         let cache = CountCache::new(Duration::ZERO);
         let calls = AtomicUsize::new(0);
         counted(&cache, &calls, 1).await;
