@@ -162,14 +162,51 @@ mod tests {
     /// The write generation is process-wide: tests that depend on it take turns.
     static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-    async fn counted(cache: &CountCache, calls: &AtomicUsize, n: u64) -> u64 {
+    /// Asks for the total; a count this request makes ends when `release` is notified, or at once.
+    async fn counted_with(
+        cache: &CountCache,
+        calls: &AtomicUsize,
+        release: Option<&tokio::sync::Notify>,
+        n: u64,
+    ) -> u64 {
         cache
             .total("k".into(), || async {
                 calls.fetch_add(1, Ordering::SeqCst);
+                if let Some(release) = release {
+                    release.notified().await;
+                }
                 Ok(n)
             })
             .await
             .expect("count")
+    }
+
+    async fn counted(cache: &CountCache, calls: &AtomicUsize, n: u64) -> u64 {
+        counted_with(cache, calls, None, n).await
+    }
+
+    /// Asks for the total while another request's count is held open, then lets that count end.
+    async fn counted_during(
+        cache: &CountCache,
+        calls: &AtomicUsize,
+        release: &tokio::sync::Notify,
+        n: u64,
+    ) -> u64 {
+        // The counting request goes first.
+        tokio::task::yield_now().await;
+        let asking = counted(cache, calls, n);
+        let ending = async {
+            tokio::task::yield_now().await;
+            release.notify_one();
+        };
+        tokio::join!(asking, ending).0
+    }
+
+    /// Requests that wait on each other fail the test instead of hanging it.
+    async fn within_a_minute<T>(f: impl Future<Output = T>) -> T {
+        tokio::time::timeout(Duration::from_secs(60), f)
+            .await
+            .expect("requests waiting on each other")
     }
 
     #[tokio::test]
@@ -191,30 +228,6 @@ mod tests {
         assert_eq!(counted(&expiring, &calls, 2).await, 2, "expired");
     }
 
-    /// Requests that wait on each other fail the test instead of hanging it.
-    async fn within_a_minute<T>(f: impl Future<Output = T>) -> T {
-        tokio::time::timeout(Duration::from_secs(60), f)
-            .await
-            .expect("requests waiting on each other")
-    }
-
-    /// A count held open until `release` is notified.
-    async fn slow_count(
-        cache: &CountCache,
-        calls: &AtomicUsize,
-        release: &tokio::sync::Notify,
-        n: u64,
-    ) -> u64 {
-        cache
-            .total("k".into(), || async {
-                calls.fetch_add(1, Ordering::SeqCst);
-                release.notified().await;
-                Ok(n)
-            })
-            .await
-            .expect("count")
-    }
-
     #[tokio::test]
     async fn while_one_request_recounts_the_others_get_the_total_it_replaces() {
         let _serial = SERIAL.lock().await;
@@ -226,14 +239,9 @@ mod tests {
         // Expired: the next request recounts.
         tokio::time::sleep(Duration::from_millis(2100)).await;
         let release = tokio::sync::Notify::new();
-        let recount = slow_count(&cache, &calls, &release, 7);
-        let others = async {
-            tokio::task::yield_now().await;
-            let other = counted(&cache, &calls, 6).await;
-            release.notify_one();
-            other
-        };
-        let (recounted, other) = within_a_minute(async { tokio::join!(recount, others) }).await;
+        let recount = counted_with(&cache, &calls, Some(&release), 7);
+        let other = counted_during(&cache, &calls, &release, 6);
+        let (recounted, other) = within_a_minute(async { tokio::join!(recount, other) }).await;
         assert_eq!((recounted, other), (7, 5));
         assert_eq!(calls.load(Ordering::SeqCst), 2, "one recount");
         assert_eq!(
@@ -249,16 +257,8 @@ mod tests {
         let cache = CountCache::new(Duration::from_secs(3600));
         let calls = AtomicUsize::new(0);
         let release = tokio::sync::Notify::new();
-        let first = slow_count(&cache, &calls, &release, 3);
-        let second = async {
-            tokio::task::yield_now().await;
-            let waiting = counted(&cache, &calls, 4);
-            let wake = async {
-                tokio::task::yield_now().await;
-                release.notify_one();
-            };
-            tokio::join!(waiting, wake).0
-        };
+        let first = counted_with(&cache, &calls, Some(&release), 3);
+        let second = counted_during(&cache, &calls, &release, 4);
         assert_eq!(
             within_a_minute(async { tokio::join!(first, second) }).await,
             (3, 3)
@@ -274,16 +274,8 @@ mod tests {
         assert_eq!(counted(&cache, &calls, 1).await, 1);
         note_monitor_write();
         let release = tokio::sync::Notify::new();
-        let recount = slow_count(&cache, &calls, &release, 2);
-        let other = async {
-            tokio::task::yield_now().await;
-            let waiting = counted(&cache, &calls, 9);
-            let wake = async {
-                tokio::task::yield_now().await;
-                release.notify_one();
-            };
-            tokio::join!(waiting, wake).0
-        };
+        let recount = counted_with(&cache, &calls, Some(&release), 2);
+        let other = counted_during(&cache, &calls, &release, 9);
         let (recounted, other) = within_a_minute(async { tokio::join!(recount, other) }).await;
         assert_eq!((recounted, other), (2, 2));
     }
