@@ -14,7 +14,8 @@
 //! limit before the count began, or else wait for the count's result: concurrent pages of a big
 //! list would otherwise each start the same slow count and all finish late. Rows written by
 //! another process sharing the database therefore show up in totals within twice the time limit
-//! plus the duration of one count. The explicit `.../count` routes are always exact. docs/compat.md records the difference.
+//! plus the duration of one count. The explicit `.../count` routes are always exact.
+//! docs/compat.md records the difference.
 
 use std::collections::HashMap;
 use std::future::Future;
