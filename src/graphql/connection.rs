@@ -4,6 +4,7 @@ use async_graphql::connection::CursorType;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
+use super::GqlResultExt;
 use crate::config::Limits;
 use crate::error::{AppError, AppResult};
 use crate::service::KeyCursor;
@@ -100,4 +101,16 @@ pub fn after_slice(
 pub fn wants_rows(ctx: &async_graphql::Context<'_>) -> bool {
     let look = ctx.look_ahead();
     look.field("edges").exists() || look.field("nodes").exists() || look.field("pageInfo").exists()
+}
+
+/// The rows `read` gives, or none (and `read` never runs) when the client asked only for the
+/// connection's `totalCount`.
+pub async fn page_rows<T>(
+    ctx: &async_graphql::Context<'_>,
+    read: impl std::future::Future<Output = AppResult<Vec<T>>>,
+) -> async_graphql::Result<Vec<T>> {
+    if !wants_rows(ctx) {
+        return Ok(Vec::new());
+    }
+    read.await.gql()
 }

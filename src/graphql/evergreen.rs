@@ -8,7 +8,9 @@ use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, NaiveDateTime, Utc};
 
-use super::connection::{Cursor, after_slice, decode, list_complexity, page_size, wants_rows};
+use super::connection::{
+    Cursor, after_slice, decode, list_complexity, page_rows, page_size, wants_rows,
+};
 use super::loaders::{
     ArtifactCountOf, ArtifactsOfTask, BuildsOfVersion, ChildCountOf, EvergreenLoader,
     EvergreenLoaders, EvgBuildId, EvgPage, EvgProjectId, EvgTaskKey, EvgVersionId, ResultsOfTask,
@@ -17,13 +19,13 @@ use super::loaders::{
 use super::monitor::SortDirection;
 use super::{GqlResultExt, require, state};
 use crate::error::AppError;
+use crate::service::KeyCursor;
 use crate::service::evergreen::{
     self as svc, Artifact, Build, ChildFilter, NewArtifact, NewTestResult, NewVersion, Parent,
     Project, ProjectInput, Task, TaskDef, TaskEnd, TaskFilter, TestResult, Variant, VariantDef,
     Version, VersionFilter,
 };
 use crate::service::tokens::Scope;
-use crate::service::{KeyCursor, SortValue};
 
 use super::onepass;
 
@@ -119,13 +121,6 @@ where
         node,
         EvergreenTotal(total),
     )
-}
-
-fn id_cursor(id: i64) -> KeyCursor {
-    KeyCursor {
-        value: SortValue::Id,
-        id,
-    }
 }
 
 /// A page of one parent's children through the dataloader: every parent of a level that asks for
@@ -862,16 +857,12 @@ impl EvergreenQuery {
         let st = state(ctx)?;
         let limit = page_size(first, &st.config.limits).gql()?;
         let slice = after_slice(after.as_deref(), limit)?;
-        let rows = if wants_rows(ctx) {
-            svc::list_projects(&st.db, &slice).await.gql()?
-        } else {
-            Vec::new()
-        };
+        let rows = page_rows(ctx, svc::list_projects(&st.db, &slice)).await?;
         Ok(connect(
             rows,
             limit,
             after.is_some(),
-            |p| id_cursor(p.id),
+            |p| KeyCursor::by_id(p.id),
             ProjectNode,
             TotalOf::Projects,
         ))
@@ -912,13 +903,7 @@ impl EvergreenQuery {
         };
         let direction = order_by.unwrap_or_default().direction.into();
         let slice = after_slice(after.as_deref(), limit)?;
-        let rows = if wants_rows(ctx) {
-            svc::list_versions(&st.db, &filter, direction, &slice)
-                .await
-                .gql()?
-        } else {
-            Vec::new()
-        };
+        let rows = page_rows(ctx, svc::list_versions(&st.db, &filter, direction, &slice)).await?;
         if let Some(plan) = onepass::plan_list::<Version>(ctx, &st.config.limits) {
             let count = svc::count_versions(&st.db, &filter);
             let page = (rows, limit, after.is_some());
@@ -984,21 +969,24 @@ impl EvergreenQuery {
             revision: f.revision,
         };
         let slice = after_slice(after.as_deref(), limit)?;
-        let rows = if wants_rows(ctx) {
-            svc::list_tasks(&st.db, &filter, &slice).await.gql()?
-        } else {
-            Vec::new()
-        };
+        let rows = page_rows(ctx, svc::list_tasks(&st.db, &filter, &slice)).await?;
         if let Some(plan) = onepass::plan_list::<Task>(ctx, &st.config.limits) {
             let count = svc::count_tasks(&st.db, &filter);
             let page = (rows, limit, after.is_some());
-            return onepass::answer_list(st, &plan, page, &|t: &Task| id_cursor(t.id), count).await;
+            return onepass::answer_list(
+                st,
+                &plan,
+                page,
+                &|t: &Task| KeyCursor::by_id(t.id),
+                count,
+            )
+            .await;
         }
         Ok(onepass::Resolved::Typed(connect(
             rows,
             limit,
             after.is_some(),
-            |t| id_cursor(t.id),
+            |t| KeyCursor::by_id(t.id),
             TaskNode,
             TotalOf::Tasks(filter),
         )))

@@ -8,7 +8,7 @@ use async_graphql::{ComplexObject, Context, Enum, InputObject, Object, Result, S
 use chrono::{DateTime, Utc};
 
 use super::connection::{
-    Cursor, after_slice, connect, decode, list_complexity, page_size, wants_rows,
+    Cursor, after_slice, connect, decode, list_complexity, page_rows, page_size,
 };
 use super::loaders::{
     ChildPage, ContextId, ContextsOfSession, MetricsOf, MonitorLoader, MonitorLoaders, SessionId,
@@ -21,7 +21,7 @@ use crate::service::monitor::{
     SessionOrder, SessionOrderField, TagCondition,
 };
 use crate::service::tokens::Scope;
-use crate::service::{Direction, KeyCursor, Slice, SortValue};
+use crate::service::{Direction, KeyCursor, Slice};
 
 /// Most tag conditions in one filter.
 const MAX_TAG_CONDITIONS: usize = 20;
@@ -573,10 +573,7 @@ impl MonitorQuery {
             rows,
             limit,
             after.is_some(),
-            |c| KeyCursor {
-                value: SortValue::Id,
-                id: c.id,
-            },
+            |c| KeyCursor::by_id(c.id),
             ContextNode,
             ContextTotal(filter),
         ))
@@ -617,13 +614,7 @@ impl MonitorQuery {
         let filter = filter.unwrap_or_default().into_filter()?;
         let order: SessionOrder = order_by.unwrap_or_default().into();
         let slice = after_slice(after.as_deref(), limit)?;
-        let rows = if wants_rows(ctx) {
-            svc::list_sessions(&st.db, &filter, order, &slice)
-                .await
-                .gql()?
-        } else {
-            Vec::new()
-        };
+        let rows = page_rows(ctx, svc::list_sessions(&st.db, &filter, order, &slice)).await?;
         let field = order.field;
         let cursor = move |s: &Session| KeyCursor {
             value: field.sort_value(s),
@@ -682,13 +673,7 @@ impl MonitorQuery {
         let filter = filter.unwrap_or_default().into_filter()?;
         let order: MetricOrder = order_by.unwrap_or_default().into();
         let slice = after_slice(after.as_deref(), limit)?;
-        let rows = if wants_rows(ctx) {
-            svc::list_metrics(&st.db, &filter, order, &slice)
-                .await
-                .gql()?
-        } else {
-            Vec::new()
-        };
+        let rows = page_rows(ctx, svc::list_metrics(&st.db, &filter, order, &slice)).await?;
         // A page of plain metric fields is written straight to JSON (`onepass`); asking for a
         // metric's session or context sends it through the resolvers.
         if let Some(plan) = onepass::plan_list::<Metric>(ctx, &st.config.limits) {

@@ -39,12 +39,12 @@ use super::evergreen::{EvergreenStatusFilter, epoch, seconds, utc};
 use crate::config::Limits;
 use crate::error::AppResult;
 use crate::graphql::connection::{decode, encode, page_size};
+use crate::service::KeyCursor;
 use crate::service::evergreen::{
     self as svc, Build, ChildFilter, Parent, Task, TestResult, Version,
 };
 use crate::service::monitor::{Metric, Session};
 use crate::service::rows::{ColumnSet, Positional};
-use crate::service::{KeyCursor, SortValue};
 
 // ----------------------------------------------------------------------------------------------
 // The output type: either the ordinary connection or the JSON written here
@@ -118,9 +118,21 @@ pub trait TreeRow: Sync + 'static {
     const FIELDS: &'static [(&'static str, &'static [&'static str])];
 
     fn id(&self) -> i64;
-    /// The id of the row this one hangs off (its parent in the tree).
-    fn parent_id(&self) -> i64;
-    fn cursor(&self) -> KeyCursor;
+
+    /// The id of the row this one hangs off (its parent in the tree). Read only for rows listed
+    /// below a parent (some level's `Child`); a root-only list (metrics, sessions) has none.
+    fn parent_id(&self) -> i64 {
+        debug_assert!(false, "{} is never listed below a parent", Self::NODE);
+        self.id()
+    }
+
+    /// The row's cursor in its parent's list (that list's fixed order). Read only for rows
+    /// listed below a parent: a root list's cursor comes from its resolver, which knows the
+    /// order the client asked for.
+    fn cursor(&self) -> KeyCursor {
+        debug_assert!(false, "{} is never listed below a parent", Self::NODE);
+        KeyCursor::by_id(self.id())
+    }
     /// Writes the value of `field`, one of `FIELDS`, as the object's resolver would return it.
     /// Only the field's own columns are certain to have been read.
     fn write_scalar(&self, field: &str, out: &mut Vec<u8>);
@@ -177,6 +189,13 @@ fn put_str(out: &mut Vec<u8>, s: &str) {
 
 fn put_bool(out: &mut Vec<u8>, b: bool) {
     out.extend_from_slice(if b { b"true" } else { b"false" });
+}
+
+fn put_opt_str(out: &mut Vec<u8>, s: Option<&str>) {
+    match s {
+        Some(s) => put_str(out, s),
+        None => out.extend_from_slice(b"null"),
+    }
 }
 
 fn put_int(out: &mut Vec<u8>, n: i64) {
@@ -455,15 +474,6 @@ impl TreeRow for Metric {
     fn id(&self) -> i64 {
         self.id
     }
-    fn parent_id(&self) -> i64 {
-        self.session_id
-    }
-    fn cursor(&self) -> KeyCursor {
-        KeyCursor {
-            value: SortValue::Id,
-            id: self.id,
-        }
-    }
     fn write_scalar(&self, field: &str, out: &mut Vec<u8>) {
         match field {
             "id" => put_int(out, self.id),
@@ -475,10 +485,7 @@ impl TreeRow for Metric {
             "itemVariant" => put_str(out, &self.item_variant),
             "itemFsLoc" => put_str(out, &self.item_fs_loc),
             "kind" => put_str(out, &self.kind),
-            "component" => match &self.component {
-                Some(c) => put_str(out, c),
-                None => out.extend_from_slice(b"null"),
-            },
+            "component" => put_opt_str(out, self.component.as_deref()),
             "totalTime" => put_float(out, self.total_time),
             "userTime" => put_float(out, self.user_time),
             "kernelTime" => put_float(out, self.kernel_time),
@@ -510,24 +517,12 @@ impl TreeRow for Session {
     fn id(&self) -> i64 {
         self.id
     }
-    fn parent_id(&self) -> i64 {
-        self.id
-    }
-    fn cursor(&self) -> KeyCursor {
-        KeyCursor {
-            value: SortValue::Id,
-            id: self.id,
-        }
-    }
     fn write_scalar(&self, field: &str, out: &mut Vec<u8>) {
         match field {
             "h" => put_str(out, &self.h),
             "runDate" => put_str(out, &self.run_date),
             "runAt" => put_naive(out, Some(self.run_at)),
-            "scmRef" => match &self.scm_ref {
-                Some(r) => put_str(out, r),
-                None => out.extend_from_slice(b"null"),
-            },
+            "scmRef" => put_opt_str(out, self.scm_ref.as_deref()),
             _ => out.extend_from_slice(b"null"),
         }
     }
@@ -1065,14 +1060,10 @@ async fn write_conns<T: TreeRow>(
                             PageItem::Typename => put_str(buf, "PageInfo"),
                             PageItem::HasPrevious => put_bool(buf, has_previous),
                             PageItem::HasNext => put_bool(buf, page.has_next),
-                            PageItem::Start => match cursors.first() {
-                                Some(c) => put_str(buf, c),
-                                None => buf.extend_from_slice(b"null"),
-                            },
-                            PageItem::End => match cursors.last() {
-                                Some(c) => put_str(buf, c),
-                                None => buf.extend_from_slice(b"null"),
-                            },
+                            PageItem::Start => {
+                                put_opt_str(buf, cursors.first().map(String::as_str))
+                            }
+                            PageItem::End => put_opt_str(buf, cursors.last().map(String::as_str)),
                         }
                     }
                     buf.push(b'}');

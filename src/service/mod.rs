@@ -32,6 +32,16 @@ pub struct KeyCursor {
     pub id: i64,
 }
 
+impl KeyCursor {
+    /// The cursor of a row in a list ordered by id alone.
+    pub fn by_id(id: i64) -> Self {
+        KeyCursor {
+            value: SortValue::Id,
+            id,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum SortValue {
     /// The order is by id alone.
