@@ -6,6 +6,14 @@ use testgraph::cli::{Cli, Command, LogFormat, MigrateAction, TokenAction};
 use testgraph::service::tokens::{self, Scope};
 use tracing_subscriber::EnvFilter;
 
+/// jemalloc rather than glibc's malloc: glibc locks an arena whenever a thread's small cache
+/// misses, and rows decoded on one worker are often freed on the other; malloc, free and that
+/// lock were a fifth of a REST list's server profile. Lists and lookups got 5-25 % faster; idle memory grew
+/// by about 1.5 MB and the nested tree's peak by about 10 MB, inside their targets (mimalloc,
+/// tried before, had doubled the peak).
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn init_tracing(format: LogFormat) {
     let filter =
         EnvFilter::try_from_env("TESTGRAPH_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
