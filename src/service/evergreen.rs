@@ -11,7 +11,7 @@ use entity::{
     evg_artifact as art, evg_build as bld, evg_project as prj, evg_task as tsk,
     evg_test_result as res, evg_variant as var, evg_version as ver,
 };
-use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, JoinType, Order, Query};
+use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, JoinType, Order, Query, SimpleExpr};
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::{NotSet, Set},
@@ -19,7 +19,9 @@ use sea_orm::{
     TransactionSession, TransactionTrait,
 };
 
-use super::rows::{ColumnSet, Positional, fetch_positional, fetch_some, select_all, select_some};
+use super::rows::{
+    ColumnSet, Positional, fetch_positional, fetch_some, select_all, select_from, select_some,
+};
 use super::{
     Direction, KeyCursor, Slice, SortValue, after_condition, apply_slice, count_star, fetch_all,
     fetch_count,
@@ -808,30 +810,88 @@ pub async fn builds_for_versions(
     Ok(out)
 }
 
+/// What the legacy status maps show of a task: `{task_id, status, time_taken}` keyed by its
+/// display name and variant. The build, build status, version status and recent versions routes
+/// read up to thousands of tasks for these six of a task's thirty-one columns.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TaskSummary {
+    pub build_id: i64,
+    pub task_id: String,
+    pub display_name: String,
+    pub variant: String,
+    pub status: String,
+    pub time_taken_ns: i64,
+}
+
+impl TaskSummary {
+    fn columns() -> ColumnSet {
+        static COLS: std::sync::LazyLock<ColumnSet> = std::sync::LazyLock::new(|| {
+            ColumnSet::of::<tsk::Entity>(&[
+                "task_id",
+                "build_id",
+                "display_name",
+                "variant",
+                "status",
+                "time_taken_ns",
+            ])
+        });
+        *COLS
+    }
+}
+
+impl From<Task> for TaskSummary {
+    fn from(t: Task) -> Self {
+        TaskSummary {
+            build_id: t.build_id,
+            task_id: t.task_id,
+            display_name: t.display_name,
+            variant: t.variant,
+            status: t.status,
+            time_taken_ns: t.time_taken_ns,
+        }
+    }
+}
+
+impl Positional for TaskSummary {
+    type Entity = tsk::Entity;
+
+    fn decode(row: &sea_orm::QueryResult, cols: ColumnSet) -> Result<Self, sea_orm::DbErr> {
+        Task::decode(row, cols).map(TaskSummary::from)
+    }
+}
+
+/// The summaries of the tasks matching `cond`, in build then task order (one statement).
+async fn task_summaries(
+    db: &impl ConnectionTrait,
+    cond: SimpleExpr,
+) -> AppResult<Vec<TaskSummary>> {
+    let mut q = select_from::<TaskSummary>(TaskSummary::columns());
+    q.and_where(cond)
+        .order_by((tsk::Entity, tsk::Column::BuildId), Order::Asc)
+        .order_by((tsk::Entity, tsk::Column::Position), Order::Asc);
+    fetch_some(db, &q, TaskSummary::columns()).await
+}
+
 /// Every task of each build, in variant task order (one statement).
 pub async fn tasks_for_builds(
     db: &impl ConnectionTrait,
     build_ids: &[i64],
-) -> AppResult<HashMap<i64, Vec<Task>>> {
-    let mut q = select_all::<Task>();
-    q.and_where(Expr::col((tsk::Entity, tsk::Column::BuildId)).is_in(build_ids.iter().copied()))
-        .order_by((tsk::Entity, tsk::Column::BuildId), Order::Asc)
-        .order_by((tsk::Entity, tsk::Column::Position), Order::Asc);
-    let rows: Vec<Task> = fetch_positional(db, &q).await?;
-    let mut out: HashMap<i64, Vec<Task>> = HashMap::new();
-    for t in rows {
+) -> AppResult<HashMap<i64, Vec<TaskSummary>>> {
+    let cond = Expr::col((tsk::Entity, tsk::Column::BuildId)).is_in(build_ids.iter().copied());
+    let mut out: HashMap<i64, Vec<TaskSummary>> = HashMap::new();
+    for t in task_summaries(db, cond).await? {
         out.entry(t.build_id).or_default().push(t);
     }
     Ok(out)
 }
 
 /// Every task of a version, in build then task order.
-pub async fn tasks_for_version(db: &impl ConnectionTrait, version_id: i64) -> AppResult<Vec<Task>> {
-    let mut q = select_all::<Task>();
-    q.and_where(Expr::col((tsk::Entity, tsk::Column::VersionId)).eq(version_id))
-        .order_by((tsk::Entity, tsk::Column::BuildId), Order::Asc)
-        .order_by((tsk::Entity, tsk::Column::Position), Order::Asc);
-    fetch_positional(db, &q).await
+pub async fn tasks_for_version(
+    db: &impl ConnectionTrait,
+    version_id: i64,
+) -> AppResult<Vec<TaskSummary>> {
+    let cond = Expr::col((tsk::Entity, tsk::Column::VersionId)).eq(version_id);
+    task_summaries(db, cond).await
 }
 
 /// The results of each task's current execution, in insertion order.

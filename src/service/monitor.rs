@@ -22,7 +22,7 @@ use sea_orm::{
 };
 
 use super::rows::{
-    Cols, ColumnSet, Positional, fetch_decoded, fetch_positional, select_all, select_some,
+    Cols, ColumnSet, Positional, fetch_decoded, fetch_positional, select_all, select_from,
 };
 use super::{
     Direction, KeyCursor, Slice, SortValue, after_condition, apply_slice, count_star, fetch_all,
@@ -1221,11 +1221,7 @@ fn metric_columns() -> ColumnSet {
 
 /// `SELECT` the `metric_columns` of `monitor_metrics`, ready for conditions and an order.
 fn metric_select() -> SelectStatement {
-    let mut q = Query::select();
-    let table = Alias::new(sea_orm::EntityName::table_name(&met::Entity));
-    select_some::<Metric>(&mut q, &table, metric_columns());
-    q.from(met::Entity);
-    q
+    select_from::<Metric>(metric_columns())
 }
 
 /// A row of `metric_select` (lists return up to thousands of metrics; by-name decoding cost more

@@ -79,9 +79,14 @@ pub fn select_some<T: Positional>(q: &mut SelectStatement, table: &Alias, cols: 
 
 /// `SELECT` every column of `T`'s entity `FROM` its table, ready for conditions and an order.
 pub fn select_all<T: Positional>() -> SelectStatement {
+    select_from::<T>(ColumnSet::ALL)
+}
+
+/// `SELECT` the columns `cols` of `T`'s entity `FROM` its table (read back with `fetch_some`).
+pub fn select_from<T: Positional>(cols: ColumnSet) -> SelectStatement {
     let table = Alias::new(T::Entity::default().table_name());
     let mut q = Query::select();
-    select_columns::<T>(&mut q, &table);
+    select_some::<T>(&mut q, &table, cols);
     q.from(table);
     q
 }

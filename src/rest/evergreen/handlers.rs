@@ -218,7 +218,7 @@ pub async fn version_status(st: &AppState, req: &Request) -> Reply {
 async fn find_build(
     st: &AppState,
     build_id: &str,
-) -> Result<(Build, Vec<svc::Task>, String), Failure> {
+) -> Result<(Build, Vec<svc::TaskSummary>, String), Failure> {
     let text = format!("Error finding build '{build_id}'");
     let db = &st.db;
     let Some(b) = or_fail(svc::build_by_id(db, build_id).await, &text)? else {

@@ -1,5 +1,6 @@
-//! Evergreen REST v1's JSON shapes (seed 001, fact sheet §2) built from the `evg_*` models, and
-//! their rendering as Go's `json.MarshalIndent(data, "", "  ")` writes them.
+//! Evergreen REST v1's JSON shapes (seed 001, fact sheet §2) built from the `evg_*` models and the
+//! service's task summaries, and their rendering as Go's `json.MarshalIndent(data, "", "  ")`
+//! writes them.
 //!
 //! Go marshals a struct's fields in declaration order and a map's keys sorted bytewise, so every
 //! struct-typed object here is built with `object` (insertion order, kept by serde_json's
@@ -12,6 +13,8 @@ use std::collections::BTreeMap;
 use chrono::{Datelike, NaiveDateTime, Timelike};
 use entity::{evg_artifact, evg_build, evg_project, evg_task, evg_test_result, evg_version};
 use serde_json::{Map, Number, Value, json};
+
+use crate::service::evergreen::TaskSummary;
 
 /// How Go marshals the zero `time.Time`, which the legacy server sends for every unset time.
 pub const ZERO_TIME: &str = "0001-01-01T00:00:00Z";
@@ -42,7 +45,7 @@ pub fn message(text: &str) -> Value {
 }
 
 /// One entry of a build's task cache as the status routes show it: `{task_id, status, time_taken}`.
-pub fn task_summary(t: &evg_task::Model) -> Value {
+pub fn task_summary(t: &TaskSummary) -> Value {
     object([
         ("task_id", json!(t.task_id)),
         ("status", json!(t.status)),
@@ -96,7 +99,7 @@ pub fn version(
 /// One entry of `recent_versions`: a version with its builds (in variant order), each with its tasks.
 pub type RecentVersion = (
     evg_version::Model,
-    Vec<(evg_build::Model, Vec<evg_task::Model>)>,
+    Vec<(evg_build::Model, Vec<TaskSummary>)>,
 );
 
 /// `GET /projects/{id}/versions` [EVG rest/version.go getRecentVersions]: each version with its
@@ -132,7 +135,7 @@ pub fn recent_versions(project_identifier: &str, items: &[RecentVersion]) -> Val
 /// `GET /versions/{id}/status` [EVG rest/version.go getVersionStatus]: the version's tasks keyed
 /// by display name then variant (`groupby=tasks`), or by variant then display name
 /// (`groupby=builds`). No tasks gives `{}`, never `null`.
-pub fn version_status(version_id: &str, by_builds: bool, tasks: &[evg_task::Model]) -> Value {
+pub fn version_status(version_id: &str, by_builds: bool, tasks: &[TaskSummary]) -> Value {
     let mut grouped: BTreeMap<&str, BTreeMap<&str, Value>> = BTreeMap::new();
     for t in tasks {
         let (outer, inner) = if by_builds {
@@ -161,7 +164,7 @@ pub fn build(
     b: &evg_build::Model,
     v: &evg_version::Model,
     p: &evg_project::Model,
-    tasks: &[evg_task::Model],
+    tasks: &[TaskSummary],
 ) -> Value {
     object([
         ("id", json!(b.build_id)),
@@ -186,7 +189,7 @@ pub fn build(
 }
 
 /// `GET /builds/{id}/status` [EVG rest/build.go getBuildStatus].
-pub fn build_status(b: &evg_build::Model, tasks: &[evg_task::Model]) -> Value {
+pub fn build_status(b: &evg_build::Model, tasks: &[TaskSummary]) -> Value {
     object([
         ("build_id", json!(b.build_id)),
         ("build_variant", json!(b.variant)),
@@ -442,7 +445,7 @@ fn sorted(entries: impl IntoIterator<Item = (String, Value)>) -> Value {
 }
 
 /// A task cache as a map: display name to `task_summary`.
-fn tasks_by_name(tasks: &[evg_task::Model]) -> Value {
+fn tasks_by_name(tasks: &[TaskSummary]) -> Value {
     sorted(
         tasks
             .iter()
@@ -995,7 +998,8 @@ mod tests {
             task_model(2, "aggregation", "ubuntu", "failed"),
             task_model(3, "aggregation", "amazon", "undispatched"),
             task_model(4, "compile", "amazon", "success"),
-        ];
+        ]
+        .map(TaskSummary::from);
         let by_tasks = version_status("v", false, &tasks);
         assert_eq!(keys(&by_tasks), ["version_id", "tasks"]);
         assert_eq!(
