@@ -872,7 +872,7 @@ async fn task_summaries(
     fetch_some(db, &q, TaskSummary::columns()).await
 }
 
-/// Every task of each build, in variant task order (one statement).
+/// The summary of every task of each build, in variant task order (one statement).
 pub async fn tasks_for_builds(
     db: &impl ConnectionTrait,
     build_ids: &[i64],
@@ -885,7 +885,7 @@ pub async fn tasks_for_builds(
     Ok(out)
 }
 
-/// Every task of a version, in build then task order.
+/// The summary of every task of a version, in build then task order.
 pub async fn tasks_for_version(
     db: &impl ConnectionTrait,
     version_id: i64,
