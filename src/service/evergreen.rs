@@ -15,8 +15,8 @@ use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, JoinType, Order, Quer
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::{NotSet, Set},
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionSession, TransactionTrait,
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, TransactionSession, TransactionTrait,
 };
 
 use super::rows::{
@@ -894,24 +894,36 @@ pub async fn tasks_for_version(
     task_summaries(db, cond).await
 }
 
-/// The results of each task's current execution, in insertion order.
+/// The results of each task's current execution, in insertion order; with `status`, only the
+/// results of that status (the task history's failed tests). Earlier executions' results and
+/// the other statuses stay in the database: a task can hold thousands of results.
 pub async fn test_results_for_tasks(
     db: &impl ConnectionTrait,
     tasks: &[(i64, i32)],
+    status: Option<&str>,
 ) -> AppResult<HashMap<i64, Vec<TestResult>>> {
-    let ids: Vec<i64> = tasks.iter().map(|t| t.0).collect();
-    let executions: HashMap<i64, i32> = tasks.iter().copied().collect();
-    let rows = res::Entity::find()
-        .filter(res::Column::TaskId.is_in(ids))
-        .order_by_asc(res::Column::TaskId)
-        .order_by_asc(res::Column::Id)
-        .all(db)
-        .await?;
+    if tasks.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let col = |c: res::Column| Expr::col((res::Entity, c));
+    let mut current = Condition::any();
+    for &(task, execution) in tasks {
+        current = current.add(
+            col(res::Column::TaskId)
+                .eq(task)
+                .and(col(res::Column::Execution).eq(execution)),
+        );
+    }
+    let mut q = select_all::<TestResult>();
+    q.cond_where(current);
+    if let Some(status) = status {
+        q.and_where(col(res::Column::Status).eq(status));
+    }
+    q.order_by((res::Entity, res::Column::TaskId), Order::Asc)
+        .order_by((res::Entity, res::Column::Id), Order::Asc);
     let mut out: HashMap<i64, Vec<TestResult>> = HashMap::new();
-    for r in rows {
-        if executions.get(&r.task_id) == Some(&r.execution) {
-            out.entry(r.task_id).or_default().push(r);
-        }
+    for r in fetch_positional::<TestResult>(db, &q).await? {
+        out.entry(r.task_id).or_default().push(r);
     }
     Ok(out)
 }
@@ -1494,14 +1506,9 @@ pub async fn task_history(
     let mut failed = Vec::new();
     if !failed_tasks.is_empty() {
         let keys: Vec<(i64, i32)> = failed_tasks.iter().map(|t| (t.id, t.execution)).collect();
-        let mut results = test_results_for_tasks(db, &keys).await?;
+        let mut results = test_results_for_tasks(db, &keys, Some("fail")).await?;
         for t in failed_tasks {
-            let fails: Vec<TestResult> = results
-                .remove(&t.id)
-                .unwrap_or_default()
-                .into_iter()
-                .filter(|r| r.status == "fail")
-                .collect();
+            let fails = results.remove(&t.id).unwrap_or_default();
             failed.push((t.clone(), fails));
         }
     }

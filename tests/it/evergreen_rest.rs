@@ -1015,6 +1015,70 @@ async fn task_and_task_status_match_the_doc_examples() {
     }
 }
 
+/// A restarted task keeps its earlier executions' results; the task and task status routes show
+/// the current execution's only, and the history's failed tests only its failures.
+#[tokio::test]
+async fn a_restarted_task_shows_its_current_executions_results() {
+    use sea_orm::ConnectionTrait;
+    let app = TestApp::new().await;
+    upsert(&app, project_input("p", &[("linux", "Linux", &["test"])])).await;
+    let created = at(2015, 3, 1, 10, 0, 0, 0);
+    version(&app, "p", "abcd", created, None).await;
+    let tid = task_id("p", "linux", "abcd", created, "test");
+    let db = &app.state.db;
+    let result = |file: &str, status: &str| NewTestResult {
+        test_file: file.into(),
+        status: status.into(),
+        url: String::new(),
+        log_id: String::new(),
+        line_num: 0,
+        exit_code: 0,
+        start_s: 1.0,
+        end_s: 2.0,
+    };
+    let started = at(2015, 3, 1, 10, 1, 0, 0);
+    svc::dispatch_task(db, &tid, "h1", "d1", Some(started))
+        .await
+        .expect("dispatch");
+    svc::start_task(db, &tid, Some(started))
+        .await
+        .expect("start");
+    svc::add_test_results(db, &tid, vec![result("old.js", "fail")])
+        .await
+        .expect("first execution");
+    // A restart: Evergreen bumps the execution and the next run's results attach to it.
+    db.execute_unprepared(&format!(
+        "UPDATE evg_tasks SET execution = 1 WHERE task_id = '{tid}'"
+    ))
+    .await
+    .expect("restart");
+    svc::add_test_results(
+        db,
+        &tid,
+        vec![result("new_fail.js", "fail"), result("new_pass.js", "pass")],
+    )
+    .await
+    .expect("second execution");
+    finish_task(&app, &tid, at(2015, 3, 1, 10, 5, 0, 0), "failed").await;
+
+    let t = get_ok(&app, &format!("/rest/v1/tasks/{tid}")).await;
+    let files = |tests: &Value| {
+        tests
+            .as_object()
+            .map(|o| o.keys().cloned().collect::<Vec<_>>())
+            .unwrap_or_default()
+    };
+    assert_eq!(files(&t["test_results"]), ["new_fail.js", "new_pass.js"]);
+    let s = get_ok(&app, &format!("/rest/v1/tasks/{tid}/status")).await;
+    assert_eq!(files(&s["tests"]), ["new_fail.js", "new_pass.js"]);
+    let h = get_ok(&app, "/rest/v1/tasks/test/history?project=p").await;
+    let failed: Vec<&Value> = h["FailedTests"][tid.as_str()]
+        .as_array()
+        .map(|a| a.iter().map(|r| &r["test_file"]).collect())
+        .unwrap_or_default();
+    assert_eq!(failed, [&json!("new_fail.js")], "{h}");
+}
+
 /// The doc's history example: project `sample`, revision 3585388b is the 4th commit, its compile
 /// tasks undispatched.
 #[tokio::test]

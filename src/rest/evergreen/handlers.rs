@@ -266,7 +266,7 @@ async fn find_task(
         return Err(not_found(&text));
     };
     let results = or_fail(
-        svc::test_results_for_tasks(db, &[(t.id, t.execution)]).await,
+        svc::test_results_for_tasks(db, &[(t.id, t.execution)], None).await,
         &text,
     )?
     .remove(&t.id)
