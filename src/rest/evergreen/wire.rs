@@ -197,8 +197,8 @@ pub fn build_status(b: &evg_build::Model, tasks: &[TaskSummary]) -> Value {
     ])
 }
 
-/// The task object [EVG rest/task.go `task`]. `results` may hold every execution's results; only
-/// the current execution's are shown. `files` are the task's artifacts, `[]` when none (§2.3
+/// The task object [EVG rest/task.go `task`]. `results` are the current execution's (the service
+/// selects them, `test_results_for_tasks`). `files` are the task's artifacts, `[]` when none (§2.3
 /// item 3); `depends_on` is a list of task ids (§2.3 item 2).
 pub fn task(
     t: &evg_task::Model,
@@ -242,7 +242,7 @@ pub fn task(
         ("aborted", json!(t.aborted)),
         ("time_taken", json!(t.time_taken_ns)),
         ("expected_duration", json!(t.expected_duration_ns)),
-        ("test_results", tests_by_file(t, results)),
+        ("test_results", tests_by_file(results)),
         ("min_queue_pos", json!(t.min_queue_pos)),
         ("files", Value::Array(files)),
     ])
@@ -255,7 +255,7 @@ pub fn task_status(t: &evg_task::Model, results: &[evg_test_result::Model]) -> V
         ("task_name", json!(t.display_name)),
         ("status", json!(t.status)),
         ("status_details", status_details(t)),
-        ("tests", tests_by_file(t, results)),
+        ("tests", tests_by_file(results)),
     ])
 }
 
@@ -263,8 +263,8 @@ pub fn task_status(t: &evg_task::Model, results: &[evg_test_result::Model]) -> V
 /// names as keys (no json tags). `Tasks` groups `tasks` by their version's revision (a task joins
 /// the version whose `id` is its `version_id`; versions without tasks are left out), newest
 /// `order` first, tasks in the order given; each group and task is a `bson.M`, so its keys are
-/// sorted. `Versions` are listed newest first. `failed` pairs tasks with their test results;
-/// `FailedTests` keeps, per failed task, its current execution's `fail` results, and leaves out
+/// sorted. `Versions` are listed newest first. `failed` pairs each failed task with its current
+/// execution's `fail` results (the service selects both); `FailedTests` lists them and leaves out
 /// tasks without any. `Exhausted.After` is always true for this route.
 pub fn task_history(
     versions: &[evg_version::Model],
@@ -310,14 +310,7 @@ pub fn task_history(
         .collect();
 
     let failed_tests = sorted(failed.iter().filter_map(|(t, results)| {
-        if t.status != "failed" {
-            return None;
-        }
-        let list: Vec<Value> = results
-            .iter()
-            .filter(|r| r.execution == t.execution && r.status == "fail")
-            .map(failed_test)
-            .collect();
+        let list: Vec<Value> = results.iter().map(failed_test).collect();
         (!list.is_empty()).then(|| (t.task_id.clone(), Value::Array(list)))
     }));
 
@@ -461,22 +454,17 @@ fn status_details(t: &evg_task::Model) -> Value {
     ])
 }
 
-/// Test results of the task's current execution keyed by file: `{status, time_taken, logs:{url}}`,
-/// `time_taken` in nanoseconds computed as Go does (float seconds times 1e9, truncated).
-fn tests_by_file(t: &evg_task::Model, results: &[evg_test_result::Model]) -> Value {
-    sorted(
-        results
-            .iter()
-            .filter(|r| r.execution == t.execution)
-            .map(|r| {
-                let entry = object([
-                    ("status", json!(r.status)),
-                    ("time_taken", json!(duration_ns(r))),
-                    ("logs", object([("url", json!(r.url))])),
-                ]);
-                (r.test_file.clone(), entry)
-            }),
-    )
+/// Test results keyed by file: `{status, time_taken, logs:{url}}`, `time_taken` in nanoseconds
+/// computed as Go does (float seconds times 1e9, truncated).
+fn tests_by_file(results: &[evg_test_result::Model]) -> Value {
+    sorted(results.iter().map(|r| {
+        let entry = object([
+            ("status", json!(r.status)),
+            ("time_taken", json!(duration_ns(r))),
+            ("logs", object([("url", json!(r.url))])),
+        ]);
+        (r.test_file.clone(), entry)
+    }))
 }
 
 /// `time.Duration((end - start) * float64(time.Second))`: Go's float-to-int conversion truncates,
@@ -942,12 +930,11 @@ mod tests {
     }
 
     #[test]
-    fn task_test_results_are_nanoseconds_of_the_current_execution() {
+    fn task_test_results_are_nanoseconds_keyed_by_file() {
         let mut t = task_model(1, "aggregation", "linux-64", "success");
         t.execution = 1;
         t.depends_on = r#"["compile_task"]"#.into();
         let results = [
-            result_model(0, "old.js", "fail", 0.0, 1.0),
             result_model(
                 1,
                 "jstests/aggregation/mongos_slaveok.js",
@@ -1087,10 +1074,7 @@ mod tests {
         let t_new = task_model(2, "compile", "osx-108", "undispatched");
         let mut failing = result_model(0, "x.js", "fail", 1.0, 2.5);
         failing.log_id = "abc".into();
-        let failed = [(
-            t_old.clone(),
-            vec![failing, result_model(0, "y.js", "pass", 1.0, 2.0)],
-        )];
+        let failed = [(t_old.clone(), vec![failing])];
         let h = task_history(
             &[older.clone(), newer.clone()],
             &[t_old.clone(), t_new.clone()],
