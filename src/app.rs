@@ -182,18 +182,13 @@ pub fn build(state: AppState) -> impl Endpoint<Output = Response> {
         poem::RouteMethod::new()
             .get(graphql::endpoint::graphql)
             .post(graphql::endpoint::graphql)
-            .data(schema),
+            .data(schema)
+            .catch_error(|_: poem::error::MethodNotAllowedError| async {
+                graphql::endpoint::method_not_allowed()
+            }),
         &limits,
         graphql_error,
-    )
-    .map_to_response()
-    .after(|r| async move {
-        let resp = r?;
-        if resp.status() == StatusCode::METHOD_NOT_ALLOWED && resp.content_type().is_none() {
-            return Ok(graphql::endpoint::method_not_allowed());
-        }
-        Ok(resp)
-    });
+    );
 
     let monitor = rest::monitor::router(shared.clone())
         .catch_error(|_: poem::error::NotFoundError| async { rest::monitor::errors::not_found() });

@@ -146,19 +146,20 @@ pub async fn graphql(req: &Request, body: Body, schema: poem::web::Data<&AppSche
     // One loader for the whole HTTP request: operations of a batch share its cache.
     let batch = batch.data(principal).data(loader).data(evergreen);
     let max_aliases = limits.graphql_max_aliases;
-    let resp = fetches
+    let (resp, mutation_over_get) = fetches
         .run(async {
             // The operations of a batch run one after another, as `Schema::execute_batch` does.
             match batch {
                 BatchRequest::Single(r) => {
-                    BatchResponse::Single(execute_one(schema, r, over_get, max_aliases).await)
+                    let (resp, refused_get) = execute_one(schema, r, over_get, max_aliases).await;
+                    (BatchResponse::Single(resp), refused_get)
                 }
                 BatchRequest::Batch(requests) => {
                     let mut out = Vec::with_capacity(requests.len());
                     for r in requests {
-                        out.push(execute_one(schema, r, over_get, max_aliases).await);
+                        out.push(execute_one(schema, r, over_get, max_aliases).await.0);
                     }
-                    BatchResponse::Batch(out)
+                    (BatchResponse::Batch(out), false)
                 }
             }
         })
@@ -169,9 +170,15 @@ pub async fn graphql(req: &Request, body: Body, schema: poem::web::Data<&AppSche
             return app_error_response(AppError::Internal(format!("response serialisation: {e}")));
         }
     };
-    Response::builder()
-        .content_type("application/json")
-        .body(json)
+    let resp = Response::builder().content_type("application/json");
+    if mutation_over_get {
+        // GraphQL over HTTP: "the server MUST respond with error status code 405".
+        return resp
+            .status(StatusCode::METHOD_NOT_ALLOWED)
+            .header(header::ALLOW, "POST")
+            .body(json);
+    }
+    resp.body(json)
 }
 
 /// A JSON body: one operation, or an array of them. `BatchRequest` is an untagged enum, which
@@ -187,15 +194,19 @@ fn parse_batch(bytes: &[u8]) -> Result<BatchRequest, serde_json::Error> {
 }
 
 /// One operation: the checks async-graphql does not make, then execution, then error codes.
+/// The flag is true when the operation was refused as a mutation over GET.
 async fn execute_one(
     schema: &AppSchema,
     mut req: async_graphql::Request,
     over_get: bool,
     max_aliases: usize,
-) -> async_graphql::Response {
+) -> (async_graphql::Response, bool) {
     match limits::precheck(&mut req, over_get, max_aliases) {
-        Ok(()) => limits::with_codes(schema.execute(req).await),
-        Err(e) => async_graphql::Response::from_errors(vec![e]),
+        Ok(()) => (limits::with_codes(schema.execute(req).await), false),
+        Err(refusal) => (
+            async_graphql::Response::from_errors(vec![*refusal.error]),
+            refusal.mutation_over_get,
+        ),
     }
 }
 
@@ -219,5 +230,7 @@ pub fn method_not_allowed() -> Response {
         "use GET for queries or POST for queries and mutations",
     ));
     resp.set_status(StatusCode::METHOD_NOT_ALLOWED);
+    resp.headers_mut()
+        .insert(header::ALLOW, header::HeaderValue::from_static("GET, POST"));
     resp
 }

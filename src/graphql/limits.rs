@@ -183,32 +183,54 @@ fn variable_uses(set: &SelectionSet, in_args: &mut HashSet<Name>, in_dirs: &mut 
 }
 
 /// Parses the request's document (kept in the request for execution) and applies the checks
-/// that precede validation. An `Err` is the operation's only error; it already has its code.
-pub fn precheck(req: &mut Request, over_get: bool, max_aliases: usize) -> Result<(), ServerError> {
-    let doc = parse(req).map_err(|e| with_code(e, "GRAPHQL_PARSE_FAILED"))?;
+/// that precede validation.
+pub fn precheck(req: &mut Request, over_get: bool, max_aliases: usize) -> Result<(), Refusal> {
+    let doc = parse(req).map_err(|e| Refusal::from(with_code(e, "GRAPHQL_PARSE_FAILED")))?;
     let mut aliases = 0;
     for (_, op) in doc.operations.iter() {
         if over_get && op.node.ty == OperationType::Mutation {
-            return Err(with_code(
-                ServerError::new(
-                    "mutations are not allowed over GET; send them with POST",
-                    None,
-                ),
-                "BAD_REQUEST",
-            ));
+            return Err(Refusal {
+                error: Box::new(with_code(
+                    ServerError::new(
+                        "mutations are not allowed over GET; send them with POST",
+                        None,
+                    ),
+                    "BAD_REQUEST",
+                )),
+                mutation_over_get: true,
+            });
         }
         aliases += count_aliases(&op.node.selection_set.node, doc, 0);
     }
     if aliases > max_aliases {
-        return Err(with_code(
+        return Err(Refusal::from(with_code(
             ServerError::new(
                 format!("the query uses {aliases} aliases; at most {max_aliases} are allowed"),
                 None,
             ),
             "GRAPHQL_VALIDATION_FAILED",
-        ));
+        )));
     }
     Ok(())
+}
+
+/// An operation refused before validation.
+#[derive(Debug)]
+pub struct Refusal {
+    /// The operation's only error, with its code (boxed: refusals are rare, results are not).
+    pub error: Box<ServerError>,
+    /// A mutation sent over GET, which the GraphQL-over-HTTP spec answers with `405 Method Not
+    /// Allowed` (every other refusal is an ordinary GraphQL error).
+    pub mutation_over_get: bool,
+}
+
+impl From<ServerError> for Refusal {
+    fn from(error: ServerError) -> Self {
+        Refusal {
+            error: Box::new(error),
+            mutation_over_get: false,
+        }
+    }
 }
 
 /// Gives every error that lacks one a stable code. Every error raised by testgraph's own

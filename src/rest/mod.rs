@@ -10,6 +10,22 @@ pub mod openapi;
 
 use poem::http::Method;
 
+/// A query parameter a route reads, and what it takes.
+pub struct QueryParam {
+    pub name: &'static str,
+    pub takes: Takes,
+}
+
+/// The values of a query parameter, for the OpenAPI document.
+pub enum Takes {
+    /// A legacy page number: 1 by default, negative counts from the last page.
+    PageNumber,
+    /// One of these words.
+    OneOf(&'static [&'static str]),
+    /// Any text.
+    Text,
+}
+
 /// One documented route of a legacy API.
 pub struct RouteDoc {
     pub method: Method,
@@ -21,7 +37,7 @@ pub struct RouteDoc {
     /// Name of the response schema in `components/schemas`, or `None` for no body.
     pub response: Option<&'static str>,
     /// Query parameters the route reads.
-    pub query: &'static [&'static str],
+    pub query: &'static [QueryParam],
     /// Whether the route takes a JSON body (schema name).
     pub body: Option<&'static str>,
 }

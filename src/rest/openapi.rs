@@ -3,7 +3,16 @@
 
 use serde_json::{Map, Value, json};
 
-use super::RouteDoc;
+use super::{RouteDoc, Takes};
+
+fn query_schema(takes: &Takes) -> Value {
+    match takes {
+        Takes::PageNumber => json!({"type": "integer", "default": 1,
+            "description": "page number, from 1; a negative number counts from the last page"}),
+        Takes::OneOf(words) => json!({"type": "string", "enum": words}),
+        Takes::Text => json!({"type": "string"}),
+    }
+}
 
 /// `/sessions/:h` (poem) as `/sessions/{h}` (OpenAPI), with its path parameter names.
 fn openapi_path(path: &str) -> (String, Vec<String>) {
@@ -36,7 +45,7 @@ pub fn document(apis: &[(&str, &[RouteDoc], Value)]) -> Value {
                 .iter()
                 .map(|p| json!({"name": p, "in": "path", "required": true, "schema": {"type": "string"}}))
                 .collect();
-            params.extend(r.query.iter().map(|q| json!({"name": q, "in": "query", "required": false, "schema": {"type": "string"}})));
+            params.extend(r.query.iter().map(|q| json!({"name": q.name, "in": "query", "required": false, "schema": query_schema(&q.takes)})));
             let mut responses = Map::new();
             match r.response {
                 Some(schema) => {

@@ -1,7 +1,7 @@
 //! Every GraphQL bound, crossed: page size, depth, complexity, aliases, batch size, body size
 //! (declared and chunked), mutations over GET, and error codes without internal detail.
 
-use poem::http::StatusCode;
+use poem::http::{Method, StatusCode};
 use serde_json::json;
 
 use crate::common::TestApp;
@@ -125,6 +125,9 @@ async fn get_serves_queries_and_refuses_mutations() {
 
     let m = "mutation { createSession(input: {h: \"x\", runDate: \"2024-01-01\"}) { h } }";
     let resp = app.client.get("/graphql").query("query", &m).send().await;
+    // GraphQL over HTTP: a mutation over GET is answered 405, with the method that would work.
+    assert_eq!(resp.0.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(resp.0.headers().get("allow").unwrap(), "POST");
     let v: serde_json::Value = resp.0.into_body().into_json().await.expect("json");
     assert_eq!(code(&v), "BAD_REQUEST", "{v}");
     let count = testgraph::service::monitor::count_sessions(&app.state.db, &Default::default())
@@ -175,8 +178,20 @@ async fn malformed_requests_get_codes_not_internals() {
 #[tokio::test]
 async fn other_methods_are_refused_clearly() {
     let app = TestApp::new().await;
-    let resp = app.client.put("/graphql").send().await;
-    resp.assert_status(StatusCode::METHOD_NOT_ALLOWED);
+    for method in [Method::PUT, Method::DELETE, Method::PATCH] {
+        let resp = app.client.request(method.clone(), "/graphql").send().await;
+        assert_eq!(resp.0.status(), StatusCode::METHOD_NOT_ALLOWED, "{method}");
+        assert_eq!(resp.0.headers().get("allow").unwrap(), "GET, POST");
+        let v: serde_json::Value = resp.0.into_body().into_json().await.expect("json");
+        assert_eq!(code(&v), "BAD_USER_INPUT", "{v}");
+        assert!(
+            v["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("POST for queries and mutations"),
+            "{v}"
+        );
+    }
 }
 
 /// A query text seen before reuses its parsed document (`graphql::limits`); each request still

@@ -1444,6 +1444,61 @@ async fn metric_missing_field_is_a_validation_error() {
     );
 }
 
+/// `/openapi.json` promises what the server checks: a body without a field the document marks
+/// required is refused, naming the field, and one without any other documented field is stored.
+#[tokio::test]
+async fn documented_required_fields_are_the_ones_refused_when_missing() {
+    let app = TestApp::new().await;
+    let doc = reply(app.client.get("/openapi.json").send().await)
+        .await
+        .json;
+    create(
+        &app,
+        "/api/v1/sessions/",
+        &session("s", Some("r"), json!({})),
+    )
+    .await;
+    create(&app, "/api/v1/contexts/", &context("c")).await;
+    let mut n = 0;
+    // A valid body; the number makes each context's hash new.
+    type Body = fn(usize) -> Value;
+    let cases: [(&str, &str, Body); 2] = [
+        ("MonitorNewContext", "/api/v1/contexts/", |n| {
+            context(&format!("c{n}"))
+        }),
+        ("MonitorNewMetric", "/api/v1/metrics/", |_| {
+            metric("s", "c", "t[1]")
+        }),
+    ];
+    for (schema, path, body) in cases {
+        let schema = &doc["components"]["schemas"][schema];
+        let required: Vec<&str> = schema["required"]
+            .as_array()
+            .expect("required")
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        let properties = schema["properties"].as_object().expect("properties");
+        assert_eq!(
+            properties.len(),
+            body(0).as_object().unwrap().len(),
+            "{path}: the document lists every field"
+        );
+        for field in properties.keys() {
+            n += 1;
+            let mut body = body(n);
+            body.as_object_mut().unwrap().remove(field);
+            let r = post(&app, path, &body).await;
+            if required.contains(&field.as_str()) {
+                r.expect(StatusCode::BAD_REQUEST, &format!("{path} without {field}"));
+                assert!(r.json["errors"].get(field).is_some(), "{path}: {}", r.json);
+            } else {
+                r.expect(StatusCode::CREATED, &format!("{path} without {field}"));
+            }
+        }
+    }
+}
+
 #[tokio::test]
 async fn metric_wrong_type_is_a_validation_error() {
     let app = TestApp::new().await;
@@ -1634,20 +1689,53 @@ async fn unknown_paths_are_json_404() {
     }
 }
 
+/// As Werkzeug answers them: a JSON message, and the route's methods in `Allow` (RFC 9110 requires
+/// the header on a 405).
 #[tokio::test]
-async fn wrong_methods_are_json_405() {
+async fn wrong_methods_are_json_405_with_the_allowed_methods() {
     let app = TestApp::new().await;
     let cases = [
-        app.client.put("/api/v1/sessions").send().await,
-        app.client.put("/api/v1/sessions/").send().await,
-        app.client.delete("/api/v1/sessions/abc").send().await,
-        app.client.patch("/api/v1/metrics/").send().await,
+        (
+            app.client.put("/api/v1/sessions").send().await,
+            "GET, HEAD, OPTIONS, POST",
+        ),
+        (
+            app.client.put("/api/v1/sessions/").send().await,
+            "GET, HEAD, OPTIONS, POST",
+        ),
+        (
+            app.client.delete("/api/v1/sessions/abc").send().await,
+            "GET, HEAD, OPTIONS, POST",
+        ),
+        (
+            app.client.patch("/api/v1/metrics/count").send().await,
+            "GET, HEAD, OPTIONS",
+        ),
     ];
-    for resp in cases {
+    for (resp, allow) in cases {
+        let allowed = resp.0.headers().get("allow").cloned();
         let r = reply(resp).await;
         r.expect(StatusCode::METHOD_NOT_ALLOWED, "wrong method");
         assert_eq!(keys(&r.json), vec!["message"]);
         assert!(r.json["message"].is_string());
+        assert_eq!(allowed.as_ref().map(|v| v.to_str().unwrap()), Some(allow));
+    }
+}
+
+/// Flask answers `OPTIONS` on every route itself: 200, no body, the methods in `Allow`.
+#[tokio::test]
+async fn options_lists_a_routes_methods() {
+    let app = TestApp::new().await;
+    for (path, allow) in [
+        ("/api/v1/metrics/", "GET, HEAD, OPTIONS, POST"),
+        ("/api/v1/metrics/count", "GET, HEAD, OPTIONS"),
+        ("/api/v1/contexts/", "GET, HEAD, OPTIONS, POST"),
+    ] {
+        let resp = app.client.options(path).send().await;
+        assert_eq!(resp.0.status(), StatusCode::OK, "{path}");
+        assert_eq!(resp.0.headers().get("allow").unwrap(), allow, "{path}");
+        let body = resp.0.into_body().into_vec().await.unwrap();
+        assert!(body.is_empty(), "{path}");
     }
 }
 

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use poem::http::{Method, StatusCode};
 use poem::{Endpoint, EndpointExt, IntoEndpoint, Request, Response, Route, RouteMethod};
 
-use super::RouteDoc;
+use super::{QueryParam, RouteDoc, Takes};
 use crate::app::AppState;
 use crate::auth;
 use crate::config::Surface;
@@ -45,7 +45,7 @@ fn doc(
     method: Method,
     path: &'static str,
     response: &'static str,
-    query: &'static [&'static str],
+    query: &'static [QueryParam],
     body: Option<&'static str>,
     summary: &'static str,
 ) -> RouteDoc {
@@ -114,7 +114,10 @@ fn table() -> Vec<(RouteDoc, Op)> {
                 M::GET,
                 "/versions/:version_id/status",
                 "EvergreenVersionStatus",
-                &["groupby"],
+                &[QueryParam {
+                    name: "groupby",
+                    takes: Takes::OneOf(&["tasks", "builds"]),
+                }],
                 None,
                 "The version's tasks keyed by task then variant (groupby=tasks, the default) or variant then task (groupby=builds).",
             ),
@@ -169,7 +172,10 @@ fn table() -> Vec<(RouteDoc, Op)> {
                 M::GET,
                 "/tasks/:task_name/history",
                 "EvergreenTaskHistory",
-                &["project"],
+                &[QueryParam {
+                    name: "project",
+                    takes: Takes::Text,
+                }],
                 None,
                 "A task's results across the project's 10 most recent commit versions (project: the project identifier).",
             ),

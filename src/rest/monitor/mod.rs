@@ -12,10 +12,10 @@ pub mod wire;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use poem::http::{Method, StatusCode};
+use poem::http::{HeaderValue, Method, StatusCode, header};
 use poem::{Endpoint, EndpointExt, IntoEndpoint, Request, Response, Route, RouteMethod};
 
-use super::RouteDoc;
+use super::{QueryParam, RouteDoc, Takes};
 use crate::app::AppState;
 use crate::auth;
 use crate::config::Surface;
@@ -79,7 +79,10 @@ macro_rules! route {
                 summary: $summary,
                 tag: $tag,
                 response: $resp,
-                query: &["page"],
+                query: &[QueryParam {
+                    name: "page",
+                    takes: Takes::PageNumber,
+                }],
                 body: None,
             },
             Op::$op,
@@ -199,7 +202,7 @@ fn table() -> Vec<(RouteDoc, Op)> {
             "contexts",
             Some("MonitorContext"),
             "Create an execution context (201).",
-            body = "MonitorContext"
+            body = "MonitorNewContext"
         ),
         route!(
             GET,
@@ -248,7 +251,7 @@ fn table() -> Vec<(RouteDoc, Op)> {
             "metrics",
             Some("MonitorMetric"),
             "Record one metric (201).",
-            body = "MonitorMetric"
+            body = "MonitorNewMetric"
         ),
         route!(
             GET,
@@ -679,35 +682,67 @@ async fn run(op: Op, st: Arc<AppState>, mut req: Request) -> Response {
 
 /// The router for `/api/v1`: every route of the table, each path with all its methods.
 pub fn router(state: Arc<AppState>) -> Route {
-    let mut by_path: BTreeMap<&'static str, RouteMethod> = BTreeMap::new();
+    let mut by_path: BTreeMap<&'static str, (RouteMethod, Vec<Method>)> = BTreeMap::new();
     for (doc, op) in table() {
         let st = state.clone();
         let ep = poem::endpoint::make(move |req: Request| {
             let st = st.clone();
             async move { run(op, st, req).await }
         });
-        let entry = by_path.remove(doc.path).unwrap_or_default();
+        let (entry, mut methods) = by_path.remove(doc.path).unwrap_or_default();
         let entry = match doc.method {
             Method::POST => entry.post(ep),
             _ => entry.get(ep),
         };
-        by_path.insert(doc.path, entry);
+        methods.push(doc.method.clone());
+        by_path.insert(doc.path, (entry, methods));
     }
     let mut route = Route::new();
-    for (path, methods) in by_path {
-        route = route.at(path, methods.after(method_dialect).into_endpoint());
+    for (path, (entry, methods)) in by_path {
+        let allow = allow_header(&methods);
+        let options = {
+            let allow = allow.clone();
+            poem::endpoint::make_sync(move |_| {
+                let mut resp = Response::builder().status(StatusCode::OK).finish();
+                resp.headers_mut().insert(header::ALLOW, allow.clone());
+                resp
+            })
+        };
+        let ep = entry.options(options).after(move |r| {
+            let allow = allow.clone();
+            async move { method_dialect(r, allow) }
+        });
+        route = route.at(path, ep.into_endpoint());
     }
     route
 }
 
-/// poem answers unmatched methods with an empty 405; flask-restx sends a JSON message.
-async fn method_dialect(r: poem::Result<Response>) -> poem::Result<Response> {
+/// The `Allow` header Flask sends for a route: its own methods, `HEAD` with `GET`, and the
+/// `OPTIONS` Flask answers for every route.
+fn allow_header(methods: &[Method]) -> HeaderValue {
+    let mut names: Vec<&str> = methods.iter().map(Method::as_str).collect();
+    if methods.contains(&Method::GET) {
+        names.push("HEAD");
+    }
+    names.push("OPTIONS");
+    names.sort_unstable();
+    names.dedup();
+    HeaderValue::from_str(&names.join(", ")).expect("method names are header-safe")
+}
+
+/// poem answers unmatched methods with an empty 405; flask-restx sends a JSON message, with the
+/// route's methods in `Allow` as Werkzeug does.
+fn method_dialect(r: poem::Result<Response>, allow: HeaderValue) -> poem::Result<Response> {
     match r {
         Ok(resp) => Ok(resp),
-        Err(e) if e.status() == StatusCode::METHOD_NOT_ALLOWED => Ok(errors::json(
-            StatusCode::METHOD_NOT_ALLOWED,
-            serde_json::json!({"message": "The method is not allowed for the requested URL."}),
-        )),
+        Err(e) if e.status() == StatusCode::METHOD_NOT_ALLOWED => {
+            let mut resp = errors::json(
+                StatusCode::METHOD_NOT_ALLOWED,
+                serde_json::json!({"message": "The method is not allowed for the requested URL."}),
+            );
+            resp.headers_mut().insert(header::ALLOW, allow);
+            Ok(resp)
+        }
         Err(e) if e.status() == StatusCode::NOT_FOUND => Ok(errors::not_found()),
         Err(e) => Err(e),
     }

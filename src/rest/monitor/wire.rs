@@ -156,6 +156,7 @@ pub fn schemas() -> Value {
     let n = json!({"type": "number"});
     let i = json!({"type": "integer"});
     let links = json!({"prev_url": s, "next_url": s, "total_page": i});
+    let hash = json!({"type": "string", "minLength": 1, "maxLength": crate::service::monitor::MAX_HASH_LEN});
     let page_of = |key: &str, item: Value| {
         let mut props = links.as_object().cloned().unwrap_or_default();
         props.insert(key.to_owned(), json!({"type": "array", "items": item}));
@@ -166,8 +167,25 @@ pub fn schemas() -> Value {
             "session_h": s, "run_date": s, "scm_ref": {"type": "string", "nullable": true},
             "tags": {"type": "array", "items": {"type": "object", "properties": {"name": s, "value": s}}}}},
         "MonitorNewSession": {"type": "object", "required": ["session_h", "run_date", "description"], "properties": {
-            "session_h": s, "h": s, "run_date": s, "scm_ref": {"type": "string", "nullable": true},
+            "session_h": hash, "h": hash,
+            "run_date": {"type": "string", "format": "date-time", "description": "ISO 8601; without an offset, UTC"},
+            "scm_ref": {"type": "string", "nullable": true},
             "description": {"type": "object", "additionalProperties": s}}},
+        "MonitorNewMetric": {"type": "object",
+            "required": ["session_h", "context_h", "item_start_time", "item_path", "item", "item_variant",
+                         "item_fs_loc", "kind", "component", "total_time", "user_time", "kernel_time",
+                         "cpu_usage", "mem_usage"],
+            "properties": {
+                "session_h": s, "context_h": s, "item_start_time": s, "item_path": s, "item": s,
+                "item_variant": s, "item_fs_loc": s, "kind": s, "component": {"type": "string", "nullable": true},
+                "total_time": n, "user_time": n, "kernel_time": n, "cpu_usage": n, "mem_usage": n}},
+        "MonitorNewContext": {"type": "object",
+            "required": ["h", "cpu_count", "cpu_frequency", "cpu_type", "ram_total", "machine_node",
+                         "machine_type", "machine_arch", "system_info", "python_info"],
+            "properties": {
+                "h": hash, "cpu_count": i, "cpu_frequency": i, "cpu_type": s,
+                "cpu_vendor": {"type": "string", "nullable": true}, "ram_total": i, "machine_node": s,
+                "machine_type": s, "machine_arch": s, "system_info": s, "python_info": s}},
         "MonitorMetric": {"type": "object", "properties": {
             "session_h": s, "context_h": s, "item_start_time": s, "item_path": s, "item": s, "item_variant": s,
             "item_fs_loc": s, "kind": s, "component": {"type": "string", "nullable": true},
