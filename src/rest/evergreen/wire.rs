@@ -654,8 +654,18 @@ fn go_float(f: f64) -> String {
 
 /// Go's `encoding/json` string escaping with HTML escaping on (the `Marshal` default).
 fn write_string(out: &mut String, s: &str) {
+    out.reserve(s.len() + 2);
     out.push('"');
-    for c in s.chars() {
+    // Runs of characters that need no escape (nearly all of them) are copied whole.
+    let mut run_start = 0;
+    for (i, c) in s.char_indices() {
+        let plain = u32::from(c) >= 0x20
+            && !matches!(c, '"' | '\\' | '<' | '>' | '&' | '\u{2028}' | '\u{2029}');
+        if plain {
+            continue;
+        }
+        out.push_str(&s[run_start..i]);
+        run_start = i + c.len_utf8();
         match c {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
@@ -664,11 +674,10 @@ fn write_string(out: &mut String, s: &str) {
             '\t' => out.push_str("\\t"),
             '\u{8}' => out.push_str("\\b"),
             '\u{c}' => out.push_str("\\f"),
-            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => push_u_escape(out, c),
-            c if u32::from(c) < 0x20 => push_u_escape(out, c),
-            c => out.push(c),
+            c => push_u_escape(out, c),
         }
     }
+    out.push_str(&s[run_start..]);
     out.push('"');
 }
 
@@ -838,6 +847,24 @@ mod tests {
         assert_eq!(render(&json!({})), "{}");
         assert_eq!(render(&json!([])), "[]");
         assert_eq!(render(&json!("plain")), "\"plain\"");
+    }
+
+    /// Escapes at either end, side by side and next to multi-byte characters: the runs between
+    /// them are copied whole, so their bounds are what can go wrong.
+    #[test]
+    fn strings_escape_at_the_edges_of_runs() {
+        for (input, expected) in [
+            ("", r#""""#),
+            ("<", r#""\u003c""#),
+            ("<>", r#""\u003c\u003e""#),
+            ("é<é", r#""é\u003cé""#),
+            ("\u{2028}x\u{2029}", r#""\u2028x\u2029""#),
+            ("\"a\"", r#""\"a\"""#),
+            ("日本\u{1f}語", r#""日本\u001f語""#),
+            ("tab\t", r#""tab\t""#),
+        ] {
+            assert_eq!(render(&json!(input)), expected, "{input:?}");
+        }
     }
 
     #[test]
