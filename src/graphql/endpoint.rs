@@ -164,13 +164,29 @@ pub async fn graphql(req: &Request, body: Body, schema: poem::web::Data<&AppSche
             }
         })
         .await;
-    let json = match serde_json::to_string(&resp) {
+    let media = Media::accepted(req.header(header::ACCEPT));
+    // With `application/graphql-response+json`, an operation that failed before execution (a
+    // document that does not parse or validate, variables that do not coerce) is a 400 without
+    // `data`; with `application/json`, every GraphQL result is a 200, as clients of that type
+    // expect (GraphQL over HTTP, "Status codes").
+    let (json, request_error) = match &resp {
+        BatchResponse::Single(r)
+            if media == Media::GraphqlResponseJson && failed_before_execution(r) =>
+        {
+            (
+                serde_json::to_string(&serde_json::json!({ "errors": r.errors })),
+                true,
+            )
+        }
+        _ => (serde_json::to_string(&resp), false),
+    };
+    let json = match json {
         Ok(j) => j,
         Err(e) => {
             return app_error_response(AppError::Internal(format!("response serialisation: {e}")));
         }
     };
-    let resp = Response::builder().content_type("application/json");
+    let resp = Response::builder().content_type(media.content_type());
     if mutation_over_get {
         // GraphQL over HTTP: "the server MUST respond with error status code 405".
         return resp
@@ -178,7 +194,64 @@ pub async fn graphql(req: &Request, body: Body, schema: poem::web::Data<&AppSche
             .header(header::ALLOW, "POST")
             .body(json);
     }
+    if request_error {
+        return resp.status(StatusCode::BAD_REQUEST).body(json);
+    }
     resp.body(json)
+}
+
+/// The media type of a GraphQL answer (GraphQL over HTTP, "Accept").
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Media {
+    /// `application/json`: the default, and what a client that asks for nothing gets.
+    Json,
+    /// `application/graphql-response+json`, for clients that prefer it (Apollo Client, urql and
+    /// graphql-http send it first).
+    GraphqlResponseJson,
+}
+
+impl Media {
+    /// The new type when the client ranks it at least as high as `application/json`.
+    fn accepted(accept: Option<&str>) -> Media {
+        let Some(accept) = accept else {
+            return Media::Json;
+        };
+        let (mut q_graphql, mut q_json) = (0.0_f32, 0.0_f32);
+        for range in accept.split(',') {
+            let mut parts = range.split(';').map(str::trim);
+            let media_type = parts.next().unwrap_or("").to_ascii_lowercase();
+            let q = parts
+                .filter_map(|p| p.strip_prefix("q="))
+                .find_map(|q| q.parse::<f32>().ok())
+                .unwrap_or(1.0);
+            match media_type.as_str() {
+                "application/graphql-response+json" => q_graphql = q_graphql.max(q),
+                "application/json" => q_json = q_json.max(q),
+                _ => {}
+            }
+        }
+        if q_graphql > 0.0 && q_graphql >= q_json {
+            Media::GraphqlResponseJson
+        } else {
+            Media::Json
+        }
+    }
+
+    fn content_type(self) -> &'static str {
+        match self {
+            Media::Json => "application/json",
+            Media::GraphqlResponseJson => "application/graphql-response+json; charset=utf-8",
+        }
+    }
+}
+
+/// No data and no error from a field: the operation failed before it ran (parse, validation,
+/// variable coercion, testgraph's own checks). An error raised by a resolver has a path, even
+/// when it nulls the whole result.
+fn failed_before_execution(r: &async_graphql::Response) -> bool {
+    r.data == async_graphql::Value::Null
+        && !r.errors.is_empty()
+        && r.errors.iter().all(|e| e.path.is_empty())
 }
 
 /// A JSON body: one operation, or an array of them. `BatchRequest` is an untagged enum, which

@@ -226,3 +226,81 @@ async fn repeated_query_texts_keep_their_own_variables() {
         assert_eq!(code(&r), "GRAPHQL_PARSE_FAILED", "{r}");
     }
 }
+
+/// GraphQL over HTTP: a client that prefers `application/graphql-response+json` gets it, and an
+/// operation that failed before execution is then a 400 without `data`; a resolver's error is
+/// still a 200. A client of `application/json` keeps getting 200 for every GraphQL result.
+#[tokio::test]
+async fn graphql_response_json_is_negotiated_and_sets_request_error_statuses() {
+    let app = TestApp::new().await;
+    let send = |accept: &'static str, query: &'static str, variables: serde_json::Value| {
+        app.client
+            .post("/graphql")
+            .header("accept", accept)
+            .body_json(&json!({"query": query, "variables": variables}))
+            .send()
+    };
+    let modern = "application/graphql-response+json, application/json;q=0.9";
+    let cases = [
+        ("{ sessions { totalCount } }", json!({}), 200, "", true),
+        (
+            "{ sessions { totalCount ",
+            json!({}),
+            400,
+            "GRAPHQL_PARSE_FAILED",
+            false,
+        ),
+        (
+            "{ sessions { nope } }",
+            json!({}),
+            400,
+            "GRAPHQL_VALIDATION_FAILED",
+            false,
+        ),
+        (
+            "query($n: Int) { sessions(first: $n) { totalCount } }",
+            json!({"n": "ten"}),
+            400,
+            "GRAPHQL_VALIDATION_FAILED",
+            false,
+        ),
+        // A resolver's error has a path: the operation ran.
+        (
+            "{ sessions(after: \"garbage\") { totalCount } }",
+            json!({}),
+            200,
+            "BAD_USER_INPUT",
+            true,
+        ),
+    ];
+    for (query, variables, status, error_code, has_data) in cases {
+        let resp = send(modern, query, variables.clone()).await;
+        assert_eq!(resp.0.status().as_u16(), status, "{query}");
+        assert_eq!(
+            resp.0.content_type(),
+            Some("application/graphql-response+json; charset=utf-8"),
+            "{query}"
+        );
+        let v: serde_json::Value = resp.0.into_body().into_json().await.expect("json");
+        assert_eq!(code(&v), error_code, "{query}: {v}");
+        assert_eq!(v.get("data").is_some(), has_data, "{query}: {v}");
+
+        // The same operation for a client of application/json (or of anything).
+        for accept in ["application/json", "*/*"] {
+            let resp = send(accept, query, variables.clone()).await;
+            assert_eq!(resp.0.status(), StatusCode::OK, "{accept} {query}");
+            assert_eq!(resp.0.content_type(), Some("application/json"));
+            let v: serde_json::Value = resp.0.into_body().into_json().await.expect("json");
+            assert_eq!(code(&v), error_code, "{accept} {query}: {v}");
+            assert!(v.get("data").is_some(), "{accept} {query}: {v}");
+        }
+    }
+    // Ranked below application/json, the new type is not chosen.
+    let resp = send(
+        "application/json, application/graphql-response+json;q=0.5",
+        "{ sessions { totalCount } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(resp.0.content_type(), Some("application/json"));
+}
