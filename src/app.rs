@@ -177,6 +177,7 @@ pub fn build(state: AppState) -> impl Endpoint<Output = Response> {
     let shared = Arc::new(state.clone());
     let schema: AppSchema = graphql::build_schema(state.clone());
     let limits = state.config.limits.clone();
+    let cors_origins = Arc::new(state.config.cors_origins.clone());
 
     let graphql_route = guarded(
         poem::RouteMethod::new()
@@ -220,6 +221,10 @@ pub fn build(state: AppState) -> impl Endpoint<Output = Response> {
         .with(NormalizePath::new(TrailingSlash::Trim))
         .data(state)
         .map_to_response()
+        .around(move |ep, req| {
+            let origins = cors_origins.clone();
+            async move { crate::cors::handle(&origins, ep.as_ref(), req).await }
+        })
 }
 
 /// Serves the application on `listener` until `shutdown` resolves, then lets in-flight requests

@@ -143,6 +143,14 @@ pub struct ServeArgs {
         value_delimiter = ','
     )]
     pub require_token: Vec<Surface>,
+    /// Browser origins (such as https://dash.example.com) allowed to call testgraph across
+    /// origins, comma-separated, or * for any; none by default.
+    #[arg(
+        long = "cors-origin",
+        env = "TESTGRAPH_CORS_ORIGINS",
+        value_delimiter = ','
+    )]
+    pub cors_origins: Vec<String>,
 }
 
 impl ServeArgs {
@@ -173,6 +181,7 @@ impl ServeArgs {
             },
             monitor_page_size: self.monitor_page_size,
             monitor_count_cache: std::time::Duration::from_millis(self.count_cache_ms),
+            cors_origins: crate::cors::CorsOrigins::parse(&self.cors_origins)?,
         };
         config.validate()?;
         Ok(config)

@@ -4,6 +4,8 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use crate::cors::CorsOrigins;
+
 /// The default database: a SQLite file in the working directory, created on first start.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://testgraph.db?mode=rwc";
 
@@ -20,6 +22,8 @@ pub struct Config {
     pub monitor_page_size: u64,
     /// How long a pytest-monitor list total (`total_page`) may be reused; zero counts every page.
     pub monitor_count_cache: Duration,
+    /// Browser origins allowed to read answers across origins (none by default).
+    pub cors_origins: CorsOrigins,
 }
 
 /// Every bound the server enforces. Each has a default, a flag and an environment variable.
@@ -113,6 +117,7 @@ impl Config {
             auth: AuthPolicy::default(),
             monitor_page_size: 500,
             monitor_count_cache: Duration::from_secs(1),
+            cors_origins: CorsOrigins::default(),
         }
     }
 

@@ -1,5 +1,5 @@
 //! The server's own routes and artefacts: health, readiness, the OpenAPI document, the committed
-//! GraphQL schema, and GraphiQL.
+//! GraphQL schema, GraphiQL, and cross-origin requests (CORS).
 
 use poem::http::StatusCode;
 
@@ -170,5 +170,119 @@ async fn metric_hash_migration_fills_stored_rows() {
     assert_eq!(
         (stored[0].session_h.as_str(), stored[0].context_h.as_str()),
         ("5e55", "c0ffee")
+    );
+}
+
+fn cors(origins: &[&str]) -> testgraph::cors::CorsOrigins {
+    let values: Vec<String> = origins.iter().map(|s| s.to_string()).collect();
+    testgraph::cors::CorsOrigins::parse(&values).expect("origins")
+}
+
+/// A dashboard on another origin can call `/graphql` once the operator names its origin: the
+/// preflight is answered before routing and every answer names the origin. Other origins are
+/// served as without CORS (the browser withholds the answer), never refused.
+#[tokio::test]
+async fn cors_lets_named_origins_read_answers() {
+    let dash = "https://dash.example.com";
+    let app = TestApp::with_config(|c| c.cors_origins = cors(&[dash])).await;
+
+    let pre = app
+        .client
+        .options("/graphql")
+        .header("origin", dash)
+        .header("access-control-request-method", "POST")
+        .header(
+            "access-control-request-headers",
+            "content-type, authorization",
+        )
+        .send()
+        .await;
+    assert_eq!(pre.0.status(), StatusCode::NO_CONTENT);
+    let h = pre.0.headers();
+    assert_eq!(h.get("access-control-allow-origin").unwrap(), dash);
+    assert!(
+        h.get("access-control-allow-methods")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .contains("POST")
+    );
+    assert_eq!(
+        h.get("access-control-allow-headers").unwrap(),
+        "content-type, authorization"
+    );
+    assert!(h.get("access-control-allow-credentials").is_none());
+
+    let query = serde_json::json!({"query": "{ sessions { totalCount } }"});
+    let resp = app
+        .client
+        .post("/graphql")
+        .header("origin", dash)
+        .body_json(&query)
+        .send()
+        .await;
+    resp.assert_status_is_ok();
+    assert_eq!(
+        resp.0.headers().get("access-control-allow-origin").unwrap(),
+        dash
+    );
+    assert_eq!(resp.0.headers().get("vary").unwrap(), "Origin");
+
+    // The legacy routes too, errors included.
+    let resp = app
+        .client
+        .get("/api/v1/sessions/nope")
+        .header("origin", dash)
+        .send()
+        .await;
+    assert_eq!(
+        resp.0.headers().get("access-control-allow-origin").unwrap(),
+        dash
+    );
+
+    // Another origin: answered, without the header.
+    let resp = app
+        .client
+        .post("/graphql")
+        .header("origin", "https://elsewhere.example")
+        .body_json(&query)
+        .send()
+        .await;
+    resp.assert_status_is_ok();
+    assert!(
+        resp.0
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn cors_is_off_by_default_and_a_star_allows_any_origin() {
+    let app = TestApp::new().await;
+    let resp = app
+        .client
+        .get("/healthz")
+        .header("origin", "https://dash.example.com")
+        .send()
+        .await;
+    resp.assert_status_is_ok();
+    assert!(
+        resp.0
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+
+    let app = TestApp::with_config(|c| c.cors_origins = cors(&["*"])).await;
+    let resp = app
+        .client
+        .get("/healthz")
+        .header("origin", "http://localhost:5173")
+        .send()
+        .await;
+    assert_eq!(
+        resp.0.headers().get("access-control-allow-origin").unwrap(),
+        "http://localhost:5173"
     );
 }
