@@ -53,9 +53,16 @@ pub fn page_size(first: Option<i32>, limits: &Limits) -> AppResult<u64> {
     }
 }
 
+/// The rows a connection without `first` counts for in the complexity: the default configuration's
+/// page size (`--page-default`), whatever the operator set, so a query's cost does not depend on
+/// the server it is sent to.
+pub const DEFAULT_FIRST_FOR_COMPLEXITY: usize = 20;
+
 /// Complexity of a connection field: its children cost once per requested row.
 pub fn list_complexity(first: Option<i32>, child: usize) -> usize {
-    let n = first.map(|n| n.max(0) as usize).unwrap_or(20);
+    let n = first
+        .map(|n| n.max(0) as usize)
+        .unwrap_or(DEFAULT_FIRST_FOR_COMPLEXITY);
     n.max(1).saturating_mul(child).saturating_add(1)
 }
 

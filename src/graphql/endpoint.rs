@@ -16,7 +16,7 @@ use super::loaders::{
 };
 use super::{AppSchema, GqlState, limits};
 use crate::auth;
-use crate::config::Surface;
+use crate::config::{Limits, Surface};
 use crate::error::AppError;
 use crate::service::tokens::Scope;
 
@@ -145,19 +145,18 @@ pub async fn graphql(req: &Request, body: Body, schema: poem::web::Data<&AppSche
     );
     // One loader for the whole HTTP request: operations of a batch share its cache.
     let batch = batch.data(principal).data(loader).data(evergreen);
-    let max_aliases = limits.graphql_max_aliases;
     let (resp, mutation_over_get) = fetches
         .run(async {
             // The operations of a batch run one after another, as `Schema::execute_batch` does.
             match batch {
                 BatchRequest::Single(r) => {
-                    let (resp, refused_get) = execute_one(schema, r, over_get, max_aliases).await;
+                    let (resp, refused_get) = execute_one(schema, r, over_get, limits).await;
                     (BatchResponse::Single(resp), refused_get)
                 }
                 BatchRequest::Batch(requests) => {
                     let mut out = Vec::with_capacity(requests.len());
                     for r in requests {
-                        out.push(execute_one(schema, r, over_get, max_aliases).await.0);
+                        out.push(execute_one(schema, r, over_get, limits).await.0);
                     }
                     (BatchResponse::Batch(out), false)
                 }
@@ -272,10 +271,10 @@ async fn execute_one(
     schema: &AppSchema,
     mut req: async_graphql::Request,
     over_get: bool,
-    max_aliases: usize,
+    bounds: &Limits,
 ) -> (async_graphql::Response, bool) {
-    match limits::precheck(&mut req, over_get, max_aliases) {
-        Ok(()) => (limits::with_codes(schema.execute(req).await), false),
+    match limits::precheck(&mut req, over_get, bounds.graphql_max_aliases) {
+        Ok(()) => (limits::with_codes(schema.execute(req).await, bounds), false),
         Err(refusal) => (
             async_graphql::Response::from_errors(vec![*refusal.error]),
             refusal.mutation_over_get,

@@ -236,7 +236,7 @@ impl From<ServerError> for Refusal {
 /// Gives every error that lacks one a stable code. Every error raised by testgraph's own
 /// resolvers already has one; those left come from async-graphql: validation and limit errors,
 /// which belong to no field (no path), or argument coercion while executing a field (a path).
-pub fn with_codes(mut resp: Response) -> Response {
+pub fn with_codes(mut resp: Response, limits: &crate::config::Limits) -> Response {
     resp.errors = resp
         .errors
         .into_iter()
@@ -246,8 +246,35 @@ pub fn with_codes(mut resp: Response) -> Response {
             } else {
                 "BAD_USER_INPUT"
             };
-            with_code(e, code)
+            with_code(explain_limit(e, limits), code)
         })
         .collect();
     resp
+}
+
+/// async-graphql names the depth and complexity limits it enforces but not their values; someone
+/// writing a query in GraphiQL needs both, and how the complexity is counted.
+fn explain_limit(mut e: ServerError, limits: &crate::config::Limits) -> ServerError {
+    if !e.path.is_empty() {
+        return e;
+    }
+    match e.message.as_str() {
+        "Query is too complex." => {
+            e.message = format!(
+                "Query is too complex: at most {} is allowed, where every field counts 1 and a \
+                 list counts its children once per row it may return (`first`, or {} without it); \
+                 ask for fewer rows or fewer fields",
+                limits.graphql_max_complexity,
+                super::connection::DEFAULT_FIRST_FOR_COMPLEXITY
+            );
+        }
+        "Query is nested too deep." => {
+            e.message = format!(
+                "Query is nested too deep: at most {} levels of selection are allowed",
+                limits.graphql_max_depth
+            );
+        }
+        _ => {}
+    }
+    e
 }

@@ -33,6 +33,10 @@ async fn depth_limit() {
     let deep = "{ sessions { edges { node { metrics { edges { node { session { h } } } } } } } }";
     let r = app.graphql(deep, json!({})).await;
     assert_eq!(code(&r), "GRAPHQL_VALIDATION_FAILED", "{r}");
+    assert_eq!(
+        r["errors"][0]["message"],
+        "Query is nested too deep: at most 6 levels of selection are allowed"
+    );
     let shallow = "{ sessions { edges { node { h } } } }";
     assert!(
         app.graphql(shallow, json!({}))
@@ -48,6 +52,12 @@ async fn complexity_limit_counts_requested_rows() {
     let heavy = "{ sessions(first: 100) { edges { node { metrics(first: 100) { edges { node { item } } } } } } }";
     let r = app.graphql(heavy, json!({})).await;
     assert_eq!(code(&r), "GRAPHQL_VALIDATION_FAILED", "{r}");
+    let message = r["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("Query is too complex: at most 500 is allowed")
+            && message.contains("`first`, or 20 without it"),
+        "{message}"
+    );
     let light = "{ sessions(first: 5) { edges { node { metrics(first: 5) { edges { node { item } } } } } } }";
     let r = app.graphql(light, json!({})).await;
     assert!(r.get("errors").is_none(), "{r}");
