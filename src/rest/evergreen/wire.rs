@@ -656,30 +656,68 @@ fn go_float(f: f64) -> String {
 fn write_string(out: &mut String, s: &str) {
     out.reserve(s.len() + 2);
     out.push('"');
-    // Runs of characters that need no escape (nearly all of them) are copied whole.
+    // Runs of bytes that need no escape (nearly all of them) are copied whole. Every character
+    // that does is ASCII, except U+2028 and U+2029, whose UTF-8 starts with 0xE2.
+    let bytes = s.as_bytes();
     let mut run_start = 0;
-    for (i, c) in s.char_indices() {
-        let plain = u32::from(c) >= 0x20
-            && !matches!(c, '"' | '\\' | '<' | '>' | '&' | '\u{2028}' | '\u{2029}');
-        if plain {
+    let mut i = 0;
+    while i < bytes.len() {
+        if !MAY_ESCAPE[usize::from(bytes[i])] {
+            i += 1;
             continue;
         }
+        // `i` is at a character boundary: the table holds ASCII bytes and 0xE2, a leading byte.
+        let c = s[i..].chars().next().unwrap_or('\0');
+        let escape = match c {
+            '"' => Escape::Short("\\\""),
+            '\\' => Escape::Short("\\\\"),
+            '\n' => Escape::Short("\\n"),
+            '\r' => Escape::Short("\\r"),
+            '\t' => Escape::Short("\\t"),
+            '\u{8}' => Escape::Short("\\b"),
+            '\u{c}' => Escape::Short("\\f"),
+            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => Escape::Unicode,
+            c if u32::from(c) < 0x20 => Escape::Unicode,
+            // Another character whose first byte is 0xE2.
+            c => {
+                i += c.len_utf8();
+                continue;
+            }
+        };
         out.push_str(&s[run_start..i]);
-        run_start = i + c.len_utf8();
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            c => push_u_escape(out, c),
+        match escape {
+            Escape::Short(e) => out.push_str(e),
+            Escape::Unicode => push_u_escape(out, c),
         }
+        i += c.len_utf8();
+        run_start = i;
     }
     out.push_str(&s[run_start..]);
     out.push('"');
 }
+
+enum Escape {
+    Short(&'static str),
+    Unicode,
+}
+
+/// The bytes that may start a character Go escapes: control characters, `"`, `\\`, `<`, `>`,
+/// `&`, and 0xE2, the first byte of U+2028 and U+2029 (and of other characters, checked whole).
+static MAY_ESCAPE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        table[b] = true;
+        b += 1;
+    }
+    table[b'"' as usize] = true;
+    table[b'\\' as usize] = true;
+    table[b'<' as usize] = true;
+    table[b'>' as usize] = true;
+    table[b'&' as usize] = true;
+    table[0xE2] = true;
+    table
+};
 
 /// `\uXXXX` with lowercase hex, as Go writes it; only called for chars below U+10000.
 fn push_u_escape(out: &mut String, c: char) {
@@ -862,6 +900,8 @@ mod tests {
             ("\"a\"", r#""\"a\"""#),
             ("日本\u{1f}語", r#""日本\u001f語""#),
             ("tab\t", r#""tab\t""#),
+            // First byte 0xE2 like U+2028, not escaped.
+            ("€—\u{2028}—", r#""€—\u2028—""#),
         ] {
             assert_eq!(render(&json!(input)), expected, "{input:?}");
         }
