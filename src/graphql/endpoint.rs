@@ -185,7 +185,10 @@ pub async fn graphql(req: &Request, body: Body, schema: poem::web::Data<&AppSche
             return app_error_response(AppError::Internal(format!("response serialisation: {e}")));
         }
     };
-    let resp = Response::builder().content_type(media.content_type());
+    // The media type follows `Accept`, so a cache must keep one answer per `Accept`.
+    let resp = Response::builder()
+        .content_type(media.content_type())
+        .header(header::VARY, "Accept");
     if mutation_over_get {
         // GraphQL over HTTP: "the server MUST respond with error status code 405".
         return resp

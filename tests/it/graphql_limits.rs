@@ -291,6 +291,7 @@ async fn graphql_response_json_is_negotiated_and_sets_request_error_statuses() {
             Some("application/graphql-response+json; charset=utf-8"),
             "{query}"
         );
+        assert_eq!(resp.0.headers().get("vary").unwrap(), "Accept");
         let v: serde_json::Value = resp.0.into_body().into_json().await.expect("json");
         assert_eq!(code(&v), error_code, "{query}: {v}");
         assert_eq!(v.get("data").is_some(), has_data, "{query}: {v}");
