@@ -320,6 +320,23 @@ fn task_id(
     )
 }
 
+/// Dispatches a task to `host` (of `distro`) at `dispatched` and starts it at `start`.
+async fn dispatch_and_start(
+    app: &TestApp,
+    task_id: &str,
+    (host, distro): (&str, &str),
+    dispatched: Option<NaiveDateTime>,
+    start: NaiveDateTime,
+) {
+    let db = &app.state.db;
+    svc::dispatch_task(db, task_id, host, distro, dispatched)
+        .await
+        .expect("dispatch");
+    svc::start_task(db, task_id, Some(start))
+        .await
+        .expect("start");
+}
+
 /// Dispatches, starts and finishes a task at the given times.
 async fn run_task(
     app: &TestApp,
@@ -328,19 +345,14 @@ async fn run_task(
     finish: NaiveDateTime,
     status: &str,
 ) {
-    let db = &app.state.db;
-    svc::dispatch_task(
-        db,
+    dispatch_and_start(
+        app,
         task_id,
-        "i-58e6e573",
-        "rhel55-test",
+        ("i-58e6e573", "rhel55-test"),
         Some(start - chrono::Duration::seconds(3)),
+        start,
     )
-    .await
-    .expect("dispatch");
-    svc::start_task(db, task_id, Some(start))
-        .await
-        .expect("start");
+    .await;
     finish_task(app, task_id, finish, status).await;
 }
 
@@ -414,13 +426,14 @@ async fn doc_version(app: &TestApp) -> String {
         d477_created(),
         "compile",
     );
-    let db = &app.state.db;
-    svc::dispatch_task(db, &compile, "i-1", "rhel55-test", None)
-        .await
-        .expect("dispatch");
-    svc::start_task(db, &compile, Some(at(2014, 7, 22, 17, 3, 18, 151)))
-        .await
-        .expect("start");
+    dispatch_and_start(
+        app,
+        &compile,
+        ("i-1", "rhel55-test"),
+        None,
+        at(2014, 7, 22, 17, 3, 18, 151),
+    )
+    .await;
     v.version_id
 }
 
@@ -857,10 +870,14 @@ async fn task_and_task_status_match_the_doc_examples() {
     let start = at(2014, 7, 22, 14, 44, 15, 783);
     let heartbeat = at(2014, 7, 22, 14, 48, 43, 761);
     let finish = at(2014, 7, 22, 14, 49, 2, 796);
-    svc::dispatch_task(db, &tid, "i-58e6e573", "rhel55-test", Some(dispatched))
-        .await
-        .expect("dispatch");
-    svc::start_task(db, &tid, Some(start)).await.expect("start");
+    dispatch_and_start(
+        &app,
+        &tid,
+        ("i-58e6e573", "rhel55-test"),
+        Some(dispatched),
+        start,
+    )
+    .await;
     svc::heartbeat_task(db, &tid, Some(heartbeat))
         .await
         .expect("heartbeat");
@@ -1037,12 +1054,7 @@ async fn a_restarted_task_shows_its_current_executions_results() {
         end_s: 2.0,
     };
     let started = at(2015, 3, 1, 10, 1, 0, 0);
-    svc::dispatch_task(db, &tid, "h1", "d1", Some(started))
-        .await
-        .expect("dispatch");
-    svc::start_task(db, &tid, Some(started))
-        .await
-        .expect("start");
+    dispatch_and_start(&app, &tid, ("h1", "d1"), Some(started), started).await;
     svc::add_test_results(db, &tid, vec![result("old.js", "fail")])
         .await
         .expect("first execution");
@@ -1248,12 +1260,7 @@ async fn lifecycle_statuses_and_times_through_every_route() {
     let f1 = at(2015, 3, 1, 10, 3, 30, 500);
     let db = &app.state.db;
     let compile = tid("aaaa", c1, "linux", "compile");
-    svc::dispatch_task(db, &compile, "h1", "d1", Some(t1))
-        .await
-        .expect("dispatch");
-    svc::start_task(db, &compile, Some(t1))
-        .await
-        .expect("start");
+    dispatch_and_start(&app, &compile, ("h1", "d1"), Some(t1), t1).await;
     let v = get_ok(&app, &format!("/rest/v1/versions/{good}")).await;
     assert_eq!(v["status"], json!("started"));
     assert_eq!(v["start_time"], json!("2015-03-01T10:01:00.25Z"));
@@ -1317,10 +1324,7 @@ async fn lifecycle_statuses_and_times_through_every_route() {
     run_task(&app, &bcompile, u1, g1, "success").await;
     let u2 = at(2015, 3, 2, 11, 2, 0, 0);
     let g2 = at(2015, 3, 2, 11, 3, 0, 0);
-    svc::dispatch_task(db, &btest, "h1", "d1", Some(u2))
-        .await
-        .expect("dispatch");
-    svc::start_task(db, &btest, Some(u2)).await.expect("start");
+    dispatch_and_start(&app, &btest, ("h1", "d1"), Some(u2), u2).await;
     svc::add_test_results(
         db,
         &btest,
