@@ -176,7 +176,7 @@ pub fn schemas() -> Value {
                          "item_fs_loc", "kind", "component", "total_time", "user_time", "kernel_time",
                          "cpu_usage", "mem_usage"],
             "properties": {
-                "session_h": s, "context_h": s, "item_start_time": s, "item_path": s, "item": s,
+                "session_h": hash, "context_h": hash, "item_start_time": s, "item_path": s, "item": s,
                 "item_variant": s, "item_fs_loc": s, "kind": s, "component": {"type": "string", "nullable": true},
                 "total_time": n, "user_time": n, "kernel_time": n, "cpu_usage": n, "mem_usage": n}},
         "MonitorNewContext": {"type": "object",
