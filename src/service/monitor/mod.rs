@@ -2,11 +2,13 @@
 //! metrics. Every read and write of these tables goes through here, for the legacy REST routes and
 //! for GraphQL alike.
 
+mod description;
+mod iso8601;
+
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use chrono::format::{Item, Parsed, StrftimeItems};
-use chrono::{FixedOffset, NaiveDate, NaiveDateTime, Offset};
+use chrono::NaiveDateTime;
 use entity::{
     monitor_context as ctx, monitor_metric as met, monitor_session as ses,
     monitor_session_tag as tag,
@@ -29,6 +31,9 @@ use super::{
     fetch_count, like_pattern, starts_with,
 };
 use crate::error::{AppError, AppResult};
+pub use description::parse_description;
+use description::{tags_from_json, tags_to_json};
+pub use iso8601::{iso8601_instant, normalize_iso8601};
 
 /// Longest hash accepted for contexts and sessions (the legacy column is 64 characters).
 pub const MAX_HASH_LEN: usize = 64;
@@ -276,256 +281,7 @@ impl SessionOrderField {
     }
 }
 
-// ----------------------------------------------------------------------------------------------
-// Time and description rules of the legacy server
-// ----------------------------------------------------------------------------------------------
-
-/// Parses an ISO 8601 date or date-time the way the legacy server accepted `run_date`, and returns
-/// it re-emitted as Python's `isoformat()` did (microseconds only when non-zero, the offset kept
-/// when one was given) together with the instant used for ordering (UTC when an offset was given).
-pub fn normalize_iso8601(input: &str) -> Option<(String, NaiveDateTime)> {
-    let (naive, offset) = parse_iso8601(input)?;
-    Some((python_isoformat(naive, offset), utc_instant(naive, offset)))
-}
-
-/// The instant of `normalize_iso8601` alone, for a metric's `item_start_time`: the client's text
-/// is stored as it came, so the re-emitted text would be thrown away.
-pub fn iso8601_instant(input: &str) -> Option<NaiveDateTime> {
-    parse_iso8601(input).map(|(naive, offset)| utc_instant(naive, offset))
-}
-
-/// The local date-time (microseconds kept, as Python does) and the offset, if one was given.
-fn parse_iso8601(input: &str) -> Option<(NaiveDateTime, Option<FixedOffset>)> {
-    let s = input.trim();
-    if s.len() == 10 {
-        let d = NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
-        return Some((d.and_hms_opt(0, 0, 0)?, None));
-    }
-    if s.len() < 16 || !s.is_char_boundary(10) {
-        return None;
-    }
-    let (date, rest) = s.split_at(10);
-    let rest = rest
-        .strip_prefix('T')
-        .or_else(|| rest.strip_prefix('t'))
-        .or_else(|| rest.strip_prefix(' '))?;
-    let (time, offset) = split_offset(rest)?;
-    let naive_text = format!("{date}T{time}");
-    let naive = parse_naive(&naive_text, &FORMATS.date_time)
-        .or_else(|| parse_naive(&naive_text, &FORMATS.date_minutes))?;
-    Some((naive.with_nanosecond_truncated(), offset))
-}
-
-fn utc_instant(naive: NaiveDateTime, offset: Option<FixedOffset>) -> NaiveDateTime {
-    match offset {
-        Some(off) => naive - chrono::Duration::seconds(i64::from(off.local_minus_utc())),
-        None => naive,
-    }
-}
-
-/// The date-time formats of this module, read once: chrono's `parse_from_str` and `format` read
-/// their format string again on every call, which was a tenth of the server's time for a batch
-/// of 5,000 metrics (a parse and two formats a row).
-struct Formats {
-    date_time: Vec<Item<'static>>,
-    date_minutes: Vec<Item<'static>>,
-    seconds: Vec<Item<'static>>,
-    micros: Vec<Item<'static>>,
-}
-
-static FORMATS: std::sync::LazyLock<Formats> = std::sync::LazyLock::new(|| {
-    let items = |fmt: &'static str| {
-        StrftimeItems::new(fmt)
-            .parse()
-            .expect("a valid strftime format")
-    };
-    Formats {
-        date_time: items("%Y-%m-%dT%H:%M:%S%.f"),
-        date_minutes: items("%Y-%m-%dT%H:%M"),
-        seconds: items("%Y-%m-%dT%H:%M:%S"),
-        micros: items("%Y-%m-%dT%H:%M:%S%.6f"),
-    }
-});
-
-/// `NaiveDateTime::parse_from_str` with the format already read.
-fn parse_naive(text: &str, items: &[Item<'static>]) -> Option<NaiveDateTime> {
-    let mut parsed = Parsed::new();
-    chrono::format::parse(&mut parsed, text, items.iter()).ok()?;
-    parsed.to_naive_datetime_with_offset(0).ok()
-}
-
-trait TruncateNanos {
-    fn with_nanosecond_truncated(self) -> Self;
-}
-
-impl TruncateNanos for NaiveDateTime {
-    fn with_nanosecond_truncated(self) -> Self {
-        use chrono::Timelike;
-        let micros = self.nanosecond() / 1_000;
-        self.with_nanosecond(micros * 1_000).unwrap_or(self)
-    }
-}
-
-fn split_offset(time: &str) -> Option<(&str, Option<FixedOffset>)> {
-    if let Some(t) = time.strip_suffix('Z').or_else(|| time.strip_suffix('z')) {
-        return Some((t, Some(chrono::Utc.fix())));
-    }
-    let Some(pos) = time.rfind(['+', '-']) else {
-        return Some((time, None));
-    };
-    let (t, off) = time.split_at(pos);
-    let sign = if off.starts_with('-') { -1 } else { 1 };
-    let digits: String = off[1..].chars().filter(|c| *c != ':').collect();
-    if !digits.chars().all(|c| c.is_ascii_digit()) {
-        return None;
-    }
-    let (h, m) = match digits.len() {
-        2 => (digits.parse::<i32>().ok()?, 0),
-        4 => (
-            digits[..2].parse::<i32>().ok()?,
-            digits[2..].parse::<i32>().ok()?,
-        ),
-        _ => return None,
-    };
-    if h > 23 || m > 59 {
-        return None;
-    }
-    Some((t, Some(FixedOffset::east_opt(sign * (h * 3600 + m * 60))?)))
-}
-
-fn python_isoformat(t: NaiveDateTime, offset: Option<FixedOffset>) -> String {
-    use chrono::Timelike;
-    let mut out = t.format_with_items(FORMATS.seconds.iter()).to_string();
-    let micros = t.nanosecond() / 1_000;
-    if micros != 0 {
-        out.push_str(&format!(".{micros:06}"));
-    }
-    if let Some(off) = offset {
-        let secs = off.local_minus_utc();
-        let sign = if secs < 0 { '-' } else { '+' };
-        let secs = secs.abs();
-        out.push_str(&format!(
-            "{sign}{:02}:{:02}",
-            secs / 3600,
-            (secs % 3600) / 60
-        ));
-    }
-    out
-}
-
-/// Reads a description: a flat JSON object whose values are strings (numbers and booleans are
-/// kept as their text). A string holding such an object is accepted too, as seed 000's curl
-/// example sends it. Anything else is the legacy "Bad description format".
-pub fn parse_description(value: &serde_json::Value) -> AppResult<Vec<(String, String)>> {
-    let bad = || AppError::bad_request("Bad description format");
-    let parsed;
-    let obj = match value {
-        serde_json::Value::Object(o) => o,
-        serde_json::Value::String(s) => {
-            parsed = serde_json::from_str::<serde_json::Value>(s).map_err(|_| bad())?;
-            parsed.as_object().ok_or_else(bad)?
-        }
-        _ => return Err(bad()),
-    };
-    obj.iter()
-        .map(|(k, v)| {
-            let v = match v {
-                serde_json::Value::String(s) => s.clone(),
-                serde_json::Value::Number(n) => n.to_string(),
-                serde_json::Value::Bool(b) => b.to_string(),
-                _ => return Err(bad()),
-            };
-            Ok((k.clone(), v))
-        })
-        .collect()
-}
-
-fn tags_to_json(tags: &[(String, String)]) -> String {
-    let map: serde_json::Map<String, serde_json::Value> = tags
-        .iter()
-        .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
-        .collect();
-    serde_json::Value::Object(map).to_string()
-}
-
-/// The stored description (a JSON object, written by `tags_to_json`) as ordered pairs.
-fn tags_from_json(text: &str) -> Vec<(Cow<'_, str>, Cow<'_, str>)> {
-    // Stored descriptions hold only strings (with unique keys: `tags_to_json` writes them from a
-    // map): read them straight into the pairs, without a `Value` tree or a hashed map. Every
-    // session of a listed page goes through here.
-    if let Ok(StringPairs(pairs)) = serde_json::from_str::<StringPairs<'_>>(text) {
-        return pairs;
-    }
-    match serde_json::from_str::<serde_json::Value>(text) {
-        Ok(serde_json::Value::Object(o)) => o
-            .into_iter()
-            .map(|(k, v)| {
-                let v = match v {
-                    serde_json::Value::String(s) => s,
-                    other => other.to_string(),
-                };
-                (Cow::Owned(k), Cow::Owned(v))
-            })
-            .collect(),
-        _ => Vec::new(),
-    }
-}
-
-/// A JSON object of strings, as its pairs in document order.
-struct StringPairs<'a>(Vec<(Cow<'a, str>, Cow<'a, str>)>);
-
-/// A JSON string, borrowed from the document unless it had escapes. (serde's own `Cow<str>`
-/// always copies.)
-struct CowStr<'a>(Cow<'a, str>);
-
-impl<'de> serde::Deserialize<'de> for CowStr<'de> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Text;
-        impl<'de> serde::de::Visitor<'de> for Text {
-            type Value = CowStr<'de>;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_borrowed_str<E: serde::de::Error>(
-                self,
-                s: &'de str,
-            ) -> Result<Self::Value, E> {
-                Ok(CowStr(Cow::Borrowed(s)))
-            }
-            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Self::Value, E> {
-                Ok(CowStr(Cow::Owned(s.to_owned())))
-            }
-            fn visit_string<E: serde::de::Error>(self, s: String) -> Result<Self::Value, E> {
-                Ok(CowStr(Cow::Owned(s)))
-            }
-        }
-        d.deserialize_str(Text)
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for StringPairs<'de> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Pairs;
-        impl<'de> serde::de::Visitor<'de> for Pairs {
-            type Value = StringPairs<'de>;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("an object of strings")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StringPairs<'de>, A::Error> {
-                let mut pairs = Vec::with_capacity(map.size_hint().unwrap_or(4));
-                while let Some((CowStr(k), CowStr(v))) = map.next_entry()? {
-                    pairs.push((k, v));
-                }
-                Ok(StringPairs(pairs))
-            }
-        }
-        d.deserialize_map(Pairs)
-    }
-}
-
+/// A context's or session's hash as the legacy column holds it: present and at most 64 characters.
 fn check_hash(field: &str, h: &str) -> AppResult<()> {
     if h.is_empty() {
         return Err(AppError::invalid_field(
@@ -1133,9 +889,7 @@ async fn insert_metrics_pg(txn: &impl ConnectionTrait, rows: &[MetricRow<'_>]) -
             sh: &r.m.session_h,
             ch: &r.m.context_h,
             start: &r.m.item_start_time,
-            at: r
-                .item_start_at
-                .map(|t| t.format_with_items(FORMATS.micros.iter()).to_string()),
+            at: r.item_start_at.map(iso8601::micros_text),
             path: &r.m.item_path,
             item: &r.m.item,
             variant: &r.m.item_variant,
@@ -1579,106 +1333,4 @@ async fn distinct_page(
         items: rows.into_iter().map(|r| r.v).collect(),
         total,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn owned(pairs: Vec<(Cow<'_, str>, Cow<'_, str>)>) -> Vec<(String, String)> {
-        pairs
-            .into_iter()
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect()
-    }
-
-    /// The formats read once parse and write exactly as chrono's own per-call functions.
-    #[test]
-    fn date_times_read_and_written_as_chrono_does() {
-        let cases = [
-            ("2024-06-01T12:00:00", "%Y-%m-%dT%H:%M:%S%.f"),
-            ("2024-06-01T12:00:00.5", "%Y-%m-%dT%H:%M:%S%.f"),
-            ("2024-06-01T12:00:00.123456789", "%Y-%m-%dT%H:%M:%S%.f"),
-            ("2024-02-30T12:00:00", "%Y-%m-%dT%H:%M:%S%.f"),
-            ("2024-06-01T12:00:0x", "%Y-%m-%dT%H:%M:%S%.f"),
-            ("2024-06-01T12:00", "%Y-%m-%dT%H:%M"),
-            ("2024-06-01T25:00", "%Y-%m-%dT%H:%M"),
-        ];
-        let items = |fmt| match fmt {
-            "%Y-%m-%dT%H:%M" => &FORMATS.date_minutes,
-            _ => &FORMATS.date_time,
-        };
-        for (text, fmt) in cases {
-            let expected = NaiveDateTime::parse_from_str(text, fmt).ok();
-            assert_eq!(parse_naive(text, items(fmt)), expected, "{text}");
-            if let Some(t) = expected {
-                for (fmt, items) in [
-                    ("%Y-%m-%dT%H:%M:%S", &FORMATS.seconds),
-                    ("%Y-%m-%dT%H:%M:%S%.6f", &FORMATS.micros),
-                ] {
-                    assert_eq!(
-                        t.format_with_items(items.iter()).to_string(),
-                        t.format(fmt).to_string()
-                    );
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn a_metric_start_time_has_the_instant_of_the_normalized_form() {
-        for text in [
-            "2024-06-01",
-            "2024-06-01T12:00",
-            "2024-06-01 12:00:00.1234567",
-            "2024-06-01T12:00:00+02:00",
-            "2024-06-01T23:30:00-0130",
-            "2024-06-01T12:00:00Z",
-            "not a date",
-            "2024-06-01T12:00:00+25:00",
-        ] {
-            assert_eq!(
-                iso8601_instant(text),
-                normalize_iso8601(text).map(|(_, t)| t),
-                "{text}"
-            );
-        }
-        assert_eq!(
-            normalize_iso8601("2024-06-01T23:30:00.5-0130"),
-            Some((
-                "2024-06-01T23:30:00.500000-01:30".to_owned(),
-                NaiveDateTime::parse_from_str("2024-06-02T01:00:00.5", "%Y-%m-%dT%H:%M:%S%.f")
-                    .unwrap()
-            ))
-        );
-    }
-
-    #[test]
-    fn stored_tags_read_back_in_order_borrowed_unless_escaped() {
-        let tags = vec![
-            ("pipeline_branch".to_owned(), "main".to_owned()),
-            ("quote\"d".to_owned(), "tab\there, é, \u{1}".to_owned()),
-            ("empty".to_owned(), String::new()),
-        ];
-        let text = tags_to_json(&tags);
-        let read = tags_from_json(&text);
-        assert!(matches!(read[0].0, Cow::Borrowed(_)), "{read:?}");
-        assert!(matches!(read[0].1, Cow::Borrowed(_)), "{read:?}");
-        assert!(matches!(read[1].0, Cow::Owned(_)), "{read:?}");
-        assert_eq!(owned(read), tags, "in the client's order");
-    }
-
-    #[test]
-    fn descriptions_not_written_by_this_server_still_read() {
-        // Values that are not strings are shown as their JSON text.
-        let mut read = owned(tags_from_json(r#"{"n": 3, "b": true, "s": "x"}"#));
-        read.sort();
-        let expected: Vec<(String, String)> = [("b", "true"), ("n", "3"), ("s", "x")]
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        assert_eq!(read, expected);
-        assert!(tags_from_json("not json").is_empty());
-        assert!(tags_from_json("[1, 2]").is_empty());
-    }
 }
