@@ -11,22 +11,29 @@ use entity::{
     evg_artifact as art, evg_build as bld, evg_project as prj, evg_task as tsk,
     evg_test_result as res, evg_variant as var, evg_version as ver,
 };
-use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, JoinType, Order, Query, SimpleExpr};
+use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Order, Query, SimpleExpr};
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::{NotSet, Set},
-    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionSession, TransactionTrait,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    TransactionSession, TransactionTrait,
 };
 
-use super::rows::{
-    ColumnSet, Positional, fetch_positional, fetch_some, select_all, select_from, select_some,
-};
+use super::rows::{ColumnSet, Positional, fetch_positional, fetch_some, select_all, select_from};
 use super::{
-    Direction, KeyCursor, Slice, SortValue, after_condition, apply_slice, count_star, fetch_all,
-    fetch_count,
+    Direction, KeyCursor, Slice, SortValue, apply_slice, count_star, fetch_all, fetch_count,
 };
 use crate::error::{AppError, AppResult};
+
+mod children;
+mod lifecycle;
+
+pub use children::{
+    ChildFilter, artifacts_page, child_cursor, children_page, count_artifacts, count_children,
+};
+pub use lifecycle::{
+    add_artifacts, add_test_results, dispatch_task, finish_task, heartbeat_task, start_task,
+};
 
 /// The requester of versions made from commits (patches use another and never show here).
 pub const GITTER_REQUEST: &str = "gitter_request";
@@ -179,6 +186,37 @@ fn nanos_between(start: Option<NaiveDateTime>, end: NaiveDateTime) -> i64 {
     start
         .map(|s| std::cmp::max((end - s).num_nanoseconds().unwrap_or(i64::MAX), 0))
         .unwrap_or(0)
+}
+
+// ----------------------------------------------------------------------------------------------
+// Row locks
+// ----------------------------------------------------------------------------------------------
+
+/// Takes a row lock with a no-op update as a transaction's first statement: on PostgreSQL it
+/// holds the row until commit (like `SELECT ... FOR UPDATE`), on SQLite it takes the database's
+/// write lock before anything is read, so a concurrent writer waits (busy timeout) instead of
+/// failing on a stale snapshot. Returns how many rows matched.
+async fn lock(
+    txn: &impl ConnectionTrait,
+    table: &str,
+    column: &str,
+    value: &str,
+) -> AppResult<u64> {
+    let mut q = Query::update();
+    q.table(Alias::new(table))
+        .value(Alias::new(column), Expr::col(Alias::new(column)))
+        .and_where(Expr::col(Alias::new(column)).eq(value));
+    Ok(txn.execute(&q).await?.rows_affected())
+}
+
+/// Locks a row by its primary key, the same way.
+async fn lock_pk(txn: &impl ConnectionTrait, table: &str, id: i64) -> AppResult<()> {
+    let mut q = Query::update();
+    q.table(Alias::new(table))
+        .value(Alias::new("id"), Expr::col(Alias::new("id")))
+        .and_where(Expr::col(Alias::new("id")).eq(id));
+    txn.execute(&q).await?;
+    Ok(())
 }
 
 // ----------------------------------------------------------------------------------------------
@@ -1019,436 +1057,24 @@ pub async fn count_tasks(db: &impl ConnectionTrait, f: &TaskFilter) -> AppResult
     fetch_count(db, &q).await
 }
 
-// ----------------------------------------------------------------------------------------------
-// Task lifecycle
-// ----------------------------------------------------------------------------------------------
-
-/// Takes a row lock with a no-op update as a transaction's first statement: on PostgreSQL it
-/// holds the row until commit (like `SELECT ... FOR UPDATE`), on SQLite it takes the database's
-/// write lock before anything is read, so a concurrent writer waits (busy timeout) instead of
-/// failing on a stale snapshot. Returns how many rows matched.
-async fn lock(
-    txn: &impl ConnectionTrait,
-    table: &str,
-    column: &str,
-    value: &str,
-) -> AppResult<u64> {
-    let mut q = Query::update();
-    q.table(Alias::new(table))
-        .value(Alias::new(column), Expr::col(Alias::new(column)))
-        .and_where(Expr::col(Alias::new(column)).eq(value));
-    Ok(txn.execute(&q).await?.rows_affected())
-}
-
-/// Locks a row by its primary key, the same way.
-async fn lock_pk(txn: &impl ConnectionTrait, table: &str, id: i64) -> AppResult<()> {
-    let mut q = Query::update();
-    q.table(Alias::new(table))
-        .value(Alias::new("id"), Expr::col(Alias::new("id")))
-        .and_where(Expr::col(Alias::new("id")).eq(id));
-    txn.execute(&q).await?;
-    Ok(())
-}
-
-async fn lock_task(txn: &impl ConnectionTrait, task_id: &str) -> AppResult<Task> {
-    lock(txn, "evg_tasks", "task_id", task_id).await?;
-    tsk::Entity::find()
-        .filter(tsk::Column::TaskId.eq(task_id))
-        .one(txn)
-        .await?
-        .ok_or_else(|| AppError::not_found(format!("Error finding task '{task_id}'")))
-}
-
-fn is_finished(status: &str) -> bool {
-    status == status::SUCCESS || status == status::FAILED
-}
-
-/// A build is done when every task has finished or can never run because a task it depends on
-/// (directly or through others) failed. Evergreen marked a build finished when its compile task
-/// failed for the same reason: the tasks that need the compile will never be dispatched.
-fn build_is_done(tasks: &[Task]) -> bool {
-    let mut dead: std::collections::HashSet<&str> = tasks
-        .iter()
-        .filter(|t| t.status == status::FAILED)
-        .map(|t| t.task_id.as_str())
-        .collect();
-    let deps: Vec<(&Task, Vec<String>)> = tasks
-        .iter()
-        .map(|t| {
-            (
-                t,
-                serde_json::from_str::<Vec<String>>(&t.depends_on).unwrap_or_default(),
-            )
-        })
-        .collect();
-    // Propagate "blocked" until nothing changes; a build has at most MAX_TASKS tasks.
-    loop {
-        let mut changed = false;
-        for (t, d) in &deps {
-            if !is_finished(&t.status)
-                && !dead.contains(t.task_id.as_str())
-                && d.iter().any(|id| dead.contains(id.as_str()))
-            {
-                dead.insert(t.task_id.as_str());
-                changed = true;
-            }
-        }
-        if !changed {
-            break;
-        }
+/// Tasks by their Evergreen ids (`depends_on` holds those), one statement.
+pub async fn tasks_by_task_ids(
+    db: &impl ConnectionTrait,
+    task_ids: &[String],
+) -> AppResult<HashMap<String, Task>> {
+    if task_ids.is_empty() {
+        return Ok(HashMap::new());
     }
-    tasks
-        .iter()
-        .all(|t| is_finished(&t.status) || dead.contains(t.task_id.as_str()))
-}
-
-/// Hands an activated, undispatched task to a host.
-pub async fn dispatch_task<C: ConnectionTrait + TransactionTrait>(
-    db: &C,
-    task_id: &str,
-    host_id: &str,
-    distro: &str,
-    at: Option<NaiveDateTime>,
-) -> AppResult<Task> {
-    let _turn = super::write_turn(db).await;
-    let txn = db.begin().await?;
-    let t = lock_task(&txn, task_id).await?;
-    if t.status != status::UNDISPATCHED {
-        return Err(AppError::Conflict(format!(
-            "task '{task_id}' is {}, not undispatched",
-            t.status
-        )));
-    }
-    if !t.activated {
-        return Err(AppError::Conflict(format!(
-            "task '{task_id}' is not activated"
-        )));
-    }
-    let at = truncate_ms(at.unwrap_or_else(now));
-    let mut am = tsk::ActiveModel::from(t);
-    am.status = Set(status::DISPATCHED.into());
-    am.host_id = Set(host_id.to_owned());
-    am.distro = Set(distro.to_owned());
-    am.dispatch_time = Set(Some(at));
-    am.scheduled_time = Set(Some(at));
-    let t = am.update(&txn).await?;
-    txn.commit().await?;
-    Ok(t)
-}
-
-/// Marks a task started, and its build and version started if they were not.
-pub async fn start_task<C: ConnectionTrait + TransactionTrait>(
-    db: &C,
-    task_id: &str,
-    at: Option<NaiveDateTime>,
-) -> AppResult<Task> {
-    let _turn = super::write_turn(db).await;
-    let txn = db.begin().await?;
-    let t = lock_task(&txn, task_id).await?;
-    if t.status != status::DISPATCHED && t.status != status::UNDISPATCHED {
-        return Err(AppError::Conflict(format!(
-            "task '{task_id}' is {}; only a task that has not started can start",
-            t.status
-        )));
-    }
-    if !t.activated {
-        return Err(AppError::Conflict(format!(
-            "task '{task_id}' is not activated"
-        )));
-    }
-    let at = truncate_ms(at.unwrap_or_else(now));
-    let mut am = tsk::ActiveModel::from(t);
-    am.status = Set(status::STARTED.into());
-    am.start_time = Set(Some(at));
-    am.last_heartbeat = Set(Some(at));
-    let t = am.update(&txn).await?;
-    // Build and version: created -> started, start time kept from the first task.
-    let b = bld::Entity::find_by_id(t.build_id)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| AppError::Internal("task without build".into()))?;
-    if b.start_time.is_none() || b.status == status::CREATED {
-        let mut bam = bld::ActiveModel::from(b.clone());
-        if b.status == status::CREATED {
-            bam.status = Set(status::STARTED.into());
-        }
-        if b.start_time.is_none() {
-            bam.start_time = Set(Some(at));
-        }
-        bam.update(&txn).await?;
-    }
-    let v = ver::Entity::find_by_id(t.version_id)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| AppError::Internal("task without version".into()))?;
-    if v.start_time.is_none() || v.status == status::CREATED {
-        let mut vam = ver::ActiveModel::from(v.clone());
-        if v.status == status::CREATED {
-            vam.status = Set(status::STARTED.into());
-        }
-        if v.start_time.is_none() {
-            vam.start_time = Set(Some(at));
-        }
-        vam.update(&txn).await?;
-    }
-    txn.commit().await?;
-    Ok(t)
-}
-
-/// Records a heartbeat from a running task.
-pub async fn heartbeat_task<C: ConnectionTrait + TransactionTrait>(
-    db: &C,
-    task_id: &str,
-    at: Option<NaiveDateTime>,
-) -> AppResult<Task> {
-    let _turn = super::write_turn(db).await;
-    let txn = db.begin().await?;
-    let t = lock_task(&txn, task_id).await?;
-    if t.status != status::STARTED {
-        return Err(AppError::Conflict(format!(
-            "task '{task_id}' is {}, not started",
-            t.status
-        )));
-    }
-    let mut am = tsk::ActiveModel::from(t);
-    am.last_heartbeat = Set(Some(truncate_ms(at.unwrap_or_else(now))));
-    let t = am.update(&txn).await?;
-    txn.commit().await?;
-    Ok(t)
-}
-
-/// Finishes a started task and derives its build's and version's status and times:
-/// - a failed task marks its build failed at once;
-/// - a build finishes (success, or failed if any task failed) when all its tasks have finished,
-///   with `time_taken` = finish - start;
-/// - a version finishes when all its builds have, failed if any build failed.
-pub async fn finish_task<C: ConnectionTrait + TransactionTrait>(
-    db: &C,
-    task_id: &str,
-    end: TaskEnd,
-    at: Option<NaiveDateTime>,
-) -> AppResult<Task> {
-    if end.status != status::SUCCESS && end.status != status::FAILED {
-        return Err(AppError::invalid_field(
-            "status",
-            "a task ends with 'success' or 'failed'",
-        ));
-    }
-    let _turn = super::write_turn(db).await;
-    let txn = db.begin().await?;
-    let t = lock_task(&txn, task_id).await?;
-    if t.status != status::STARTED {
-        return Err(AppError::Conflict(format!(
-            "task '{task_id}' is {}; only a started task can finish",
-            t.status
-        )));
-    }
-    let at = truncate_ms(at.unwrap_or_else(now));
-    let mut am = tsk::ActiveModel::from(t.clone());
-    am.status = Set(end.status.clone());
-    am.details_type = Set(end.kind);
-    am.details_desc = Set(end.desc);
-    am.timed_out = Set(end.timed_out);
-    am.finish_time = Set(Some(at));
-    am.time_taken_ns = Set(nanos_between(t.start_time, at));
-    let t = am.update(&txn).await?;
-
-    // Lock the build before reading its tasks: of two sibling tasks finishing at once, the
-    // second then sees the first as finished.
-    lock_pk(&txn, "evg_builds", t.build_id).await?;
-    let b = bld::Entity::find_by_id(t.build_id)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| AppError::Internal("task without build".into()))?;
-    let siblings = tsk::Entity::find()
-        .filter(tsk::Column::BuildId.eq(b.id))
-        .all(&txn)
+    let rows = tsk::Entity::find()
+        .filter(tsk::Column::TaskId.is_in(task_ids.iter().cloned()))
+        .all(db)
         .await?;
-    let failed = siblings.iter().any(|s| s.status == status::FAILED);
-    let all_done = build_is_done(&siblings);
-    let mut bam = bld::ActiveModel::from(b.clone());
-    bam.status = Set(if failed {
-        status::FAILED.into()
-    } else if all_done {
-        status::SUCCESS.into()
-    } else {
-        status::STARTED.into()
-    });
-    if all_done {
-        bam.finish_time = Set(Some(at));
-        bam.time_taken_ns = Set(nanos_between(b.start_time, at));
-    }
-    bam.update(&txn).await?;
-
-    if all_done {
-        lock_pk(&txn, "evg_versions", t.version_id).await?;
-        let builds = bld::Entity::find()
-            .filter(bld::Column::VersionId.eq(t.version_id))
-            .all(&txn)
-            .await?;
-        if builds.iter().all(|x| x.finish_time.is_some()) {
-            let v = ver::Entity::find_by_id(t.version_id)
-                .one(&txn)
-                .await?
-                .ok_or_else(|| AppError::Internal("task without version".into()))?;
-            let any_failed = builds.iter().any(|x| x.status == status::FAILED);
-            let mut vam = ver::ActiveModel::from(v);
-            vam.status = Set(if any_failed {
-                status::FAILED.into()
-            } else {
-                status::SUCCESS.into()
-            });
-            vam.finish_time = Set(Some(at));
-            vam.update(&txn).await?;
-        }
-    }
-    txn.commit().await?;
-    Ok(t)
+    Ok(rows.into_iter().map(|t| (t.task_id.clone(), t)).collect())
 }
 
-/// Attaches test results to a task's current execution, all or none.
-pub async fn add_test_results<C: ConnectionTrait + TransactionTrait>(
-    db: &C,
-    task_id: &str,
-    results: Vec<NewTestResult>,
-) -> AppResult<u64> {
-    if results.len() > MAX_BATCH {
-        return Err(AppError::bad_request(format!(
-            "at most {MAX_BATCH} test results per call"
-        )));
-    }
-    for r in &results {
-        if !matches!(r.status.as_str(), "pass" | "fail" | "skip") {
-            return Err(AppError::invalid_field(
-                "status",
-                format!("test status '{}' is not pass, fail or skip", r.status),
-            ));
-        }
-        if !r.start_s.is_finite() || !r.end_s.is_finite() || r.end_s < r.start_s {
-            return Err(AppError::invalid_field(
-                "end",
-                format!("test '{}' must end after it starts", r.test_file),
-            ));
-        }
-    }
-    let _turn = super::write_turn(db).await;
-    let txn = db.begin().await?;
-    let t = lock_task(&txn, task_id).await?;
-    let n = results.len() as u64;
-    if txn.get_database_backend() == DbBackend::Postgres {
-        insert_results_pg(&txn, t.id, t.execution, &results).await?;
-        txn.commit().await?;
-        return Ok(n);
-    }
-    let mut rows = results
-        .into_iter()
-        .map(|r| res::ActiveModel {
-            id: NotSet,
-            task_id: Set(t.id),
-            execution: Set(t.execution),
-            test_file: Set(r.test_file),
-            status: Set(r.status),
-            url: Set(r.url),
-            log_id: Set(r.log_id),
-            line_num: Set(r.line_num),
-            exit_code: Set(r.exit_code),
-            start_s: Set(r.start_s),
-            end_s: Set(r.end_s),
-        })
-        .peekable();
-    while rows.peek().is_some() {
-        let chunk: Vec<_> = rows.by_ref().take(1_000).collect();
-        res::Entity::insert_many(chunk)
-            .exec_without_returning(&txn)
-            .await?;
-    }
-    txn.commit().await?;
-    Ok(n)
-}
-
-/// PostgreSQL: the whole batch as one statement whose rows come from one JSON parameter.
-///
-/// A multi-row `VALUES` list binds ten parameters a row, which the server built and encoded and
-/// PostgreSQL parsed and planned for every chunk of 1,000 rows; `json_to_recordset` reads the
-/// batch in one pass in C. `ROWS FROM ... WITH ORDINALITY ... ORDER BY` keeps the ids in the order the results
-/// were reported (the order the lists show). Floats are written in their shortest exact form and
-/// read back to the same `float8`.
-async fn insert_results_pg(
-    txn: &impl ConnectionTrait,
-    task_id: i64,
-    execution: i32,
-    results: &[NewTestResult],
-) -> AppResult<()> {
-    #[derive(serde::Serialize)]
-    struct Row<'a> {
-        test_file: &'a str,
-        status: &'a str,
-        url: &'a str,
-        log_id: &'a str,
-        line_num: i32,
-        exit_code: i32,
-        start_s: f64,
-        end_s: f64,
-    }
-    let rows: Vec<Row<'_>> = results
-        .iter()
-        .map(|r| Row {
-            test_file: &r.test_file,
-            status: &r.status,
-            url: &r.url,
-            log_id: &r.log_id,
-            line_num: r.line_num,
-            exit_code: r.exit_code,
-            start_s: r.start_s,
-            end_s: r.end_s,
-        })
-        .collect();
-    let json = serde_json::to_string(&rows)
-        .map_err(|e| AppError::Internal(format!("writing test results: {e}")))?;
-    const SQL: &str = "INSERT INTO evg_test_results \
-        (task_id, execution, test_file, status, url, log_id, line_num, exit_code, start_s, end_s) \
-        SELECT $1, $2, r.test_file, r.status, r.url, r.log_id, r.line_num, r.exit_code, r.start_s, r.end_s \
-        FROM ROWS FROM (json_to_recordset($3::json) AS (test_file text, status text, url text, \
-        log_id text, line_num int4, exit_code int4, start_s float8, end_s float8)) \
-        WITH ORDINALITY AS r(test_file, status, url, log_id, line_num, exit_code, start_s, end_s, ord) \
-        ORDER BY r.ord";
-    txn.execute_raw(sea_orm::Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        SQL,
-        [task_id.into(), execution.into(), json.into()],
-    ))
-    .await?;
-    Ok(())
-}
-
-/// Attaches artifact files to a task, all or none.
-pub async fn add_artifacts<C: ConnectionTrait + TransactionTrait>(
-    db: &C,
-    task_id: &str,
-    files: Vec<NewArtifact>,
-) -> AppResult<u64> {
-    if files.len() > MAX_BATCH {
-        return Err(AppError::bad_request(format!(
-            "at most {MAX_BATCH} files per call"
-        )));
-    }
-    let _turn = super::write_turn(db).await;
-    let txn = db.begin().await?;
-    let t = lock_task(&txn, task_id).await?;
-    let n = files.len() as u64;
-    if !files.is_empty() {
-        let rows = files.into_iter().map(|f| art::ActiveModel {
-            id: NotSet,
-            task_id: Set(t.id),
-            name: Set(f.name),
-            url: Set(f.url),
-        });
-        art::Entity::insert_many(rows)
-            .exec_without_returning(&txn)
-            .await?;
-    }
-    txn.commit().await?;
-    Ok(n)
+/// The Evergreen ids of the tasks a task depends on.
+pub fn task_depends_on(t: &Task) -> Vec<String> {
+    serde_json::from_str(&t.depends_on).unwrap_or_default()
 }
 
 // ----------------------------------------------------------------------------------------------
@@ -1518,322 +1144,4 @@ pub async fn task_history(
         failed,
         exhausted_before,
     })
-}
-
-// ----------------------------------------------------------------------------------------------
-// Per-parent pages for GraphQL connections
-// ----------------------------------------------------------------------------------------------
-
-/// Conditions on the children a per-parent page reads.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
-pub struct ChildFilter {
-    /// Build or task status, or test result status (pass, fail, skip).
-    pub status: Option<String>,
-}
-
-/// Where the children of one kind of parent live.
-#[derive(Clone, Copy, Debug)]
-struct ChildTable {
-    table: &'static str,
-    parent_col: &'static str,
-    /// The sort column before the id; `None` means the order is by id alone.
-    sort_col: Option<&'static str>,
-    /// The parents' table, joined once per parent by the PostgreSQL page query.
-    parent_table: &'static str,
-    /// Only rows of the parent's current execution count (test results of a task).
-    current_execution: bool,
-}
-
-fn child_table(parent: Parent) -> ChildTable {
-    match parent {
-        Parent::VersionOfBuild => ChildTable {
-            table: "evg_builds",
-            parent_col: "version_id",
-            sort_col: Some("position"),
-            parent_table: "evg_versions",
-            current_execution: false,
-        },
-        Parent::BuildOfTask => ChildTable {
-            table: "evg_tasks",
-            parent_col: "build_id",
-            sort_col: Some("position"),
-            parent_table: "evg_builds",
-            current_execution: false,
-        },
-        Parent::TaskOfResult => ChildTable {
-            table: "evg_test_results",
-            parent_col: "task_id",
-            sort_col: None,
-            parent_table: "evg_tasks",
-            current_execution: true,
-        },
-    }
-}
-
-const ARTIFACTS: ChildTable = ChildTable {
-    table: "evg_artifacts",
-    parent_col: "task_id",
-    sort_col: None,
-    parent_table: "evg_tasks",
-    current_execution: false,
-};
-
-/// The filter's conditions on the child rows themselves.
-fn filter_condition(spec: &ChildTable, filter: &ChildFilter) -> sea_orm::sea_query::Condition {
-    let mut cond = sea_orm::sea_query::Condition::all();
-    if let Some(s) = &filter.status {
-        cond = cond.add(Expr::col((Alias::new(spec.table), Alias::new("status"))).eq(s.clone()));
-    }
-    cond
-}
-
-/// The conditions shared by a page and its count, as one `WHERE`: the parents, the filter, and
-/// for test results the task's current execution (as `test_results_for_tasks` does).
-fn child_condition(
-    spec: &ChildTable,
-    parent_ids: &[i64],
-    filter: &ChildFilter,
-) -> sea_orm::sea_query::Condition {
-    let t = Alias::new(spec.table);
-    let mut cond = filter_condition(spec, filter)
-        .add(Expr::col((t.clone(), Alias::new(spec.parent_col))).is_in(parent_ids.iter().copied()));
-    if spec.current_execution {
-        let mut current = Query::select();
-        current
-            .column((tsk::Entity, tsk::Column::Execution))
-            .from(tsk::Entity)
-            .and_where(
-                Expr::col((tsk::Entity, tsk::Column::Id))
-                    .equals((t.clone(), Alias::new(spec.parent_col))),
-            );
-        cond = cond.add(Expr::col((t, Alias::new("execution"))).in_subquery(current));
-    }
-    cond
-}
-
-/// The keyset position of a child in its parent's list: builds and tasks by position then id,
-/// test results and artifacts by id.
-pub fn child_cursor(sort: Option<i64>, id: i64) -> KeyCursor {
-    KeyCursor {
-        value: sort.map_or(SortValue::Id, |s| SortValue::Float(s as f64)),
-        id,
-    }
-}
-
-/// One statement for a page of every parent's children: the first `limit` rows of each parent
-/// after `after` (the same cursor for every parent) that match `filter`, in the children's
-/// natural order, grouped by parent id.
-///
-/// Each parent row runs a per-parent `ORDER BY ... LIMIT n` that walks the (parent, order) index,
-/// and the current-execution check compares with that parent row once: on PostgreSQL as a
-/// `LATERAL` subquery, on SQLite (which has no `LATERAL`) as a correlated `IN` list of child ids
-/// that drives rowid look-ups. So the database reads only the rows it returns. A window
-/// (`ROW_NUMBER() OVER (PARTITION BY parent)`) read every child of every parent and then dropped
-/// the surplus: 3 times slower on both, and on PostgreSQL its estimated cost grew with the table
-/// until it was JIT-compiled on every request.
-#[allow(clippy::too_many_arguments)]
-async fn child_page<T: Positional>(
-    db: &impl ConnectionTrait,
-    spec: ChildTable,
-    parent_ids: &[i64],
-    filter: &ChildFilter,
-    after: Option<&KeyCursor>,
-    limit: u64,
-    cols: ColumnSet,
-) -> AppResult<Vec<T>> {
-    if parent_ids.is_empty() || limit == 0 {
-        return Ok(Vec::new());
-    }
-    // The id, the parent and the sort column group the rows and make their cursors.
-    let mut key = vec!["id", spec.parent_col];
-    key.extend(spec.sort_col);
-    let cols = cols.union(ColumnSet::of::<T::Entity>(&key));
-    let postgres = db.get_database_backend() == DbBackend::Postgres;
-    let t = Alias::new(spec.table);
-    let p = Alias::new("p");
-    let c = Alias::new("c");
-    // One parent's page, correlated with the parent row `p`.
-    let mut per_parent = Query::select();
-    if postgres {
-        select_some::<T>(&mut per_parent, &t, cols);
-    } else {
-        per_parent.column((t.clone(), Alias::new("id")));
-    }
-    per_parent
-        .from(t.clone())
-        .and_where(
-            Expr::col((t.clone(), Alias::new(spec.parent_col)))
-                .equals((p.clone(), Alias::new("id"))),
-        )
-        .cond_where(filter_condition(&spec, filter));
-    if spec.current_execution {
-        per_parent.and_where(
-            Expr::col((t.clone(), Alias::new("execution")))
-                .equals((p.clone(), Alias::new("execution"))),
-        );
-    }
-    if let Some(cur) = after {
-        let id = Expr::col((t.clone(), Alias::new("id")));
-        let sort = spec.sort_col.map(|s| Expr::col((t.clone(), Alias::new(s))));
-        per_parent.cond_where(after_condition(sort, id, cur, Direction::Asc));
-    }
-    if let Some(s) = spec.sort_col {
-        per_parent.order_by((t.clone(), Alias::new(s)), Order::Asc);
-    }
-    per_parent
-        .order_by((t.clone(), Alias::new("id")), Order::Asc)
-        .limit(limit);
-
-    let mut q = Query::select();
-    q.from_as(Alias::new(spec.parent_table), p.clone());
-    if postgres {
-        q.column((c.clone(), Asterisk)).join_lateral(
-            JoinType::InnerJoin,
-            per_parent,
-            c.clone(),
-            Expr::cust("TRUE"),
-        );
-    } else {
-        select_some::<T>(&mut q, &c, cols);
-        q.join_as(
-            JoinType::InnerJoin,
-            t,
-            c.clone(),
-            Expr::col((c.clone(), Alias::new("id"))).in_subquery(per_parent),
-        );
-    }
-    q.and_where(Expr::col((p.clone(), Alias::new("id"))).is_in(parent_ids.iter().copied()))
-        .order_by((p, Alias::new("id")), Order::Asc);
-    if let Some(s) = spec.sort_col {
-        q.order_by((c.clone(), Alias::new(s)), Order::Asc);
-    }
-    q.order_by((c, Alias::new("id")), Order::Asc);
-    fetch_some(db, &q, cols).await
-}
-
-/// Like `children`, with a filter and a keyset cursor: the first `limit` children of each parent
-/// after `after`, in their natural order, in one statement. Test results are those of each
-/// task's current execution. Only the columns `cols` (and the id, parent and sort columns) are
-/// read; the other fields of the rows are their types' defaults.
-pub async fn children_page<T: Positional>(
-    db: &impl ConnectionTrait,
-    parent: Parent,
-    parent_ids: &[i64],
-    filter: &ChildFilter,
-    after: Option<&KeyCursor>,
-    limit: u64,
-    cols: ColumnSet,
-) -> AppResult<Vec<T>> {
-    child_page(
-        db,
-        child_table(parent),
-        parent_ids,
-        filter,
-        after,
-        limit,
-        cols,
-    )
-    .await
-}
-
-#[derive(sea_orm::FromQueryResult)]
-struct ParentCount {
-    parent: i64,
-    n: i64,
-}
-
-async fn grouped_counts(
-    db: &impl ConnectionTrait,
-    table: &str,
-    parent_col: &str,
-    cond: sea_orm::sea_query::Condition,
-) -> AppResult<HashMap<i64, u64>> {
-    let t = Alias::new(table);
-    let mut q = Query::select();
-    q.expr_as(
-        Expr::col((t.clone(), Alias::new(parent_col))),
-        Alias::new("parent"),
-    )
-    .expr_as(count_star(), Alias::new("n"))
-    .from(t.clone())
-    .cond_where(cond)
-    .group_by_col((t, Alias::new(parent_col)));
-    let rows: Vec<ParentCount> = fetch_all(db, &q).await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| (r.parent, std::cmp::max(r.n, 0) as u64))
-        .collect())
-}
-
-/// How many children matching `filter` each parent has (one statement; parents without any are
-/// absent from the map).
-pub async fn count_children(
-    db: &impl ConnectionTrait,
-    parent: Parent,
-    parent_ids: &[i64],
-    filter: &ChildFilter,
-) -> AppResult<HashMap<i64, u64>> {
-    if parent_ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let spec = child_table(parent);
-    grouped_counts(
-        db,
-        spec.table,
-        spec.parent_col,
-        child_condition(&spec, parent_ids, filter),
-    )
-    .await
-}
-
-/// The first `limit` artifacts of each task after `after`, in insertion order, in one statement.
-pub async fn artifacts_page(
-    db: &impl ConnectionTrait,
-    task_ids: &[i64],
-    after: Option<&KeyCursor>,
-    limit: u64,
-) -> AppResult<Vec<Artifact>> {
-    child_page(
-        db,
-        ARTIFACTS,
-        task_ids,
-        &ChildFilter::default(),
-        after,
-        limit,
-        ColumnSet::ALL,
-    )
-    .await
-}
-
-/// How many artifacts each task has (one statement).
-pub async fn count_artifacts(
-    db: &impl ConnectionTrait,
-    task_ids: &[i64],
-) -> AppResult<HashMap<i64, u64>> {
-    if task_ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let cond = sea_orm::sea_query::Condition::all()
-        .add(Expr::col((art::Entity, art::Column::TaskId)).is_in(task_ids.iter().copied()));
-    grouped_counts(db, "evg_artifacts", "task_id", cond).await
-}
-
-/// Tasks by their Evergreen ids (`depends_on` holds those), one statement.
-pub async fn tasks_by_task_ids(
-    db: &impl ConnectionTrait,
-    task_ids: &[String],
-) -> AppResult<HashMap<String, Task>> {
-    if task_ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let rows = tsk::Entity::find()
-        .filter(tsk::Column::TaskId.is_in(task_ids.iter().cloned()))
-        .all(db)
-        .await?;
-    Ok(rows.into_iter().map(|t| (t.task_id.clone(), t)).collect())
-}
-
-/// The Evergreen ids of the tasks a task depends on.
-pub fn task_depends_on(t: &Task) -> Vec<String> {
-    serde_json::from_str(&t.depends_on).unwrap_or_default()
 }
