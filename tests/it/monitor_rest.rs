@@ -736,6 +736,36 @@ async fn variants_and_variants_like() {
     get_no_content(&app, "/api/v1/variants/like/zeta/metrics").await;
 }
 
+/// Every list selected by a path segment links its pages under the path that was asked, with the
+/// segment encoded again as it came.
+#[tokio::test]
+async fn segment_lists_link_their_own_pages() {
+    let app = TestApp::with_config(|c| c.monitor_page_size = 1).await;
+    seed(&app).await;
+    // A second row of one variant, so that the exact variant list has two pages too.
+    create(&app, "/api/v1/metrics/", &metric(S2, CTX_B, "test_beta[x]")).await;
+    for (path, pages) in [
+        ("/api/v1/items/test_alpha/metrics", 2),
+        ("/api/v1/items/like/alp/metrics", 2),
+        ("/api/v1/variants/test_beta%5Bx%5D/metrics", 2),
+        ("/api/v1/variants/like/alpha/metrics", 2),
+        ("/api/v1/filters/scope/function/metrics", 4),
+        ("/api/v1/filters/scm/main/metrics", 4),
+    ] {
+        let first = get_ok(&app, path).await;
+        assert_eq!(first["total_page"], json!(pages), "{path}");
+        assert_eq!(first["prev_url"], Value::Null, "{path}");
+        assert_eq!(first["next_url"], json!(format!("{path}?page=2")), "{path}");
+        let last = get_ok(&app, &format!("{path}?page={pages}")).await;
+        assert_eq!(
+            last["prev_url"],
+            json!(format!("{path}?page={}", pages - 1)),
+            "{path}"
+        );
+        assert_eq!(last["next_url"], Value::Null, "{path}");
+    }
+}
+
 #[tokio::test]
 async fn filters_scope_and_scm() {
     let app = TestApp::new().await;

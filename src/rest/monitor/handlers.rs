@@ -475,148 +475,72 @@ pub async fn create_metric(st: &AppState, _req: &Request, body: &[u8]) -> AppRes
     Ok(respond(StatusCode::CREATED, wire::metric(&shown)))
 }
 
-/// GET /api/v1/items/<item>/metrics (exact item)
-pub async fn item_metrics(st: &AppState, req: &Request) -> AppResult<Response> {
-    let item = param(req, "item");
-    let base = format!("{PREFIX}/items/{}/metrics", encode_segment(&item));
-    metrics_page(
-        st,
-        req,
-        MetricFilter {
-            item: Some(item),
-            ..Default::default()
-        },
-        base,
-    )
-    .await
+/// The metric lists selected by one path segment: alike but for the filter and their own path.
+#[derive(Clone, Copy, Debug)]
+pub enum MetricsBy {
+    /// `/items/<item>/metrics`: exactly that item.
+    Item,
+    /// `/items/like/<item>/metrics`: items containing it (SQL wildcards honoured, as in the
+    /// original).
+    ItemLike,
+    /// `/variants/<variant>/metrics`.
+    Variant,
+    /// `/variants/like/<variant>/metrics`.
+    VariantLike,
+    /// `/filters/scope/<kind>/metrics`.
+    Kind,
+    /// `/filters/scm/<scm_prefix>/metrics`: sessions whose SCM reference starts with it.
+    ScmPrefix,
 }
 
-/// GET /api/v1/items/<item>/metrics/count
-pub async fn count_item_metrics(st: &AppState, req: &Request) -> AppResult<Response> {
-    count_metrics(
-        st,
-        MetricFilter {
-            item: Some(param(req, "item")),
-            ..Default::default()
-        },
-    )
-    .await
+impl MetricsBy {
+    /// The path parameter holding the segment.
+    fn param(self) -> &'static str {
+        match self {
+            MetricsBy::Item | MetricsBy::ItemLike => "item",
+            MetricsBy::Variant | MetricsBy::VariantLike => "variant",
+            MetricsBy::Kind => "kind",
+            MetricsBy::ScmPrefix => "scm",
+        }
+    }
+
+    /// The list's own path, which its paging links repeat.
+    fn path(self, segment: &str) -> String {
+        let s = encode_segment(segment);
+        match self {
+            MetricsBy::Item => format!("{PREFIX}/items/{s}/metrics"),
+            MetricsBy::ItemLike => format!("{PREFIX}/items/like/{s}/metrics"),
+            MetricsBy::Variant => format!("{PREFIX}/variants/{s}/metrics"),
+            MetricsBy::VariantLike => format!("{PREFIX}/variants/like/{s}/metrics"),
+            MetricsBy::Kind => format!("{PREFIX}/filters/scope/{s}/metrics"),
+            MetricsBy::ScmPrefix => format!("{PREFIX}/filters/scm/{s}/metrics"),
+        }
+    }
+
+    fn filter(self, segment: String) -> MetricFilter {
+        let mut f = MetricFilter::default();
+        match self {
+            MetricsBy::Item => f.item = Some(segment),
+            MetricsBy::ItemLike => f.item_like = Some(format!("%{segment}%")),
+            MetricsBy::Variant => f.variant = Some(segment),
+            MetricsBy::VariantLike => f.variant_like = Some(format!("%{segment}%")),
+            MetricsBy::Kind => f.kind = Some(segment),
+            MetricsBy::ScmPrefix => f.scm_ref_prefix = Some(segment),
+        }
+        f
+    }
 }
 
-/// GET /api/v1/items/like/<item>/metrics (substring, SQL wildcards honoured as in the original)
-pub async fn item_like_metrics(st: &AppState, req: &Request) -> AppResult<Response> {
-    let item = param(req, "item");
-    let base = format!("{PREFIX}/items/like/{}/metrics", encode_segment(&item));
-    metrics_page(
-        st,
-        req,
-        MetricFilter {
-            item_like: Some(format!("%{item}%")),
-            ..Default::default()
-        },
-        base,
-    )
-    .await
+/// GET one of the `MetricsBy` lists.
+pub async fn metrics_by(st: &AppState, req: &Request, by: MetricsBy) -> AppResult<Response> {
+    let segment = param(req, by.param());
+    let base = by.path(&segment);
+    metrics_page(st, req, by.filter(segment), base).await
 }
 
-/// GET /api/v1/variants/<variant>/metrics
-pub async fn variant_metrics(st: &AppState, req: &Request) -> AppResult<Response> {
-    let v = param(req, "variant");
-    let base = format!("{PREFIX}/variants/{}/metrics", encode_segment(&v));
-    metrics_page(
-        st,
-        req,
-        MetricFilter {
-            variant: Some(v),
-            ..Default::default()
-        },
-        base,
-    )
-    .await
-}
-
-/// GET /api/v1/variants/<variant>/metrics/count
-pub async fn count_variant_metrics(st: &AppState, req: &Request) -> AppResult<Response> {
-    count_metrics(
-        st,
-        MetricFilter {
-            variant: Some(param(req, "variant")),
-            ..Default::default()
-        },
-    )
-    .await
-}
-
-/// GET /api/v1/variants/like/<variant>/metrics
-pub async fn variant_like_metrics(st: &AppState, req: &Request) -> AppResult<Response> {
-    let v = param(req, "variant");
-    let base = format!("{PREFIX}/variants/like/{}/metrics", encode_segment(&v));
-    metrics_page(
-        st,
-        req,
-        MetricFilter {
-            variant_like: Some(format!("%{v}%")),
-            ..Default::default()
-        },
-        base,
-    )
-    .await
-}
-
-/// GET /api/v1/filters/scope/<kind>/metrics
-pub async fn kind_metrics(st: &AppState, req: &Request) -> AppResult<Response> {
-    let k = param(req, "kind");
-    let base = format!("{PREFIX}/filters/scope/{}/metrics", encode_segment(&k));
-    metrics_page(
-        st,
-        req,
-        MetricFilter {
-            kind: Some(k),
-            ..Default::default()
-        },
-        base,
-    )
-    .await
-}
-
-/// GET /api/v1/filters/scope/<kind>/metrics/count
-pub async fn count_kind_metrics(st: &AppState, req: &Request) -> AppResult<Response> {
-    count_metrics(
-        st,
-        MetricFilter {
-            kind: Some(param(req, "kind")),
-            ..Default::default()
-        },
-    )
-    .await
-}
-
-/// GET /api/v1/filters/scm/<scm_prefix>/metrics
-pub async fn scm_metrics(st: &AppState, req: &Request) -> AppResult<Response> {
-    let s = param(req, "scm");
-    let base = format!("{PREFIX}/filters/scm/{}/metrics", encode_segment(&s));
-    metrics_page(
-        st,
-        req,
-        MetricFilter {
-            scm_ref_prefix: Some(s),
-            ..Default::default()
-        },
-        base,
-    )
-    .await
-}
-
-/// GET /api/v1/filters/scm/<scm_prefix>/metrics/count
-pub async fn count_scm_metrics(st: &AppState, req: &Request) -> AppResult<Response> {
-    count_metrics(
-        st,
-        MetricFilter {
-            scm_ref_prefix: Some(param(req, "scm")),
-            ..Default::default()
-        },
-    )
-    .await
+/// GET the `/count` of one of the `MetricsBy` lists.
+pub async fn count_metrics_by(st: &AppState, req: &Request, by: MetricsBy) -> AppResult<Response> {
+    count_metrics(st, by.filter(param(req, by.param()))).await
 }
 
 /// GET /api/v1/filters/scm/<scm_prefix>/sessions

@@ -606,7 +606,7 @@ pub fn routes() -> Vec<RouteDoc> {
 }
 
 async fn dispatch(op: Op, st: &AppState, req: &Request, body: &[u8]) -> Result<Response, AppError> {
-    use handlers as h;
+    use handlers::{self as h, MetricsBy as By};
     match op {
         Op::ListSessions => h::list_sessions(st, req).await,
         Op::CreateSession | Op::CreateSessionAt => h::create_session(st, req, body).await,
@@ -623,16 +623,16 @@ async fn dispatch(op: Op, st: &AppState, req: &Request, body: &[u8]) -> Result<R
         Op::ListMetrics => h::list_metrics(st, req).await,
         Op::CreateMetric => h::create_metric(st, req, body).await,
         Op::CountMetrics => h::count_all_metrics(st, req).await,
-        Op::ItemMetrics => h::item_metrics(st, req).await,
-        Op::CountItemMetrics => h::count_item_metrics(st, req).await,
-        Op::ItemLikeMetrics => h::item_like_metrics(st, req).await,
-        Op::VariantMetrics => h::variant_metrics(st, req).await,
-        Op::CountVariantMetrics => h::count_variant_metrics(st, req).await,
-        Op::VariantLikeMetrics => h::variant_like_metrics(st, req).await,
-        Op::KindMetrics => h::kind_metrics(st, req).await,
-        Op::CountKindMetrics => h::count_kind_metrics(st, req).await,
-        Op::ScmMetrics => h::scm_metrics(st, req).await,
-        Op::CountScmMetrics => h::count_scm_metrics(st, req).await,
+        Op::ItemMetrics => h::metrics_by(st, req, By::Item).await,
+        Op::CountItemMetrics => h::count_metrics_by(st, req, By::Item).await,
+        Op::ItemLikeMetrics => h::metrics_by(st, req, By::ItemLike).await,
+        Op::VariantMetrics => h::metrics_by(st, req, By::Variant).await,
+        Op::CountVariantMetrics => h::count_metrics_by(st, req, By::Variant).await,
+        Op::VariantLikeMetrics => h::metrics_by(st, req, By::VariantLike).await,
+        Op::KindMetrics => h::metrics_by(st, req, By::Kind).await,
+        Op::CountKindMetrics => h::count_metrics_by(st, req, By::Kind).await,
+        Op::ScmMetrics => h::metrics_by(st, req, By::ScmPrefix).await,
+        Op::CountScmMetrics => h::count_metrics_by(st, req, By::ScmPrefix).await,
         Op::ScmSessions => h::scm_sessions(st, req).await,
         Op::ListComponents => h::list_components(st, req).await,
         Op::CountComponents => h::count_components(st, req).await,
