@@ -20,7 +20,7 @@ use crate::service::evergreen::{
 use crate::service::monitor::{
     self as svc, Context, Metric, MetricFilter, MetricOrder, MetricParent, Session,
 };
-use crate::service::rows::ColumnSet;
+use crate::service::rows::{ColumnSet, Positional};
 
 /// The dataloader fetches of one request, run on that request's own task rather than spawned.
 ///
@@ -351,6 +351,36 @@ where
     Ok(out)
 }
 
+impl EvergreenLoader {
+    /// One level of per-parent pages (`parent` names the level): one statement for each distinct
+    /// page among the keys, reading all the rows' columns.
+    async fn child_pages<K, T>(
+        &self,
+        keys: &[K],
+        split: impl Fn(&K) -> (i64, &EvgPage),
+        parent: Parent,
+        parent_of: impl Fn(&T) -> i64,
+    ) -> Result<HashMap<K, Vec<T>>, Shared>
+    where
+        K: Clone + Eq + std::hash::Hash,
+        T: Positional,
+    {
+        load_pages(keys, split, parent_of, |ids, page, after| async move {
+            evg::children_page(
+                &self.db,
+                parent,
+                &ids,
+                &page.filter,
+                after.as_ref(),
+                page.limit,
+                ColumnSet::ALL,
+            )
+            .await
+        })
+        .await
+    }
+}
+
 impl Loader<EvgProjectId> for EvergreenLoader {
     type Value = Project;
     type Error = Shared;
@@ -440,22 +470,11 @@ impl Loader<BuildsOfVersion> for EvergreenLoader {
         &self,
         keys: &[BuildsOfVersion],
     ) -> Result<HashMap<BuildsOfVersion, Vec<Build>>, Shared> {
-        load_pages(
+        self.child_pages(
             keys,
             |k| (k.id, &k.page),
-            |b: &Build| b.version_id,
-            |ids, page, after| async move {
-                evg::children_page(
-                    &self.db,
-                    Parent::VersionOfBuild,
-                    &ids,
-                    &page.filter,
-                    after.as_ref(),
-                    page.limit,
-                    ColumnSet::ALL,
-                )
-                .await
-            },
+            Parent::VersionOfBuild,
+            |r: &Build| r.version_id,
         )
         .await
     }
@@ -469,22 +488,11 @@ impl Loader<TasksOfBuild> for EvergreenLoader {
         &self,
         keys: &[TasksOfBuild],
     ) -> Result<HashMap<TasksOfBuild, Vec<Task>>, Shared> {
-        load_pages(
+        self.child_pages(
             keys,
             |k| (k.id, &k.page),
-            |t: &Task| t.build_id,
-            |ids, page, after| async move {
-                evg::children_page(
-                    &self.db,
-                    Parent::BuildOfTask,
-                    &ids,
-                    &page.filter,
-                    after.as_ref(),
-                    page.limit,
-                    ColumnSet::ALL,
-                )
-                .await
-            },
+            Parent::BuildOfTask,
+            |r: &Task| r.build_id,
         )
         .await
     }
@@ -498,22 +506,11 @@ impl Loader<ResultsOfTask> for EvergreenLoader {
         &self,
         keys: &[ResultsOfTask],
     ) -> Result<HashMap<ResultsOfTask, Vec<TestResult>>, Shared> {
-        load_pages(
+        self.child_pages(
             keys,
             |k| (k.id, &k.page),
+            Parent::TaskOfResult,
             |r: &TestResult| r.task_id,
-            |ids, page, after| async move {
-                evg::children_page(
-                    &self.db,
-                    Parent::TaskOfResult,
-                    &ids,
-                    &page.filter,
-                    after.as_ref(),
-                    page.limit,
-                    ColumnSet::ALL,
-                )
-                .await
-            },
         )
         .await
     }
