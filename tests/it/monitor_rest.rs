@@ -745,14 +745,16 @@ async fn segment_lists_link_their_own_pages() {
     // A second row of one variant, so that the exact variant list has two pages too.
     create(&app, "/api/v1/metrics/", &metric(S2, CTX_B, "test_beta[x]")).await;
     for (path, pages) in [
-        ("/api/v1/items/test_alpha/metrics", 2),
-        ("/api/v1/items/like/alp/metrics", 2),
-        ("/api/v1/variants/test_beta%5Bx%5D/metrics", 2),
-        ("/api/v1/variants/like/alpha/metrics", 2),
-        ("/api/v1/filters/scope/function/metrics", 4),
-        ("/api/v1/filters/scm/main/metrics", 4),
+        (format!("/api/v1/sessions/{S1}/metrics"), 2),
+        (format!("/api/v1/contexts/{CTX_B}/metrics"), 3),
+        ("/api/v1/items/test_alpha/metrics".to_owned(), 2),
+        ("/api/v1/items/like/alp/metrics".to_owned(), 2),
+        ("/api/v1/variants/test_beta%5Bx%5D/metrics".to_owned(), 2),
+        ("/api/v1/variants/like/alpha/metrics".to_owned(), 2),
+        ("/api/v1/filters/scope/function/metrics".to_owned(), 4),
+        ("/api/v1/filters/scm/main/metrics".to_owned(), 4),
     ] {
-        let first = get_ok(&app, path).await;
+        let first = get_ok(&app, &path).await;
         assert_eq!(first["total_page"], json!(pages), "{path}");
         assert_eq!(first["prev_url"], Value::Null, "{path}");
         assert_eq!(first["next_url"], json!(format!("{path}?page=2")), "{path}");

@@ -250,34 +250,6 @@ pub async fn count_sessions(st: &AppState, _req: &Request) -> AppResult<Response
     Ok(ok(wire::count(svc::count_sessions_with_scm(&st.db).await?)))
 }
 
-/// GET /api/v1/sessions/<h>/metrics (also the doc's singular /session/<h>/metrics)
-pub async fn session_metrics(st: &AppState, req: &Request) -> AppResult<Response> {
-    let h = param(req, "h");
-    let base = format!("{PREFIX}/sessions/{}/metrics", encode_segment(&h));
-    metrics_page(
-        st,
-        req,
-        MetricFilter {
-            session_h: Some(h),
-            ..Default::default()
-        },
-        base,
-    )
-    .await
-}
-
-/// GET /api/v1/sessions/<h>/metrics/count: 0 for an unknown session, not 404.
-pub async fn count_session_metrics(st: &AppState, req: &Request) -> AppResult<Response> {
-    count_metrics(
-        st,
-        MetricFilter {
-            session_h: Some(param(req, "h")),
-            ..Default::default()
-        },
-    )
-    .await
-}
-
 /// POST /api/v1/sessions/ (and /sessions/<h>, where the path is the fallback hash)
 pub async fn create_session(st: &AppState, req: &Request, body: &[u8]) -> AppResult<Response> {
     let body = parse_json_object(body)?;
@@ -359,34 +331,6 @@ pub async fn count_contexts(st: &AppState, _req: &Request) -> AppResult<Response
     Ok(ok(wire::count(
         svc::count_contexts(&st.db, &ContextFilter::default()).await?,
     )))
-}
-
-/// GET /api/v1/contexts/<h>/metrics
-pub async fn context_metrics(st: &AppState, req: &Request) -> AppResult<Response> {
-    let h = param(req, "h");
-    let base = format!("{PREFIX}/contexts/{}/metrics", encode_segment(&h));
-    metrics_page(
-        st,
-        req,
-        MetricFilter {
-            context_h: Some(h),
-            ..Default::default()
-        },
-        base,
-    )
-    .await
-}
-
-/// GET /api/v1/contexts/<h>/metrics/count
-pub async fn count_context_metrics(st: &AppState, req: &Request) -> AppResult<Response> {
-    count_metrics(
-        st,
-        MetricFilter {
-            context_h: Some(param(req, "h")),
-            ..Default::default()
-        },
-    )
-    .await
 }
 
 /// POST /api/v1/contexts/
@@ -478,6 +422,10 @@ pub async fn create_metric(st: &AppState, _req: &Request, body: &[u8]) -> AppRes
 /// The metric lists selected by one path segment: alike but for the filter and their own path.
 #[derive(Clone, Copy, Debug)]
 pub enum MetricsBy {
+    /// `/sessions/<h>/metrics` (also the doc's singular `/session/<h>/metrics`).
+    Session,
+    /// `/contexts/<h>/metrics`.
+    Context,
     /// `/items/<item>/metrics`: exactly that item.
     Item,
     /// `/items/like/<item>/metrics`: items containing it (SQL wildcards honoured, as in the
@@ -497,6 +445,7 @@ impl MetricsBy {
     /// The path parameter holding the segment.
     fn param(self) -> &'static str {
         match self {
+            MetricsBy::Session | MetricsBy::Context => "h",
             MetricsBy::Item | MetricsBy::ItemLike => "item",
             MetricsBy::Variant | MetricsBy::VariantLike => "variant",
             MetricsBy::Kind => "kind",
@@ -508,6 +457,8 @@ impl MetricsBy {
     fn path(self, segment: &str) -> String {
         let s = encode_segment(segment);
         match self {
+            MetricsBy::Session => format!("{PREFIX}/sessions/{s}/metrics"),
+            MetricsBy::Context => format!("{PREFIX}/contexts/{s}/metrics"),
             MetricsBy::Item => format!("{PREFIX}/items/{s}/metrics"),
             MetricsBy::ItemLike => format!("{PREFIX}/items/like/{s}/metrics"),
             MetricsBy::Variant => format!("{PREFIX}/variants/{s}/metrics"),
@@ -520,6 +471,8 @@ impl MetricsBy {
     fn filter(self, segment: String) -> MetricFilter {
         let mut f = MetricFilter::default();
         match self {
+            MetricsBy::Session => f.session_h = Some(segment),
+            MetricsBy::Context => f.context_h = Some(segment),
             MetricsBy::Item => f.item = Some(segment),
             MetricsBy::ItemLike => f.item_like = Some(format!("%{segment}%")),
             MetricsBy::Variant => f.variant = Some(segment),
@@ -538,7 +491,8 @@ pub async fn metrics_by(st: &AppState, req: &Request, by: MetricsBy) -> AppResul
     metrics_page(st, req, by.filter(segment), base).await
 }
 
-/// GET the `/count` of one of the `MetricsBy` lists.
+/// GET the `/count` of one of the `MetricsBy` lists: 0 where nothing matches, an unknown session
+/// or context included, not 404.
 pub async fn count_metrics_by(st: &AppState, req: &Request, by: MetricsBy) -> AppResult<Response> {
     count_metrics(st, by.filter(param(req, by.param()))).await
 }
