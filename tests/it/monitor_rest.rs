@@ -1085,57 +1085,27 @@ async fn resources_by_pipeline_build_and_component() {
     seed(&app).await;
     let (a1, b, a2) = ("test_alpha[1]", "test_beta[x]", "test_alpha[2]");
     let r = "/api/v1/resources/memory";
-    // Pipeline main: M1 (10), M2 (30), M3 (20).
-    assert_eq!(
-        resource(&app, &format!("{r}/pipelines/main/head/metrics")).await,
-        vec![b, a2, a1]
-    );
-    assert_eq!(
-        resource(&app, &format!("{r}/pipelines/main/head/1/metrics")).await,
-        vec![b]
-    );
-    assert_eq!(
-        resource(&app, &format!("{r}/pipelines/main/tail/metrics")).await,
-        vec![a1, a2, b]
-    );
-    assert_eq!(
-        resource(&app, &format!("{r}/pipelines/main/tail/2/metrics")).await,
-        vec![a1, a2]
-    );
-    // Build main/1: M1, M2.
-    assert_eq!(
-        resource(&app, &format!("{r}/pipelines/main/builds/1/head/metrics")).await,
-        vec![b, a1]
-    );
-    assert_eq!(
-        resource(&app, &format!("{r}/pipelines/main/builds/1/head/1/metrics")).await,
-        vec![b]
-    );
-    assert_eq!(
-        resource(&app, &format!("{r}/pipelines/main/builds/1/tail/metrics")).await,
-        vec![a1, b]
-    );
-    assert_eq!(
-        resource(&app, &format!("{r}/pipelines/main/builds/1/tail/1/metrics")).await,
-        vec![a1]
-    );
-    // Component server: M1, M3.
-    assert_eq!(
-        resource(&app, &format!("{r}/components/server/head/metrics")).await,
-        vec![a2, a1]
-    );
-    assert_eq!(
-        resource(&app, &format!("{r}/components/server/head/1/metrics")).await,
-        vec![a2]
-    );
-    assert_eq!(
-        resource(&app, &format!("{r}/components/server/tail/metrics")).await,
-        vec![a1, a2]
-    );
-    assert_eq!(
-        resource(&app, &format!("{r}/components/server/tail/1/metrics")).await,
-        vec![a1]
-    );
+    let cases: [(&str, &[&str]); 12] = [
+        // Pipeline main: M1 (10), M2 (30), M3 (20).
+        ("/pipelines/main/head/metrics", &[b, a2, a1]),
+        ("/pipelines/main/head/1/metrics", &[b]),
+        ("/pipelines/main/tail/metrics", &[a1, a2, b]),
+        ("/pipelines/main/tail/2/metrics", &[a1, a2]),
+        // Build main/1: M1, M2.
+        ("/pipelines/main/builds/1/head/metrics", &[b, a1]),
+        ("/pipelines/main/builds/1/head/1/metrics", &[b]),
+        ("/pipelines/main/builds/1/tail/metrics", &[a1, b]),
+        ("/pipelines/main/builds/1/tail/1/metrics", &[a1]),
+        // Component server: M1, M3.
+        ("/components/server/head/metrics", &[a2, a1]),
+        ("/components/server/head/1/metrics", &[a2]),
+        ("/components/server/tail/metrics", &[a1, a2]),
+        ("/components/server/tail/1/metrics", &[a1]),
+    ];
+    for (path, expected) in cases {
+        let path = format!("{r}{path}");
+        assert_eq!(resource(&app, &path).await, expected, "GET {path}");
+    }
     // Nothing matches: still 200 with an empty list.
     assert!(
         resource(&app, &format!("{r}/pipelines/none/head/metrics"))
