@@ -11,7 +11,9 @@ use entity::{
     evg_artifact as art, evg_build as bld, evg_project as prj, evg_task as tsk,
     evg_test_result as res, evg_variant as var, evg_version as ver,
 };
-use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Order, Query, SimpleExpr};
+use sea_orm::sea_query::{
+    Alias, Asterisk, Expr, ExprTrait, Order, Query, SelectStatement, SimpleExpr,
+};
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::{NotSet, Set},
@@ -670,6 +672,15 @@ pub async fn versions_by_ids(
     Ok(rows.into_iter().map(|v| (v.id, v)).collect())
 }
 
+/// The row id of the project with this identifier, as a subquery for the filters.
+fn project_id_of(identifier: &str) -> SelectStatement {
+    Query::select()
+        .column(prj::Column::Id)
+        .from(prj::Entity)
+        .and_where(Expr::col(prj::Column::Identifier).eq(identifier))
+        .to_owned()
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct VersionFilter {
     /// Project identifier.
@@ -686,11 +697,7 @@ fn version_condition(f: &VersionFilter) -> sea_orm::sea_query::Condition {
     let col = |c: ver::Column| Expr::col((ver::Entity, c));
     let mut cond = Condition::all();
     if let Some(p) = &f.project {
-        let mut sub = Query::select();
-        sub.column(prj::Column::Id)
-            .from(prj::Entity)
-            .and_where(Expr::col(prj::Column::Identifier).eq(p.clone()));
-        cond = cond.add(col(ver::Column::ProjectId).in_subquery(sub));
+        cond = cond.add(col(ver::Column::ProjectId).in_subquery(project_id_of(p)));
     }
     if let Some(r) = &f.revision {
         cond = cond.add(col(ver::Column::Revision).eq(r.clone()));
@@ -1005,11 +1012,7 @@ fn task_condition(f: &TaskFilter) -> sea_orm::sea_query::Condition {
     let col = |c: tsk::Column| Expr::col((tsk::Entity, c));
     let mut cond = Condition::all();
     if let Some(p) = &f.project {
-        let mut sub = Query::select();
-        sub.column(prj::Column::Id)
-            .from(prj::Entity)
-            .and_where(Expr::col(prj::Column::Identifier).eq(p.clone()));
-        cond = cond.add(col(tsk::Column::ProjectId).in_subquery(sub));
+        cond = cond.add(col(tsk::Column::ProjectId).in_subquery(project_id_of(p)));
     }
     if let Some(v) = &f.variant {
         cond = cond.add(col(tsk::Column::Variant).eq(v.clone()));
