@@ -32,6 +32,8 @@ PORTS = {"tg_pg": 18081, "tg_sqlite": 18082, "postgraphile": 18083, "msa": 18084
 # Both pytest-monitor servers page their REST lists by this many rows (the flat-list size).
 REST_PAGE = 100
 INGEST_ROWS = 5000
+# Tasks the test-result ingestion cases cycle through (see the request bodies).
+INGEST_TASKS = 160
 MSA_WORKERS = 4  # monitor-server-api's own launcher default (launch-monitor-server.sh -w)
 
 FULL = dict(versions=1000, builds=10, tasks=20, results=10, metrics=100_000, sessions=1000,
@@ -688,16 +690,17 @@ def main():
                 "url": "https://logs.example.invalid/ingest/%d" % i, "logId": "ingest%d" % i,
                 "lineNum": i % 500, "exitCode": 0, "start": 1717243200.0 + i,
                 "end": 1717243200.5 + i} for i in range(INGEST_ROWS)]
-    # Eight old tasks (sample ids 0-7 lie in the oldest versions, never in the nested tree's 20
-    # newest), one per line: concurrent requests then write to different tasks, as concurrent
-    # agents would, instead of queueing on one task's row lock.
+    # The oldest 160 of the 200 sample tasks (the last few lie in the nested tree's 20 newest
+    # versions), one per line: concurrent requests then write to different tasks, as concurrent
+    # agents would, instead of queueing on one task's row lock, and no task comes near the
+    # server's limit of 100,000 test results a task (a full run writes about 30,000 to each).
     f_bulkm = write(os.path.join(bodies, "bulk_metrics.json"), json.dumps({"input": rows}))
     f_bulkr = write(os.path.join(bodies, "bulk_results.jsonl"), "".join(
-        json.dumps({"taskId": t, "results": results}) + "\n" for t in tasks[:8]))
+        json.dumps({"taskId": t, "results": results}) + "\n" for t in tasks[:INGEST_TASKS]))
     f_ingr = write(os.path.join(bodies, "tg_add_results.jsonl"), "".join(gql_body(
         "mutation($t:String!,$r:[EvergreenTestResultInput!]!)"
         "{addEvergreenTestResults(taskId:$t,results:$r){inserted}}", {"t": t, "r": results}) + "\n"
-        for t in tasks[:8]))
+        for t in tasks[:INGEST_TASKS]))
 
     def tg_cases(s):
         return [

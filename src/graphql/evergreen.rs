@@ -1301,7 +1301,8 @@ impl EvergreenMutation {
             .gql()
     }
 
-    /// Attaches test results to a task's current execution, all or none.
+    /// Attaches test results to a task's current execution, all or none: at most 50,000 a call,
+    /// and a task holds at most 100,000.
     async fn add_evergreen_test_results(
         &self,
         ctx: &Context<'_>,
@@ -1316,7 +1317,8 @@ impl EvergreenMutation {
         Ok(EvergreenInsertPayload { inserted })
     }
 
-    /// Attaches artifact files to a task, all or none.
+    /// Attaches artifact files to a task, all or none: at most 50,000 a call, and a task holds
+    /// at most 10,000.
     async fn add_evergreen_artifacts(
         &self,
         ctx: &Context<'_>,

@@ -59,7 +59,7 @@ fn table() -> Vec<(RouteDoc, Op)> {
             doc(
                 "/evergreen/test_results",
                 "BulkTestResults",
-                "addEvergreenTestResults as a JSON POST: attaches test results to a task's current execution, all or none.",
+                "addEvergreenTestResults as a JSON POST: attaches test results to a task's current execution, all or none; a task holds at most 100,000.",
             ),
             Op::TestResults,
         ),

@@ -193,6 +193,87 @@ async fn bulk_test_results_refuse_bad_batches_whole() {
     assert!(stored_results(&app, &task).await.is_empty());
 }
 
+/// A task holds at most `MAX_RESULTS_PER_TASK` test results and `MAX_FILES_PER_TASK` files (the
+/// Evergreen task route lists them all): a batch that would pass the limit is refused whole, with
+/// the count and the limit named, and the task's other writes and other tasks go on.
+#[tokio::test]
+async fn a_task_holds_a_bounded_number_of_results_and_files() {
+    use testgraph::service::evergreen::{
+        self as evg, MAX_FILES_PER_TASK, MAX_RESULTS_PER_TASK, NewArtifact, NewTestResult,
+    };
+    let app = open_app().await;
+    let (full, other) = two_tasks(&app).await;
+    let result = |i: u64| NewTestResult {
+        test_file: format!("jstests/t{i}.js"),
+        status: "pass".into(),
+        url: String::new(),
+        log_id: String::new(),
+        line_num: 0,
+        exit_code: 0,
+        start_s: 1.0,
+        end_s: 2.0,
+    };
+    let half = MAX_RESULTS_PER_TASK / 2;
+    for part in 0..2 {
+        let batch = (part * half..(part + 1) * half).map(result).collect();
+        evg::add_test_results(&app.state.db, &full, batch)
+            .await
+            .expect("up to the limit");
+    }
+
+    let (status, answer) = post(
+        &app,
+        TEST_RESULTS,
+        &json!({"taskId": full, "results": [results_batch()[0]]}),
+    )
+    .await;
+    assert_eq!((status, code(&answer)), (400, "BAD_USER_INPUT"), "{answer}");
+    let message = answer["errors"][0]["message"].as_str().unwrap_or("");
+    assert_eq!(
+        message,
+        format!(
+            "task '{full}' holds {MAX_RESULTS_PER_TASK} test results; 1 more would pass the limit \
+             of {MAX_RESULTS_PER_TASK} a task"
+        )
+    );
+    let d = ok(
+        &app,
+        "query($id: String!) { evergreenTask(id: $id) { testResults(first: 1) { totalCount } } }",
+        json!({"id": full}),
+    )
+    .await;
+    assert_eq!(
+        d["evergreenTask"]["testResults"]["totalCount"],
+        json!(MAX_RESULTS_PER_TASK)
+    );
+    // Another task is not affected.
+    let (status, answer) = post(
+        &app,
+        TEST_RESULTS,
+        &json!({"taskId": other, "results": results_batch()}),
+    )
+    .await;
+    assert_eq!((status, answer), (201, json!({"inserted": 7})));
+
+    let file = |i: u64| NewArtifact {
+        name: format!("f{i}"),
+        url: format!("http://files/{i}"),
+    };
+    let files = (0..MAX_FILES_PER_TASK).map(file).collect();
+    evg::add_artifacts(&app.state.db, &full, files)
+        .await
+        .expect("up to the limit");
+    let err = evg::add_artifacts(&app.state.db, &full, vec![file(0), file(1)])
+        .await
+        .expect_err("past the limit");
+    assert!(
+        err.to_string().contains(&format!(
+            "holds {MAX_FILES_PER_TASK} files; 2 more would pass the limit"
+        )),
+        "{err}"
+    );
+}
+
 #[tokio::test]
 async fn bulk_routes_answer_in_the_graphql_error_shape() {
     let app = TestApp::with_config(|c| {

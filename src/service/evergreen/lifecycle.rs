@@ -7,6 +7,7 @@ use entity::{
     evg_artifact as art, evg_build as bld, evg_task as tsk, evg_test_result as res,
     evg_version as ver,
 };
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::{NotSet, Set},
@@ -15,10 +16,11 @@ use sea_orm::{
 };
 
 use super::{
-    MAX_BATCH, NewArtifact, NewTestResult, Task, TaskEnd, lock, lock_pk, nanos_between, now,
-    status, truncate_ms,
+    MAX_BATCH, MAX_FILES_PER_TASK, MAX_RESULTS_PER_TASK, NewArtifact, NewTestResult, Task, TaskEnd,
+    lock, lock_pk, nanos_between, now, status, truncate_ms,
 };
 use crate::error::{AppError, AppResult};
+use crate::service::{count_star, fetch_count};
 
 async fn lock_task(txn: &impl ConnectionTrait, task_id: &str) -> AppResult<Task> {
     lock(txn, "evg_tasks", "task_id", task_id).await?;
@@ -276,7 +278,8 @@ pub async fn finish_task<C: ConnectionTrait + TransactionTrait>(
     Ok(t)
 }
 
-/// Attaches test results to a task's current execution, all or none.
+/// Attaches test results to a task's current execution, all or none, within the task's limit
+/// (`MAX_RESULTS_PER_TASK`).
 pub async fn add_test_results<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     task_id: &str,
@@ -305,6 +308,8 @@ pub async fn add_test_results<C: ConnectionTrait + TransactionTrait>(
     let txn = db.begin().await?;
     let t = lock_task(&txn, task_id).await?;
     let n = results.len() as u64;
+    let held = count_of_task(&txn, "evg_test_results", t.id).await?;
+    check_room(task_id, "test results", held, n, MAX_RESULTS_PER_TASK)?;
     if txn.get_database_backend() == DbBackend::Postgres {
         insert_results_pg(&txn, t.id, t.execution, &results).await?;
         txn.commit().await?;
@@ -391,7 +396,8 @@ async fn insert_results_pg(
     Ok(())
 }
 
-/// Attaches artifact files to a task, all or none.
+/// Attaches artifact files to a task, all or none, within the task's limit
+/// (`MAX_FILES_PER_TASK`).
 pub async fn add_artifacts<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     task_id: &str,
@@ -406,6 +412,8 @@ pub async fn add_artifacts<C: ConnectionTrait + TransactionTrait>(
     let txn = db.begin().await?;
     let t = lock_task(&txn, task_id).await?;
     let n = files.len() as u64;
+    let held = count_of_task(&txn, "evg_artifacts", t.id).await?;
+    check_room(task_id, "files", held, n, MAX_FILES_PER_TASK)?;
     if !files.is_empty() {
         let rows = files.into_iter().map(|f| art::ActiveModel {
             id: NotSet,
@@ -419,4 +427,24 @@ pub async fn add_artifacts<C: ConnectionTrait + TransactionTrait>(
     }
     txn.commit().await?;
     Ok(n)
+}
+
+/// How many rows of `table` belong to the task (read under the task's lock, so no concurrent
+/// writer of the same task can add to them meanwhile). Bounded by the per-task limits.
+async fn count_of_task(txn: &impl ConnectionTrait, table: &str, task: i64) -> AppResult<u64> {
+    let mut q = Query::select();
+    q.expr_as(count_star(), Alias::new("n"))
+        .from(Alias::new(table))
+        .and_where(Expr::col(Alias::new("task_id")).eq(task));
+    fetch_count(txn, &q).await
+}
+
+/// Refuses a batch that would take a task past its limit, naming what it holds.
+fn check_room(task_id: &str, what: &str, held: u64, adding: u64, limit: u64) -> AppResult<()> {
+    if held.saturating_add(adding) > limit {
+        return Err(AppError::bad_request(format!(
+            "task '{task_id}' holds {held} {what}; {adding} more would pass the limit of {limit} a task"
+        )));
+    }
+    Ok(())
 }

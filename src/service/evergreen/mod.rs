@@ -46,6 +46,12 @@ pub const MAX_VARIANTS: usize = 500;
 pub const MAX_TASKS: usize = 1_000;
 /// Most test results or artifacts in one call.
 pub const MAX_BATCH: usize = 50_000;
+/// Most test results one task holds. `GET /rest/v1/tasks/<id>` lists them all, as Evergreen did,
+/// so this bounds that answer (about 200 bytes a result); Evergreen's largest suites report tens
+/// of thousands.
+pub const MAX_RESULTS_PER_TASK: u64 = 100_000;
+/// Most artifact files one task holds (the same answer lists them all).
+pub const MAX_FILES_PER_TASK: u64 = 10_000;
 
 pub mod status {
     pub const CREATED: &str = "created";
