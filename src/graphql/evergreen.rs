@@ -1317,8 +1317,7 @@ impl EvergreenMutation {
         Ok(EvergreenInsertPayload { inserted })
     }
 
-    /// Attaches artifact files to a task, all or none: at most 50,000 a call, and a task holds
-    /// at most 10,000.
+    /// Attaches artifact files to a task, all or none; a task holds at most 10,000.
     async fn add_evergreen_artifacts(
         &self,
         ctx: &Context<'_>,
