@@ -79,7 +79,15 @@ pub async fn handle<E: Endpoint>(
         .filter(|o| origins.allows(o))
         .and_then(|o| HeaderValue::from_str(o).ok());
     let Some(origin) = origin else {
-        return ep.call(req).await.map(IntoResponse::into_response);
+        if origins.is_empty() {
+            return ep.call(req).await.map(IntoResponse::into_response);
+        }
+        // Whether an answer names its reader depends on `Origin` once any origin is allowed, so a
+        // shared cache must not hand this answer to an allowed origin (nor the other way round).
+        let mut resp = answer(ep, req).await;
+        resp.headers_mut()
+            .append(header::VARY, HeaderValue::from_static("Origin"));
+        return Ok(resp);
     };
     let preflight = req.method() == Method::OPTIONS
         && req
@@ -103,14 +111,19 @@ pub async fn handle<E: Endpoint>(
             )
             .finish());
     }
-    let mut resp = match ep.call(req).await {
-        Ok(r) => r.into_response(),
-        Err(e) => e.into_response(),
-    };
+    let mut resp = answer(ep, req).await;
     let headers = resp.headers_mut();
     headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
     headers.append(header::VARY, HeaderValue::from_static("Origin"));
     Ok(resp)
+}
+
+/// The endpoint's answer, its errors rendered as poem renders them.
+async fn answer<E: Endpoint>(ep: &E, req: Request) -> Response {
+    match ep.call(req).await {
+        Ok(r) => r.into_response(),
+        Err(e) => e.into_response(),
+    }
 }
 
 #[cfg(test)]
