@@ -49,6 +49,9 @@ pub struct Limits {
     pub dataloader_delay: Duration,
 }
 
+/// Page size of a GraphQL connection without `first` in the default configuration.
+pub const DEFAULT_PAGE_SIZE: u64 = 20;
+
 impl Default for Limits {
     fn default() -> Self {
         Limits {
@@ -57,7 +60,7 @@ impl Default for Limits {
             graphql_max_complexity: 50_000,
             graphql_max_aliases: 30,
             graphql_max_batch: 10,
-            page_default: 20,
+            page_default: DEFAULT_PAGE_SIZE,
             page_max: 100,
             request_timeout: Duration::from_secs(30),
             ready_timeout: Duration::from_secs(2),

@@ -56,7 +56,7 @@ pub fn page_size(first: Option<i32>, limits: &Limits) -> AppResult<u64> {
 /// The rows a connection without `first` counts for in the complexity: the default configuration's
 /// page size (`--page-default`), whatever the operator set, so a query's cost does not depend on
 /// the server it is sent to.
-pub const DEFAULT_FIRST_FOR_COMPLEXITY: usize = 20;
+pub const DEFAULT_FIRST_FOR_COMPLEXITY: usize = crate::config::DEFAULT_PAGE_SIZE as usize;
 
 /// Complexity of a connection field: its children cost once per requested row.
 pub fn list_complexity(first: Option<i32>, child: usize) -> usize {
