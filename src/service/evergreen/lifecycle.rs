@@ -17,7 +17,7 @@ use sea_orm::{
 
 use super::{
     MAX_BATCH, MAX_FILES_PER_TASK, MAX_RESULTS_PER_TASK, NewArtifact, NewTestResult, Task, TaskEnd,
-    lock, lock_pk, nanos_between, now, status, truncate_ms,
+    count_artifacts, lock, lock_pk, nanos_between, now, status, truncate_ms,
 };
 use crate::error::{AppError, AppResult};
 use crate::service::{count_star, fetch_count};
@@ -308,7 +308,7 @@ pub async fn add_test_results<C: ConnectionTrait + TransactionTrait>(
     let txn = db.begin().await?;
     let t = lock_task(&txn, task_id).await?;
     let n = results.len() as u64;
-    let held = count_of_task(&txn, "evg_test_results", t.id).await?;
+    let held = stored_results(&txn, t.id).await?;
     check_room(task_id, "test results", held, n, MAX_RESULTS_PER_TASK)?;
     if txn.get_database_backend() == DbBackend::Postgres {
         insert_results_pg(&txn, t.id, t.execution, &results).await?;
@@ -412,7 +412,10 @@ pub async fn add_artifacts<C: ConnectionTrait + TransactionTrait>(
     let txn = db.begin().await?;
     let t = lock_task(&txn, task_id).await?;
     let n = files.len() as u64;
-    let held = count_of_task(&txn, "evg_artifacts", t.id).await?;
+    let held = count_artifacts(&txn, &[t.id])
+        .await?
+        .remove(&t.id)
+        .unwrap_or(0);
     check_room(task_id, "files", held, n, MAX_FILES_PER_TASK)?;
     if !files.is_empty() {
         let rows = files.into_iter().map(|f| art::ActiveModel {
@@ -429,13 +432,15 @@ pub async fn add_artifacts<C: ConnectionTrait + TransactionTrait>(
     Ok(n)
 }
 
-/// How many rows of `table` belong to the task (read under the task's lock, so no concurrent
-/// writer of the same task can add to them meanwhile). Bounded by the per-task limits.
-async fn count_of_task(txn: &impl ConnectionTrait, table: &str, task: i64) -> AppResult<u64> {
+/// How many test results the task stores, of every execution (read under the task's lock, so no
+/// concurrent writer of the task adds to them meanwhile). Not `count_children`: that one counts the
+/// current execution's, checking each row's execution against the task's, which costs a lookup a
+/// row; this one reads only the `(task_id, id)` index, and bounds what a task stores.
+async fn stored_results(txn: &impl ConnectionTrait, task: i64) -> AppResult<u64> {
     let mut q = Query::select();
     q.expr_as(count_star(), Alias::new("n"))
-        .from(Alias::new(table))
-        .and_where(Expr::col(Alias::new("task_id")).eq(task));
+        .from(res::Entity)
+        .and_where(Expr::col(res::Column::TaskId).eq(task));
     fetch_count(txn, &q).await
 }
 
