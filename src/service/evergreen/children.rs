@@ -199,8 +199,8 @@ async fn child_page<T: Positional>(
     fetch_some(db, &q, cols).await
 }
 
-/// Like `children`, with a filter and a keyset cursor: the first `limit` children of each parent
-/// after `after`, in their natural order, in one statement. Test results are those of each
+/// One level's page for each of its parents: the first `limit` children of each parent that
+/// match `filter`, after `after`, in their natural order, in one statement. Test results are those of each
 /// task's current execution. Only the columns `cols` (and the id, parent and sort columns) are
 /// read; the other fields of the rows are their types' defaults.
 pub async fn children_page<T: Positional>(
