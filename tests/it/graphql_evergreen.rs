@@ -490,6 +490,11 @@ async fn activation_cascades_to_builds_and_undispatched_tasks() {
         "CONFLICT",
         "an inactive task is not dispatched"
     );
+    assert_eq!(
+        code(&app, START, json!({"id": compile})).await,
+        "CONFLICT",
+        "an inactive task does not start"
+    );
 
     const SET: &str = "mutation($id: String!, $a: Boolean!) { setVersionActivated(id: $id, activated: $a) { id activated
         builds { edges { node { activated activatedTime tasks { edges { node { id activated status } } } } } } } }";

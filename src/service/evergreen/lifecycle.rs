@@ -31,6 +31,17 @@ async fn lock_task(txn: &impl ConnectionTrait, task_id: &str) -> AppResult<Task>
         .ok_or_else(|| AppError::not_found(format!("Error finding task '{task_id}'")))
 }
 
+/// Only an activated task may be dispatched or started.
+fn require_activated(t: &Task) -> AppResult<()> {
+    if t.activated {
+        return Ok(());
+    }
+    Err(AppError::Conflict(format!(
+        "task '{}' is not activated",
+        t.task_id
+    )))
+}
+
 fn is_finished(status: &str) -> bool {
     status == status::SUCCESS || status == status::FAILED
 }
@@ -91,11 +102,7 @@ pub async fn dispatch_task<C: ConnectionTrait + TransactionTrait>(
             t.status
         )));
     }
-    if !t.activated {
-        return Err(AppError::Conflict(format!(
-            "task '{task_id}' is not activated"
-        )));
-    }
+    require_activated(&t)?;
     let at = truncate_ms(at.unwrap_or_else(now));
     let mut am = tsk::ActiveModel::from(t);
     am.status = Set(status::DISPATCHED.into());
@@ -123,11 +130,7 @@ pub async fn start_task<C: ConnectionTrait + TransactionTrait>(
             t.status
         )));
     }
-    if !t.activated {
-        return Err(AppError::Conflict(format!(
-            "task '{task_id}' is not activated"
-        )));
-    }
+    require_activated(&t)?;
     let at = truncate_ms(at.unwrap_or_else(now));
     let mut am = tsk::ActiveModel::from(t);
     am.status = Set(status::STARTED.into());
