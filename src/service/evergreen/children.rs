@@ -10,7 +10,9 @@ use sea_orm::{ConnectionTrait, DbBackend};
 use super::{Artifact, Parent};
 use crate::error::AppResult;
 use crate::service::rows::{ColumnSet, Positional, fetch_some, select_some};
-use crate::service::{Direction, KeyCursor, SortValue, after_condition, count_star, fetch_all};
+use crate::service::{
+    Direction, KeyCursor, SortValue, after_condition, count_star, fetch_all, in_list,
+};
 
 /// Conditions on the children a per-parent page reads.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
@@ -78,13 +80,17 @@ fn filter_condition(spec: &ChildTable, filter: &ChildFilter) -> sea_orm::sea_que
 /// The conditions shared by a page and its count, as one `WHERE`: the parents, the filter, and
 /// for test results the task's current execution (as `test_results_for_tasks` does).
 fn child_condition(
+    db: &impl ConnectionTrait,
     spec: &ChildTable,
     parent_ids: &[i64],
     filter: &ChildFilter,
 ) -> sea_orm::sea_query::Condition {
     let t = Alias::new(spec.table);
-    let mut cond = filter_condition(spec, filter)
-        .add(Expr::col((t.clone(), Alias::new(spec.parent_col))).is_in(parent_ids.iter().copied()));
+    let mut cond = filter_condition(spec, filter).add(in_list(
+        db,
+        (t.clone(), Alias::new(spec.parent_col)),
+        parent_ids,
+    ));
     if spec.current_execution {
         let mut current = Query::select();
         current
@@ -190,7 +196,7 @@ async fn child_page<T: Positional>(
             Expr::col((c.clone(), Alias::new("id"))).in_subquery(per_parent),
         );
     }
-    q.and_where(Expr::col((p.clone(), Alias::new("id"))).is_in(parent_ids.iter().copied()))
+    q.and_where(in_list(db, (p.clone(), Alias::new("id")), parent_ids))
         .order_by((p, Alias::new("id")), Order::Asc);
     if let Some(s) = spec.sort_col {
         q.order_by((c.clone(), Alias::new(s)), Order::Asc);
@@ -269,7 +275,7 @@ pub async fn count_children(
         db,
         spec.table,
         spec.parent_col,
-        child_condition(&spec, parent_ids, filter),
+        child_condition(db, &spec, parent_ids, filter),
     )
     .await
 }
@@ -301,7 +307,10 @@ pub async fn count_artifacts(
     if task_ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let cond = sea_orm::sea_query::Condition::all()
-        .add(Expr::col((art::Entity, art::Column::TaskId)).is_in(task_ids.iter().copied()));
+    let cond = sea_orm::sea_query::Condition::all().add(in_list(
+        db,
+        (art::Entity, art::Column::TaskId),
+        task_ids,
+    ));
     grouped_counts(db, "evg_artifacts", "task_id", cond).await
 }

@@ -24,6 +24,7 @@ use sea_orm::{
 use super::rows::{ColumnSet, Positional, fetch_positional, fetch_some, select_all, select_from};
 use super::{
     Direction, KeyCursor, Slice, SortValue, apply_slice, count_star, fetch_all, fetch_count,
+    in_list,
 };
 use crate::error::{AppError, AppResult};
 
@@ -414,7 +415,7 @@ pub async fn projects_by_ids(
     ids: &[i64],
 ) -> AppResult<HashMap<i64, Project>> {
     let rows = prj::Entity::find()
-        .filter(prj::Column::Id.is_in(ids.iter().copied()))
+        .filter(in_list(db, (prj::Entity, prj::Column::Id), ids))
         .all(db)
         .await?;
     Ok(rows.into_iter().map(|p| (p.id, p)).collect())
@@ -445,7 +446,7 @@ pub async fn variants_for_projects(
     ids: &[i64],
 ) -> AppResult<HashMap<i64, Vec<Variant>>> {
     let rows = var::Entity::find()
-        .filter(var::Column::ProjectId.is_in(ids.iter().copied()))
+        .filter(in_list(db, (var::Entity, var::Column::ProjectId), ids))
         .order_by_asc(var::Column::ProjectId)
         .order_by_asc(var::Column::Position)
         .all(db)
@@ -672,7 +673,7 @@ pub async fn versions_by_ids(
     ids: &[i64],
 ) -> AppResult<HashMap<i64, Version>> {
     let rows = ver::Entity::find()
-        .filter(ver::Column::Id.is_in(ids.iter().copied()))
+        .filter(in_list(db, (ver::Entity, ver::Column::Id), ids))
         .all(db)
         .await?;
     Ok(rows.into_iter().map(|v| (v.id, v)).collect())
@@ -826,7 +827,7 @@ pub async fn builds_by_ids(
     ids: &[i64],
 ) -> AppResult<HashMap<i64, Build>> {
     let rows = bld::Entity::find()
-        .filter(bld::Column::Id.is_in(ids.iter().copied()))
+        .filter(in_list(db, (bld::Entity, bld::Column::Id), ids))
         .all(db)
         .await?;
     Ok(rows.into_iter().map(|b| (b.id, b)).collect())
@@ -848,9 +849,11 @@ pub async fn builds_for_versions(
     version_ids: &[i64],
 ) -> AppResult<HashMap<i64, Vec<Build>>> {
     let mut q = select_all::<Build>();
-    q.and_where(
-        Expr::col((bld::Entity, bld::Column::VersionId)).is_in(version_ids.iter().copied()),
-    )
+    q.and_where(in_list(
+        db,
+        (bld::Entity, bld::Column::VersionId),
+        version_ids,
+    ))
     .order_by((bld::Entity, bld::Column::VersionId), Order::Asc)
     .order_by((bld::Entity, bld::Column::Position), Order::Asc);
     let rows: Vec<Build> = fetch_positional(db, &q).await?;
@@ -928,7 +931,7 @@ pub async fn tasks_for_builds(
     db: &impl ConnectionTrait,
     build_ids: &[i64],
 ) -> AppResult<HashMap<i64, Vec<TaskSummary>>> {
-    let cond = Expr::col((tsk::Entity, tsk::Column::BuildId)).is_in(build_ids.iter().copied());
+    let cond = in_list(db, (tsk::Entity, tsk::Column::BuildId), build_ids);
     let mut out: HashMap<i64, Vec<TaskSummary>> = HashMap::new();
     for t in task_summaries(db, cond).await? {
         out.entry(t.build_id).or_default().push(t);
@@ -984,7 +987,7 @@ pub async fn artifacts_for_tasks(
     task_ids: &[i64],
 ) -> AppResult<HashMap<i64, Vec<Artifact>>> {
     let rows = art::Entity::find()
-        .filter(art::Column::TaskId.is_in(task_ids.iter().copied()))
+        .filter(in_list(db, (art::Entity, art::Column::TaskId), task_ids))
         .order_by_asc(art::Column::TaskId)
         .order_by_asc(art::Column::Id)
         .all(db)
@@ -1075,7 +1078,7 @@ pub async fn tasks_by_task_ids(
         return Ok(HashMap::new());
     }
     let rows = tsk::Entity::find()
-        .filter(tsk::Column::TaskId.is_in(task_ids.iter().cloned()))
+        .filter(in_list(db, (tsk::Entity, tsk::Column::TaskId), task_ids))
         .all(db)
         .await?;
     Ok(rows.into_iter().map(|t| (t.task_id.clone(), t)).collect())

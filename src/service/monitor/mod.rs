@@ -28,7 +28,7 @@ use super::rows::{
 };
 use super::{
     Direction, KeyCursor, Slice, SortValue, after_condition, apply_slice, count_star, fetch_all,
-    fetch_count, like_pattern, starts_with,
+    fetch_count, in_list, like_pattern, starts_with,
 };
 use crate::error::{AppError, AppResult};
 pub use description::parse_description;
@@ -401,7 +401,7 @@ pub async fn contexts_by_ids(
     ids: &[i64],
 ) -> AppResult<HashMap<i64, Context>> {
     let rows = ctx::Entity::find()
-        .filter(ctx::Column::Id.is_in(ids.iter().copied()))
+        .filter(in_list(db, (ctx::Entity, ctx::Column::Id), ids))
         .all(db)
         .await?;
     Ok(rows.into_iter().map(|c| (c.id, c)).collect())
@@ -444,9 +444,11 @@ pub async fn contexts_for_sessions(
             ctx::Entity,
             Expr::col((ctx::Entity, ctx::Column::Id)).equals((met::Entity, met::Column::ContextId)),
         )
-        .and_where(
-            Expr::col((met::Entity, met::Column::SessionId)).is_in(session_ids.iter().copied()),
-        );
+        .and_where(in_list(
+            db,
+            (met::Entity, met::Column::SessionId),
+            session_ids,
+        ));
     let rows: Vec<Row> = fetch_all(db, &q).await?;
     for r in rows {
         out.entry(r.session_id).or_default().push(Context {
@@ -643,7 +645,7 @@ pub async fn sessions_by_ids(
     ids: &[i64],
 ) -> AppResult<HashMap<i64, Session>> {
     let rows = ses::Entity::find()
-        .filter(ses::Column::Id.is_in(ids.iter().copied()))
+        .filter(in_list(db, (ses::Entity, ses::Column::Id), ids))
         .all(db)
         .await?;
     Ok(rows
@@ -949,7 +951,7 @@ where
         q.expr_as(Expr::col(Alias::new("id")), Alias::new("id"))
             .expr_as(Expr::col(col), Alias::new("h"))
             .from(entity)
-            .and_where(Expr::col(col).is_in(chunk.iter().cloned()));
+            .and_where(in_list(db, col, chunk));
         let rows: Vec<Row> = fetch_all(db, &q).await?;
         out.extend(rows.into_iter().map(|r| (r.h, r.id)));
     }
@@ -1161,7 +1163,7 @@ pub async fn metrics_for_parents(
     inner
         .expr_window_as(Func::cust("ROW_NUMBER"), window, Alias::new("rn"))
         .cond_where(metric_condition(filter))
-        .and_where(Expr::col((met::Entity, parent_col)).is_in(parent_ids.iter().copied()));
+        .and_where(in_list(db, (met::Entity, parent_col), parent_ids));
     if let Some(cursor) = after {
         inner.cond_where(after_condition(sort, id, cursor, order.direction));
     }
