@@ -383,6 +383,181 @@ class Case:
         return out
 
 
+class Alone:
+    """A pseudo-server: the database with no server in front of it (see `AloneCase`)."""
+
+    def __init__(self, name):
+        self.name = name
+
+
+def run_child(cmd, timeout):
+    """Runs cmd to its end; returns its stdout and the CPU seconds it used (its own rusage)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        p = subprocess.Popen(cmd, stdout=out, stderr=err)
+        deadline = time.time() + timeout
+        while True:
+            pid, status, ru = os.wait4(p.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.time() > deadline:
+                p.kill()
+                os.wait4(p.pid, 0)
+                raise RuntimeError("%s ran past %s s" % (cmd[0], timeout))
+            time.sleep(0.05)
+        p.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read().decode(), err.read().decode()
+    if p.returncode != 0:
+        raise RuntimeError("%s failed (%s): %s" % (cmd[0], p.returncode, stderr[-800:]))
+    return stdout, ru.ru_utime + ru.ru_stime
+
+
+def percentile_ms(lat_us, q):
+    if not lat_us:
+        raise RuntimeError("no latencies were recorded")
+    return round(lat_us[min(len(lat_us) - 1, len(lat_us) * q // 100)] / 1000, 2)
+
+
+class AloneCase:
+    """The database itself doing the writes of one testgraph case, with no server in front:
+    pgbench running the SQL testgraph sends (4 clients on 2 threads, as wrk), or for SQLite one
+    writer (`sqlite_alone.py`). No server can store rows faster than its database does on the
+    same machine, so this is the ceiling a write target is measured against. It runs right before
+    testgraph's own case, while testgraph's server idles, on the same tables."""
+
+    def __init__(self, key, server, rows, pgbench_script=None, pgbench_vars=(),
+                 sqlite=None):
+        self.key, self.server, self.rows = key, server, rows
+        self.pgbench_script, self.pgbench_vars, self.sqlite = pgbench_script, pgbench_vars, sqlite
+        self.conns = 4 if pgbench_script else 1
+
+    def send_once(self):
+        return None
+
+    def _pgbench(self, dur, log_prefix=None):
+        cmd = ["pgbench", "-h", PG_HOST, "-p", PG_PORT, "-U", PG_USER, "-n", "-M", "prepared",
+               "-c", "4", "-j", "2", "-T", str(dur), "-f", self.pgbench_script]
+        for k, v in self.pgbench_vars:
+            cmd += ["-D", "%s=%s" % (k, v)]
+        if log_prefix:
+            cmd += ["-l", "--log-prefix", log_prefix]
+        return run_child(cmd + [TG_DB], dur + 120)
+
+    def load(self, dur, warm):
+        if self.pgbench_script:
+            if warm:
+                self._pgbench(warm)
+            logdir = tempfile.mkdtemp(prefix="pgbench.")
+            try:
+                d0 = pg_cpu()
+                out, cpu_s = self._pgbench(dur, os.path.join(logdir, "tx"))
+                d1 = pg_cpu()
+                # Each line: client, transaction, latency in µs, script, epoch s, µs.
+                lat = sorted(int(line.split()[2]) for f in glob.glob(os.path.join(logdir, "tx*"))
+                             for line in open(f))
+            finally:
+                shutil.rmtree(logdir, ignore_errors=True)
+            m = re.search(r"number of transactions actually processed: (\d+)", out)
+            n = int(m.group(1)) if m else len(lat)
+            failed = re.search(r"number of failed transactions: (\d+)", out)
+            errors = int(failed.group(1)) if failed else 0
+            m = re.search(r"duration: (\d+) s", out)
+            secs = float(m.group(1)) if m else float(dur)
+            db_ms = round(cpu_delta(d0, d1, reaped=True) / CLK_TCK * 1000 / max(n, 1), 3)
+            p50, p99 = percentile_ms(lat, 50), percentile_ms(lat, 99)
+            what = "pgbench"
+        else:
+            db_path, mode, rows_file = self.sqlite
+            out, cpu_s = run_child([sys.executable, os.path.join(BENCH, "sqlite_alone.py"),
+                                    db_path, mode, rows_file, str(dur), str(warm)], dur + warm + 120)
+            r = json.loads(out.strip().splitlines()[-1])
+            n, secs, errors = r["commits"], r["seconds"], 0
+            p50, p99 = round(r["p50_ms"], 2), round(r["p99_ms"], 2)
+            db_ms = None
+            what = "SQLite %s" % r["sqlite_version"]
+        res = {
+            "requests": n,
+            "errors": errors,
+            "error_detail": {},
+            "rps": round(n / secs, 1),
+            "p50_ms": p50,
+            "p99_ms": p99,
+            # The client's own CPU: pgbench, or for SQLite the writer, SQLite included.
+            "cpu_ms_per_req": round(cpu_s * 1000 / max(n, 1), 3),
+            "db_cpu_ms_per_req": db_ms,
+            "cpu_util_cores": round(cpu_s / secs, 2),
+            "peak_mb": None,
+            "conns": self.conns,
+            "seconds": round(secs, 1),
+            "client": what,
+        }
+        if self.rows:
+            res["rows_per_s"] = round(res["rps"] * self.rows)
+        log("  %-18s %-13s %8.1f tx/s p50 %7.2f ms p99 %7.2f ms client cpu %.3f ms/tx (%s)" % (
+            self.key, self.server.name, res["rps"], res["p50_ms"], res["p99_ms"],
+            res["cpu_ms_per_req"], what))
+        return res
+
+
+# The statements testgraph sends for these cases (src/service/monitor/mod.rs: `add_metric` and
+# `insert_metrics_pg`), for pgbench. The hashes are bound as parameters (-D, prepared mode).
+POST_METRIC_SQL = (
+    'INSERT INTO "monitor_metrics" ("session_id", "context_id", "session_h", "context_h", '
+    '"item_start_time", "item_start_at", "item_path", "item", "item_variant", "item_fs_loc", '
+    '"kind", "component", "total_time", "user_time", "kernel_time", "cpu_usage", "mem_usage") '
+    'SELECT "monitor_sessions"."id", "monitor_contexts"."id", "monitor_sessions"."h", '
+    '"monitor_contexts"."h", %(start)s, %(at)s::timestamp, %(item_path)s, %(item)s, '
+    '%(item_variant)s, %(item_fs_loc)s, %(kind)s, %(component)s, %(total_time)r, '
+    '%(user_time)r, %(kernel_time)r, %(cpu_usage)r, %(mem_usage)r FROM "monitor_sessions" '
+    'INNER JOIN "monitor_contexts" ON "monitor_contexts"."h" = :ch '
+    'WHERE "monitor_sessions"."h" = :sh;\n')
+BULK_METRICS_SQL = (
+    "INSERT INTO monitor_metrics (session_id, context_id, session_h, context_h, "
+    "item_start_time, item_start_at, item_path, item, item_variant, item_fs_loc, kind, "
+    "component, total_time, user_time, kernel_time, cpu_usage, mem_usage) "
+    "SELECT r.s, r.c, r.sh, r.ch, r.start, r.at, r.path, r.item, r.variant, r.loc, r.kind, "
+    "r.component, r.total, r.usr, r.kernel, r.cpu, r.mem "
+    "FROM ROWS FROM (json_to_recordset(%s::json) AS (s int8, c int8, sh text, ch text, "
+    "start text, at timestamp, path text, item text, variant text, loc text, kind text, "
+    "component text, total float8, usr float8, kernel float8, cpu float8, mem float8)) "
+    "WITH ORDINALITY AS r(s, c, sh, ch, start, at, path, item, variant, loc, kind, component, "
+    "total, usr, kernel, cpu, mem, ord) ORDER BY r.ord;\n")
+
+
+def sql_text(s):
+    return "'%s'" % s.replace("'", "''")
+
+
+def pgbench_scripts(bodies, metric, batch):
+    """pgbench scripts for the one-metric POST and the 5,000-metric batch (`batch`: metrics
+    with snake_case keys, as POSTed), with the row ids the server would have looked up."""
+    post = os.path.join(bodies, "pgbench_post_metric.sql")
+    write(post, POST_METRIC_SQL % dict(
+        {k: sql_text(v) if isinstance(v, str) else v for k, v in metric.items()},
+        start=sql_text(metric["item_start_time"]),
+        at=sql_text(metric["item_start_time"][:26].replace("T", " "))))
+    hs = sorted({m["session_h"] for m in batch})
+    cs = sorted({m["context_h"] for m in batch})
+    ids = {}
+    for table, hashes in (("monitor_sessions", hs), ("monitor_contexts", cs)):
+        for line in psql(TG_DB, "SELECT h || ' ' || id FROM %s WHERE h IN (%s)" % (
+                table, ", ".join(sql_text(h) for h in hashes))).split("\n"):
+            if line:
+                h, i = line.split()
+                ids[h] = int(i)
+    rows = [{"s": ids[m["session_h"]], "c": ids[m["context_h"]], "sh": m["session_h"],
+             "ch": m["context_h"], "start": m["item_start_time"],
+             "at": m["item_start_time"][:26].replace("T", " "), "path": m["item_path"],
+             "item": m["item"], "variant": m["item_variant"], "loc": m["item_fs_loc"],
+             "kind": m["kind"], "component": m["component"], "total": m["total_time"],
+             "usr": m["user_time"], "kernel": m["kernel_time"], "cpu": m["cpu_usage"],
+             "mem": m["mem_usage"]} for m in batch]
+    bulk = os.path.join(bodies, "pgbench_bulk_metrics.sql")
+    write(bulk, BULK_METRICS_SQL % sql_text(json.dumps(rows, separators=(",", ":"))))
+    return post, bulk
+
+
 def write(path, text):
     with open(path, "w") as f:
         f.write(text)
@@ -702,6 +877,40 @@ def main():
         "{addEvergreenTestResults(taskId:$t,results:$r){inserted}}", {"t": t, "r": results}) + "\n"
         for t in tasks[:INGEST_TASKS]))
 
+    # The database alone, for the two metric write cases: pgbench with testgraph's statements
+    # on PostgreSQL, one Python writer on SQLite (see AloneCase).
+    batch = [{"session_h": r["sessionH"], "context_h": r["contextH"],
+              "item_start_time": r["itemStartTime"], "item_path": r["itemPath"],
+              "item": r["item"], "item_variant": r["itemVariant"], "item_fs_loc": r["itemFsLoc"],
+              "kind": r["kind"], "component": r["component"], "total_time": r["totalTime"],
+              "user_time": r["userTime"], "kernel_time": r["kernelTime"],
+              "cpu_usage": r["cpuUsage"], "mem_usage": r["memUsage"]} for r in rows]
+    pgb_post, pgb_bulk = pgbench_scripts(bodies, metric, batch)
+    f_one = write(os.path.join(bodies, "sqlite_one.json"), json.dumps([metric]))
+    f_batch = write(os.path.join(bodies, "sqlite_batch.json"), json.dumps(batch))
+    pg_alone, sqlite_alone = Alone("pg_alone"), Alone("sqlite_alone")
+
+    def alone_cases(s):
+        if s is tg_pg:
+            return {"post_metric": AloneCase("post_metric", pg_alone, None, pgb_post,
+                                             [("sh", metric["session_h"]),
+                                              ("ch", metric["context_h"])]),
+                    "bulk_metrics": AloneCase("bulk_metrics", pg_alone, INGEST_ROWS, pgb_bulk)}
+        return {"post_metric": AloneCase("post_metric", sqlite_alone, None,
+                                         sqlite=(sqlite_path, "one", f_one)),
+                "bulk_metrics": AloneCase("bulk_metrics", sqlite_alone, INGEST_ROWS,
+                                          sqlite=(sqlite_path, "batch", f_batch))}
+
+    def with_ceilings(s, cases):
+        """Each metric write case preceded by the same writes from the database alone."""
+        alone = alone_cases(s)
+        out = []
+        for c in cases:
+            if c.key in alone:
+                out.append(alone[c.key])
+            out.append(c)
+        return out
+
     def tg_cases(s):
         return [
             Case("flat_list", s, "/graphql", "post.lua", f_flat, method="POST"),
@@ -818,6 +1027,10 @@ def main():
             log("%s idle RSS %.1f MB" % (server.name, idle))
             for c in cases:
                 dur = scale["single_duration"] if c.conns == 1 else scale["duration"]
+                if isinstance(c, AloneCase):
+                    dest = results_by.setdefault(c.server.name, {"cases": {}})
+                    dest["cases"][c.key] = c.load(scale["duration"], scale["warmup"])
+                    continue
                 entry["cases"][c.key] = c.load(dur, scale["warmup"])
             time.sleep(2.0)
             entry.setdefault("idle_rss_after_mb",
@@ -828,10 +1041,10 @@ def main():
         # Peers first: testgraph's write cases then grow the shared tables.
         run(pgl, pgl_cases)
         run(msa, msa_cases(msa))
-        run(tg_pg, tg_cases(tg_pg))
+        run(tg_pg, with_ceilings(tg_pg, tg_cases(tg_pg)))
         run(tg_pg, after_ingest(tg_pg, f_nested))
         run(pgl, after_ingest(pgl, pf_nested))
-        run(tg_sqlite, tg_cases(tg_sqlite))
+        run(tg_sqlite, with_ceilings(tg_sqlite, tg_cases(tg_sqlite)))
         run(tg_sqlite, after_ingest(tg_sqlite, f_nested))
         res["rows_after_load"] = {t: int(psql(TG_DB, "SELECT count(*) FROM %s" % t))
                                   for t in ("evg_test_results", "monitor_metrics")}
@@ -906,15 +1119,29 @@ def targets(res):
             add("peak memory < 100 MB during nested load (%s)" % srv,
                 None if pk is None else "%.1f MB" % pk, pk is not None and pk < 100)
     # The targets are for the bulk API; the GraphQL mutations' rows are in the table beside them.
+    def alone(srv, measured, need, unit):
+        """What the database alone reached in the same run, and whether the target lies above
+        it (then no server in front of that database meets it on this machine)."""
+        if measured is None:
+            return ""
+        shown = "{:,} rows/s".format(measured) if unit == "rows/s" else "%.1fx" % measured
+        return "%s alone: %s, %s the target" % (
+            "PostgreSQL" if srv == "pg_alone" else "SQLite", shown,
+            "at or above" if measured >= need else "**below**")
+
     for srv, need in (("tg_pg", 100_000), ("tg_sqlite", 200_000)):
+        ceiling = "pg_alone" if srv == "tg_pg" else "sqlite_alone"
         for case in ("bulk_metrics", "bulk_test_results"):
             r = get(res, srv, case, "rows_per_s")
             add("%s >= %dk rows/s (%s)" % (case.replace("_", " "), need // 1000, srv),
-                None if r is None else "%d rows/s" % r, r is not None and r >= need)
+                None if r is None else "%d rows/s" % r, r is not None and r >= need,
+                alone(ceiling, get(res, ceiling, case, "rows_per_s"), need, "rows/s"))
     for case in ("post_metric", "rest_sessions", "rest_metrics"):
-        r = ratio(get(res, "tg_pg", case, "rps"), get(res, "msa", case, "rps"))
+        peer = get(res, "msa", case, "rps")
+        r = ratio(get(res, "tg_pg", case, "rps"), peer)
         add("%s >= 20x monitor-server-api req/s" % case.replace("_", " "),
-            None if r is None else "%.1fx" % r, r is not None and r >= 20)
+            None if r is None else "%.1fx" % r, r is not None and r >= 20,
+            alone("pg_alone", ratio(get(res, "pg_alone", case, "rps"), peer), 20, "x"))
     return out
 
 
@@ -934,12 +1161,16 @@ LABELS = {
     "nested_tree_after_ingest": "nested tree again, after the ingestion cases (GraphQL)",
 }
 SERVER_LABEL = {"tg_pg": "testgraph (PostgreSQL)", "tg_sqlite": "testgraph (SQLite)",
+                "pg_alone": "PostgreSQL alone (pgbench, same SQL, 4 clients)",
+                "sqlite_alone": "SQLite alone (one writer, same SQL)",
                 "postgraphile": "PostGraphile 5 (PostgreSQL)",
                 "msa": "monitor-server-api 1.1.0 (PostgreSQL)"}
 PEER_OF = {"flat_list": "postgraphile", "point_lookup": "postgraphile",
            "nested_tree": "postgraphile", "nested_tree_1c": "postgraphile",
            "nested_tree_after_ingest": "postgraphile",
            "rest_sessions": "msa", "rest_metrics": "msa", "post_metric": "msa"}
+# The database alone beside testgraph on that database (see AloneCase).
+ALONE_OF = {"tg_pg": "pg_alone", "tg_sqlite": "sqlite_alone"}
 
 
 def fmt(v, spec="%.1f"):
@@ -971,15 +1202,24 @@ def render(res):
              "over the process tree; SQL/req is what PostgreSQL logged for one request."
              % (res["scale"]["duration"], res["scale"]["warmup"], res["scale"]["single_duration"]))
     L.append("")
+    L.append("- Database alone: for the two pytest-monitor write cases, the same writes with no "
+             "server in front, right before testgraph's own case on the same tables — pgbench "
+             "running testgraph's statements (prepared, 4 clients on 2 threads; the bulk batch as "
+             "its one `INSERT`, without the two hash look-ups and the explicit transaction "
+             "testgraph adds), and on SQLite one writer with testgraph's connection settings "
+             "(`bench/sqlite_alone.py`). Their CPU column is the client's own (pgbench; for "
+             "SQLite the writer, SQLite included). No server can write faster than its database "
+             "alone does, so these rows are each write case's ceiling on this machine.")
+    L.append("")
     L.append("| case | server | req/s | p50 ms | p99 ms | CPU ms/req | DB CPU ms/req | peak MB "
-             "| SQL/req | testgraph ÷ peer (req/s) |")
+             "| SQL/req | ÷ peer (req/s) |")
     L.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     order = ["flat_list", "point_lookup", "nested_tree", "nested_tree_1c", "rest_sessions",
              "rest_metrics", "rest_evg_versions", "post_metric", "ingest_metrics",
              "ingest_test_results", "bulk_metrics", "bulk_test_results",
              "nested_tree_after_ingest"]
     for case in order:
-        for srv in ("tg_pg", "tg_sqlite", "postgraphile", "msa"):
+        for srv in ("tg_pg", "tg_sqlite", "pg_alone", "sqlite_alone", "postgraphile", "msa"):
             r = get(res, srv, case, "rps")
             if r is None:
                 continue
@@ -987,6 +1227,8 @@ def render(res):
             st = res["statements"].get("%s/%s" % (srv, case))
             if st is None and srv == "tg_sqlite":
                 st_s = "(as PG)"
+            elif srv == "pg_alone":
+                st_s = "1"
             else:
                 st_s = "—" if st is None else str(len(st))
             peer = PEER_OF.get(case)
@@ -994,19 +1236,25 @@ def render(res):
             if srv.startswith("tg") and peer:
                 rr = ratio(r, get(res, peer, case, "rps"))
                 rat = fmt(rr, "**%.2f×**")
+            elif srv.endswith("alone") and peer:
+                rat = fmt(ratio(r, get(res, peer, case, "rps")), "(%.2f×)")
+            ceiling = get(res, ALONE_OF.get(srv, ""), case, "rps")
+            if ceiling:
+                rat = (rat + " " if rat else "") + "%d %% of %s alone" % (
+                    round(100 * r / ceiling), "PostgreSQL" if srv == "tg_pg" else "SQLite")
             rps = "%.1f" % r
             if c.get("rows_per_s"):
                 rps += " (%s rows/s)" % "{:,}".format(c["rows_per_s"])
             if c["errors"]:
                 rps += " ⚠ %d errors" % c["errors"]
-            L.append("| %s | %s | %s | %.2f | %.2f | %.3f | %s | %.1f | %s | %s |" % (
+            L.append("| %s | %s | %s | %.2f | %.2f | %.3f | %s | %s | %s | %s |" % (
                 LABELS[case], SERVER_LABEL[srv], rps, c["p50_ms"], c["p99_ms"],
-                c["cpu_ms_per_req"], fmt(c["db_cpu_ms_per_req"], "%.3f"), c["peak_mb"], st_s,
-                rat))
+                c["cpu_ms_per_req"], fmt(c["db_cpu_ms_per_req"], "%.3f"), fmt(c["peak_mb"]),
+                st_s, rat))
     L.append("")
     L.append("Idle resident memory (after start, before load → after all cases): " + "; ".join(
         "%s %.1f → %.1f MB" % (SERVER_LABEL[s], v["idle_rss_mb"], v["idle_rss_after_mb"])
-        for s, v in res["servers"].items()) + ".")
+        for s, v in res["servers"].items() if "idle_rss_mb" in v) + ".")
     ra = res.get("rows_after_load")
     if ra:
         L.append("")
@@ -1023,11 +1271,11 @@ def render(res):
     L.append("")
     L.append("### Targets")
     L.append("")
-    L.append("| target | measured | |")
-    L.append("|---|---|---|")
+    L.append("| target | measured | | the database alone, same run |")
+    L.append("|---|---|---|---|")
     for t in res["targets"]:
-        L.append("| %s | %s | %s |" % (t["target"], t["measured"] or "—",
-                                        "met" if t["met"] else "**not met**"))
+        L.append("| %s | %s | %s | %s |" % (t["target"], t["measured"] or "—",
+                                             "met" if t["met"] else "**not met**", t["detail"]))
     L.append("")
     L.append("### Statements per request (PostgreSQL log, one request)")
     L.append("")

@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""SQLite with no server in front: one writer inserting the very rows testgraph's write cases
+insert, with the same statement shape and the same connection settings, for a fixed time.
+
+bench.py runs it against the SQLite bench file while testgraph's SQLite server idles, right
+before testgraph's own case, to show what SQLite itself reaches with testgraph's schema on this
+machine: the ceiling of any server in front of it. One writer, because SQLite admits one writer
+at a time (testgraph's writers take turns too).
+
+    sqlite_alone.py DB one|batch ROWS_JSON SECONDS WARMUP_SECONDS
+
+`one`: each row of ROWS_JSON (a list of pytest-monitor metrics as POSTed, with session and context
+hashes) is its own transaction, as `INSERT ... SELECT` joining the two hashes, the statement
+`service::monitor::add_metric` sends. `batch`: the hashes are resolved first, then all rows are
+inserted in one transaction, as `service::monitor::add_metrics` does. Prints one JSON line.
+Standard library only; it uses Python's own SQLite library, whose version it reports.
+"""
+
+import json
+import sqlite3
+import sys
+import time
+
+COLS = ("session_id, context_id, session_h, context_h, item_start_time, item_start_at, "
+        "item_path, item, item_variant, item_fs_loc, kind, component, total_time, user_time, "
+        "kernel_time, cpu_usage, mem_usage")
+ONE = ("INSERT INTO monitor_metrics (%s) SELECT s.id, c.id, s.h, c.h, ?, ?, ?, ?, ?, ?, ?, ?, "
+       "?, ?, ?, ?, ? FROM monitor_sessions s JOIN monitor_contexts c ON c.h = ? WHERE s.h = ?"
+       % COLS)
+BATCH = "INSERT INTO monitor_metrics (%s) VALUES (%s)" % (COLS, ", ".join("?" * 17))
+
+
+def start_at(text):
+    """The instant testgraph stores beside the client's text (seconds precision is enough here:
+    the column's index is not what is measured)."""
+    return text[:19].replace("T", " ")
+
+
+def main():
+    path, mode, rows_file, seconds, warmup = sys.argv[1:6]
+    seconds, warmup = float(seconds), float(warmup)
+    with open(rows_file) as f:
+        rows = json.load(f)
+    db = sqlite3.connect(path, isolation_level=None)
+    # testgraph's connection settings (src/db.rs).
+    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON",
+                   "busy_timeout=10000"):
+        db.execute("PRAGMA " + pragma)
+
+    def values(m):
+        return (m["item_start_time"], start_at(m["item_start_time"]), m["item_path"], m["item"],
+                m["item_variant"], m["item_fs_loc"], m["kind"], m["component"],
+                m["total_time"], m["user_time"], m["kernel_time"], m["cpu_usage"],
+                m["mem_usage"])
+
+    if mode == "one":
+        params = [values(m) + (m["context_h"], m["session_h"]) for m in rows]
+
+        def commit(i):
+            cur = db.execute(ONE, params[i % len(params)])
+            if cur.rowcount != 1:
+                raise SystemExit("unknown session or context in the rows")
+    elif mode == "batch":
+        def ids(table, hashes):
+            hashes = sorted(set(hashes))
+            q = "SELECT h, id FROM %s WHERE h IN (%s)" % (table, ", ".join("?" * len(hashes)))
+            return dict(db.execute(q, hashes).fetchall())
+
+        def commit(_):
+            # Per commit, as add_metrics resolves each batch's hashes before its transaction.
+            sid = ids("monitor_sessions", [m["session_h"] for m in rows])
+            cid = ids("monitor_contexts", [m["context_h"] for m in rows])
+            batch = [(sid[m["session_h"]], cid[m["context_h"]], m["session_h"], m["context_h"])
+                     + values(m) for m in rows]
+            db.execute("BEGIN IMMEDIATE")
+            db.executemany(BATCH, batch)
+            db.execute("COMMIT")
+    else:
+        raise SystemExit("mode is one or batch")
+
+    per_commit = 1 if mode == "one" else len(rows)
+    i, end = 0, time.perf_counter() + warmup
+    while time.perf_counter() < end:
+        commit(i)
+        i += 1
+    lat = []
+    t0 = time.perf_counter()
+    end = t0 + seconds
+    now = t0
+    while now < end:
+        commit(i)
+        i += 1
+        t = time.perf_counter()
+        lat.append(t - now)
+        now = t
+    lat.sort()
+    print(json.dumps({
+        "commits": len(lat),
+        "rows": len(lat) * per_commit,
+        "seconds": now - t0,
+        "p50_ms": lat[len(lat) // 2] * 1000,
+        "p99_ms": lat[min(len(lat) - 1, len(lat) * 99 // 100)] * 1000,
+        "sqlite_version": sqlite3.sqlite_version,
+    }))
+
+
+if __name__ == "__main__":
+    main()
