@@ -501,7 +501,8 @@ class AloneCase:
 
 
 # The statements testgraph sends for these cases (src/service/monitor/mod.rs: `add_metric` and
-# `insert_metrics_pg`), for pgbench. The hashes are bound as parameters (-D, prepared mode).
+# `insert_metrics_pg`; src/service/evergreen/lifecycle.rs: `insert_results_pg`), for pgbench.
+# The hashes are bound as parameters (-D, prepared mode); the batches are literals.
 POST_METRIC_SQL = (
     'INSERT INTO "monitor_metrics" ("session_id", "context_id", "session_h", "context_h", '
     '"item_start_time", "item_start_at", "item_path", "item", "item_variant", "item_fs_loc", '
@@ -525,13 +526,26 @@ BULK_METRICS_SQL = (
     "total, usr, kernel, cpu, mem, ord) ORDER BY r.ord;\n")
 
 
+BULK_RESULTS_SQL = (
+    "\\set i random(1, %(n)d)\n"
+    "INSERT INTO evg_test_results (task_id, execution, test_file, status, url, log_id, "
+    "line_num, exit_code, start_s, end_s) "
+    "SELECT (ARRAY[%(ids)s]::int8[])[:i], (ARRAY[%(execs)s]::int4[])[:i], r.test_file, "
+    "r.status, r.url, r.log_id, r.line_num, r.exit_code, r.start_s, r.end_s "
+    "FROM ROWS FROM (json_to_recordset(%(json)s::json) AS (test_file text, status text, url text, "
+    "log_id text, line_num int4, exit_code int4, start_s float8, end_s float8)) "
+    "WITH ORDINALITY AS r(test_file, status, url, log_id, line_num, exit_code, start_s, end_s, "
+    "ord) ORDER BY r.ord;\n")
+
+
 def sql_text(s):
     return "'%s'" % s.replace("'", "''")
 
 
-def pgbench_scripts(bodies, metric, batch):
-    """pgbench scripts for the one-metric POST and the 5,000-metric batch (`batch`: metrics
-    with snake_case keys, as POSTed), with the row ids the server would have looked up."""
+def pgbench_scripts(bodies, metric, batch, task_ids, results):
+    """pgbench scripts for the one-metric POST, the 5,000-metric batch (`batch`: metrics with
+    snake_case keys, as POSTed) and the 5,000-result batch into a task drawn from `task_ids`,
+    with the row ids the server would have looked up."""
     post = os.path.join(bodies, "pgbench_post_metric.sql")
     write(post, POST_METRIC_SQL % dict(
         {k: sql_text(v) if isinstance(v, str) else v for k, v in metric.items()},
@@ -555,7 +569,18 @@ def pgbench_scripts(bodies, metric, batch):
              "mem": m["mem_usage"]} for m in batch]
     bulk = os.path.join(bodies, "pgbench_bulk_metrics.sql")
     write(bulk, BULK_METRICS_SQL % sql_text(json.dumps(rows, separators=(",", ":"))))
-    return post, bulk
+    tasks = [line.split() for line in psql(TG_DB, "SELECT id || ' ' || execution FROM evg_tasks "
+                                           "WHERE task_id IN (%s)" % ", ".join(
+                                               sql_text(t) for t in task_ids)).split("\n") if line]
+    rows = [{"test_file": r["testFile"], "status": r["status"], "url": r["url"],
+             "log_id": r["logId"], "line_num": r["lineNum"], "exit_code": r["exitCode"],
+             "start_s": r["start"], "end_s": r["end"]} for r in results]
+    bulk_results = os.path.join(bodies, "pgbench_bulk_results.sql")
+    write(bulk_results, BULK_RESULTS_SQL % {
+        "n": len(tasks), "ids": ", ".join(t[0] for t in tasks),
+        "execs": ", ".join(t[1] for t in tasks),
+        "json": sql_text(json.dumps(rows, separators=(",", ":")))})
+    return post, bulk, bulk_results
 
 
 def write(path, text):
@@ -877,17 +902,20 @@ def main():
         "{addEvergreenTestResults(taskId:$t,results:$r){inserted}}", {"t": t, "r": results}) + "\n"
         for t in tasks[:INGEST_TASKS]))
 
-    # The database alone, for the two metric write cases: pgbench with testgraph's statements
-    # on PostgreSQL, one Python writer on SQLite (see AloneCase).
+    # The database alone, for the bulk and one-metric write cases: pgbench with testgraph's
+    # statements on PostgreSQL, one Python writer on SQLite (see AloneCase).
     batch = [{"session_h": r["sessionH"], "context_h": r["contextH"],
               "item_start_time": r["itemStartTime"], "item_path": r["itemPath"],
               "item": r["item"], "item_variant": r["itemVariant"], "item_fs_loc": r["itemFsLoc"],
               "kind": r["kind"], "component": r["component"], "total_time": r["totalTime"],
               "user_time": r["userTime"], "kernel_time": r["kernelTime"],
               "cpu_usage": r["cpuUsage"], "mem_usage": r["memUsage"]} for r in rows]
-    pgb_post, pgb_bulk = pgbench_scripts(bodies, metric, batch)
+    pgb_post, pgb_bulk, pgb_results = pgbench_scripts(bodies, metric, batch,
+                                                      tasks[:INGEST_TASKS], results)
     f_one = write(os.path.join(bodies, "sqlite_one.json"), json.dumps([metric]))
     f_batch = write(os.path.join(bodies, "sqlite_batch.json"), json.dumps(batch))
+    f_results = write(os.path.join(bodies, "sqlite_results.json"),
+                      json.dumps({"tasks": tasks[:INGEST_TASKS], "results": results}))
     pg_alone, sqlite_alone = Alone("pg_alone"), Alone("sqlite_alone")
 
     def alone_cases(s):
@@ -895,14 +923,18 @@ def main():
             return {"post_metric": AloneCase("post_metric", pg_alone, None, pgb_post,
                                              [("sh", metric["session_h"]),
                                               ("ch", metric["context_h"])]),
-                    "bulk_metrics": AloneCase("bulk_metrics", pg_alone, INGEST_ROWS, pgb_bulk)}
+                    "bulk_metrics": AloneCase("bulk_metrics", pg_alone, INGEST_ROWS, pgb_bulk),
+                    "bulk_test_results": AloneCase("bulk_test_results", pg_alone, INGEST_ROWS,
+                                                   pgb_results)}
         return {"post_metric": AloneCase("post_metric", sqlite_alone, None,
                                          sqlite=(sqlite_path, "one", f_one)),
                 "bulk_metrics": AloneCase("bulk_metrics", sqlite_alone, INGEST_ROWS,
-                                          sqlite=(sqlite_path, "batch", f_batch))}
+                                          sqlite=(sqlite_path, "batch", f_batch)),
+                "bulk_test_results": AloneCase("bulk_test_results", sqlite_alone, INGEST_ROWS,
+                                               sqlite=(sqlite_path, "results", f_results))}
 
     def with_ceilings(s, cases):
-        """Each metric write case preceded by the same writes from the database alone."""
+        """Each of those write cases preceded by the same writes from the database alone."""
         alone = alone_cases(s)
         out = []
         for c in cases:
@@ -1202,11 +1234,12 @@ def render(res):
              "over the process tree; SQL/req is what PostgreSQL logged for one request."
              % (res["scale"]["duration"], res["scale"]["warmup"], res["scale"]["single_duration"]))
     L.append("")
-    L.append("- Database alone: for the two pytest-monitor write cases, the same writes with no "
-             "server in front, right before testgraph's own case on the same tables — pgbench "
-             "running testgraph's statements (prepared, 4 clients on 2 threads; the bulk batch as "
-             "its one `INSERT`, without the two hash look-ups and the explicit transaction "
-             "testgraph adds), and on SQLite one writer with testgraph's connection settings "
+    L.append("- Database alone: for the one-metric POST and the two bulk routes, the same writes "
+             "with no server in front, right before testgraph's own case on the same tables — "
+             "pgbench running testgraph's statements (prepared, 4 clients on 2 threads; a bulk "
+             "batch as its one `INSERT`, without the look-ups, the task's lock and count and the "
+             "explicit transaction testgraph adds), and on SQLite one writer with testgraph's "
+             "connection settings "
              "(`bench/sqlite_alone.py`). Their CPU column is the client's own (pgbench; for "
              "SQLite the writer, SQLite included). No server can write faster than its database "
              "alone does, so these rows are each write case's ceiling on this machine.")

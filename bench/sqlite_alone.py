@@ -1,18 +1,21 @@
 #!/usr/bin/env python3
 """SQLite with no server in front: one writer inserting the very rows testgraph's write cases
-insert, with the same statement shape and the same connection settings, for a fixed time.
+insert, with the same statements and the same connection settings, for a fixed time.
 
 bench.py runs it against the SQLite bench file while testgraph's SQLite server idles, right
 before testgraph's own case, to show what SQLite itself reaches with testgraph's schema on this
 machine: the ceiling of any server in front of it. One writer, because SQLite admits one writer
 at a time (testgraph's writers take turns too).
 
-    sqlite_alone.py DB one|batch ROWS_JSON SECONDS WARMUP_SECONDS
+    sqlite_alone.py DB one|batch|results ROWS_JSON SECONDS WARMUP_SECONDS
 
 `one`: each row of ROWS_JSON (a list of pytest-monitor metrics as POSTed, with session and context
 hashes) is its own transaction, as `INSERT ... SELECT` joining the two hashes, the statement
 `service::monitor::add_metric` sends. `batch`: the hashes are resolved first, then all rows are
-inserted in one transaction, as `service::monitor::add_metrics` does. Prints one JSON line.
+inserted in one transaction, as `service::monitor::add_metrics` does. `results`: ROWS_JSON is
+`{"tasks": [Evergreen task ids], "results": [test results as the bulk route takes them]}`; each
+transaction inserts all the results into the next task in turn, after looking the task up, as
+`service::evergreen::add_test_results` does (without its lock and count). Prints one JSON line.
 Standard library only; it uses Python's own SQLite library, whose version it reports.
 """
 
@@ -28,6 +31,8 @@ ONE = ("INSERT INTO monitor_metrics (%s) SELECT s.id, c.id, s.h, c.h, ?, ?, ?, ?
        "?, ?, ?, ?, ? FROM monitor_sessions s JOIN monitor_contexts c ON c.h = ? WHERE s.h = ?"
        % COLS)
 BATCH = "INSERT INTO monitor_metrics (%s) VALUES (%s)" % (COLS, ", ".join("?" * 17))
+RESULTS = ("INSERT INTO evg_test_results (task_id, execution, test_file, status, url, log_id, "
+           "line_num, exit_code, start_s, end_s) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 
 
 def start_at(text):
@@ -75,8 +80,22 @@ def main():
             db.execute("BEGIN IMMEDIATE")
             db.executemany(BATCH, batch)
             db.execute("COMMIT")
+    elif mode == "results":
+        tasks = rows["tasks"]
+        results = [(r["testFile"], r["status"], r["url"], r["logId"], r["lineNum"],
+                    r["exitCode"], r["start"], r["end"]) for r in rows["results"]]
+        rows = results
+
+        def commit(i):
+            task = db.execute("SELECT id, execution FROM evg_tasks WHERE task_id = ?",
+                              (tasks[i % len(tasks)],)).fetchone()
+            if task is None:
+                raise SystemExit("unknown task %s" % tasks[i % len(tasks)])
+            db.execute("BEGIN IMMEDIATE")
+            db.executemany(RESULTS, [task + r for r in results])
+            db.execute("COMMIT")
     else:
-        raise SystemExit("mode is one or batch")
+        raise SystemExit("mode is one, batch or results")
 
     per_commit = 1 if mode == "one" else len(rows)
     i, end = 0, time.perf_counter() + warmup
