@@ -432,9 +432,6 @@ class AloneCase:
         self.pgbench_script, self.pgbench_vars, self.sqlite = pgbench_script, pgbench_vars, sqlite
         self.conns = 4 if pgbench_script else 1
 
-    def send_once(self):
-        return None
-
     def _pgbench(self, dur, log_prefix=None):
         cmd = ["pgbench", "-h", PG_HOST, "-p", PG_PORT, "-U", PG_USER, "-n", "-M", "prepared",
                "-c", "4", "-j", "2", "-T", str(dur), "-f", self.pgbench_script]
@@ -469,10 +466,10 @@ class AloneCase:
             what = "pgbench"
         else:
             db_path, mode, rows_file = self.sqlite
-            out, cpu_s = run_child([sys.executable, os.path.join(BENCH, "sqlite_alone.py"),
-                                    db_path, mode, rows_file, str(dur), str(warm)], dur + warm + 120)
+            out, _ = run_child([sys.executable, os.path.join(BENCH, "sqlite_alone.py"),
+                                db_path, mode, rows_file, str(dur), str(warm)], dur + warm + 120)
             r = json.loads(out.strip().splitlines()[-1])
-            n, secs, errors = r["commits"], r["seconds"], 0
+            n, secs, errors, cpu_s = r["commits"], r["seconds"], 0, r["cpu_s"]
             p50, p99 = round(r["p50_ms"], 2), round(r["p99_ms"], 2)
             db_ms = None
             what = "SQLite %s" % r["sqlite_version"]
