@@ -9,9 +9,10 @@ pub enum AppError {
     /// The input is wrong; the message says what and is safe to show.
     #[error("{0}")]
     BadRequest(String),
-    /// One named input field is wrong.
-    #[error("{field}: {message}")]
-    InvalidField { field: String, message: String },
+    /// Named input fields are wrong: each field with what is wrong with it, in the order the
+    /// edge should report them (never empty).
+    #[error("{}", describe_fields(.0))]
+    InvalidFields(Vec<FieldError>),
     #[error("{0}")]
     NotFound(String),
     /// The write would contradict what is stored (a duplicate key with other content).
@@ -33,16 +34,31 @@ pub enum AppError {
 
 pub type AppResult<T> = Result<T, AppError>;
 
+/// One wrong input field and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+fn describe_fields(fields: &[FieldError]) -> String {
+    fields
+        .iter()
+        .map(|f| format!("{}: {}", f.field, f.message))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 impl AppError {
     pub fn bad_request(msg: impl Into<String>) -> Self {
         AppError::BadRequest(msg.into())
     }
 
     pub fn invalid_field(field: impl Into<String>, message: impl Into<String>) -> Self {
-        AppError::InvalidField {
+        AppError::InvalidFields(vec![FieldError {
             field: field.into(),
             message: message.into(),
-        }
+        }])
     }
 
     pub fn not_found(msg: impl Into<String>) -> Self {
@@ -52,7 +68,7 @@ impl AppError {
     /// Stable machine-readable code, sent as GraphQL `extensions.code`.
     pub fn code(&self) -> &'static str {
         match self {
-            AppError::BadRequest(_) | AppError::InvalidField { .. } => "BAD_USER_INPUT",
+            AppError::BadRequest(_) | AppError::InvalidFields(_) => "BAD_USER_INPUT",
             AppError::NotFound(_) => "NOT_FOUND",
             AppError::Conflict(_) => "CONFLICT",
             AppError::Unauthenticated(_) => "UNAUTHENTICATED",
@@ -65,7 +81,7 @@ impl AppError {
 
     pub fn http_status(&self) -> u16 {
         match self {
-            AppError::BadRequest(_) | AppError::InvalidField { .. } => 400,
+            AppError::BadRequest(_) | AppError::InvalidFields(_) => 400,
             AppError::NotFound(_) => 404,
             AppError::Conflict(_) => 409,
             AppError::Unauthenticated(_) => 401,

@@ -5,7 +5,7 @@ use poem::Response;
 use poem::http::StatusCode;
 use serde_json::json;
 
-use crate::error::AppError;
+use crate::error::{AppError, FieldError};
 
 /// flask-restx's text for a 404, which also answers an out-of-range page.
 pub const NOT_FOUND_MESSAGE: &str = "The requested URL was not found on the server. If you entered the URL manually please check your spelling and try again.";
@@ -27,10 +27,15 @@ pub fn not_found() -> Response {
     )
 }
 
-pub fn validation(field: &str, message: &str) -> Response {
+/// flask-restx's payload validation failure: every wrong field, in the order given.
+pub fn validation(fields: &[FieldError]) -> Response {
+    let errors: serde_json::Map<String, serde_json::Value> = fields
+        .iter()
+        .map(|f| (f.field.clone(), f.message.clone().into()))
+        .collect();
     json(
         StatusCode::BAD_REQUEST,
-        json!({ "errors": { field: message }, "message": "Input payload validation failed" }),
+        json!({ "errors": errors, "message": "Input payload validation failed" }),
     )
 }
 
@@ -38,7 +43,7 @@ pub fn validation(field: &str, message: &str) -> Response {
 pub fn render(e: AppError) -> Response {
     let status = StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     match &e {
-        AppError::InvalidField { field, message } => validation(field, message),
+        AppError::InvalidFields(fields) => validation(fields),
         AppError::Database(_) | AppError::Internal(_) => {
             // Logged by public_message; flask's own words for a 500.
             let _ = e.public_message();

@@ -8,12 +8,13 @@ use serde_json::{Map, Value, json};
 
 use super::errors::{self, json as respond};
 use super::paging::{self, encode_segment, query_pairs, query_value};
+use super::payload::Payload;
 use super::wire::{self, PageLinks};
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
 use crate::service::monitor::{
     self as svc, ContextFilter, MetricFilter, MetricOrder, MetricOrderField, NewContext, NewMetric,
-    NewSession, SessionFilter, SessionOrder, TagCondition,
+    NewSession, SessionFilter, SessionOrder, TagCondition, TagValues,
 };
 use crate::service::{Direction, Slice};
 
@@ -250,42 +251,25 @@ pub async fn count_sessions(st: &AppState, _req: &Request) -> AppResult<Response
     Ok(ok(wire::count(svc::count_sessions_with_scm(&st.db).await?)))
 }
 
-/// POST /api/v1/sessions/ (and /sessions/<h>, where the path is the fallback hash)
+/// POST /api/v1/sessions/ (and /sessions/<h>, where the path is the fallback hash). The
+/// original had no validation here (a missing key was a 500); testgraph reports every wrong field
+/// as `POST /metrics/` does, in the session model's order.
 pub async fn create_session(st: &AppState, req: &Request, body: &[u8]) -> AppResult<Response> {
-    let body = parse_json_object(body)?;
-    let h = match body.get("session_h").or_else(|| body.get("h")) {
-        Some(Value::String(s)) => s.clone(),
-        Some(other) => {
-            return Err(AppError::invalid_field(
-                "session_h",
-                format!("{other} is not of type 'string'"),
-            ));
-        }
-        None => match req.raw_path_param("h") {
-            Some(h) => h.to_owned(),
-            None => {
-                return Err(AppError::invalid_field(
-                    "session_h",
-                    "'session_h' is a required property",
-                ));
-            }
-        },
+    let mut p = Payload::parse(body)?;
+    let h = if p.get("session_h").is_none() && p.get("h").is_some() {
+        p.string("h")
+    } else if p.get("session_h").is_none() && req.raw_path_param("h").is_some() {
+        param(req, "h")
+    } else {
+        p.string("session_h")
     };
-    let run_date = required_string(&body, "run_date")?;
-    let scm_ref = match body.get("scm_ref") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(s.clone()),
-        Some(other) => {
-            return Err(AppError::invalid_field(
-                "scm_ref",
-                format!("{other} is not of type 'string'"),
-            ));
-        }
-    };
-    let tags = match body.get("description") {
-        Some(d) => svc::parse_description(d)?,
-        None => return Err(AppError::bad_request("Bad description format")),
-    };
+    let run_date = p.string("run_date");
+    let scm_ref = p.optional_string("scm_ref");
+    if p.get("description").is_none() {
+        p.missing("description");
+    }
+    let body = p.finish()?;
+    let tags = svc::parse_description(body.get("description").unwrap_or(&Value::Null))?;
     let session = svc::create_session(
         &st.db,
         NewSession {
@@ -333,25 +317,24 @@ pub async fn count_contexts(st: &AppState, _req: &Request) -> AppResult<Response
     )))
 }
 
-/// POST /api/v1/contexts/
+/// POST /api/v1/contexts/ (the original 500s on a missing key; every wrong field is reported
+/// here, in the context model's order).
 pub async fn create_context(st: &AppState, _req: &Request, body: &[u8]) -> AppResult<Response> {
-    let body = parse_json_object(body)?;
+    let mut p = Payload::parse(body)?;
     let new = NewContext {
-        h: required_string(&body, "h")?,
-        cpu_count: required_int(&body, "cpu_count")?,
-        cpu_frequency: required_int(&body, "cpu_frequency")?,
-        cpu_type: required_string(&body, "cpu_type")?,
-        cpu_vendor: match body.get("cpu_vendor") {
-            None | Some(Value::Null) => String::new(),
-            Some(_) => required_string(&body, "cpu_vendor")?,
-        },
-        ram_total: required_int(&body, "ram_total")?,
-        machine_node: required_string(&body, "machine_node")?,
-        machine_type: required_string(&body, "machine_type")?,
-        machine_arch: required_string(&body, "machine_arch")?,
-        system_info: required_string(&body, "system_info")?,
-        python_info: required_string(&body, "python_info")?,
+        h: p.string("h"),
+        cpu_count: p.int("cpu_count"),
+        cpu_frequency: p.int("cpu_frequency"),
+        cpu_type: p.string("cpu_type"),
+        cpu_vendor: p.optional_string("cpu_vendor").unwrap_or_default(),
+        ram_total: p.int("ram_total"),
+        machine_node: p.string("machine_node"),
+        machine_type: p.string("machine_type"),
+        machine_arch: p.string("machine_arch"),
+        system_info: p.string("system_info"),
+        python_info: p.string("python_info"),
     };
+    p.finish()?;
     let stored = svc::create_context(&st.db, new).await?;
     Ok(respond(StatusCode::CREATED, wire::context(&stored)))
 }
@@ -372,29 +355,27 @@ pub async fn count_all_metrics(st: &AppState, _req: &Request) -> AppResult<Respo
     count_metrics(st, MetricFilter::default()).await
 }
 
-/// POST /api/v1/metrics/: one metric, validated like flask-restx's `validate=True` model.
+/// POST /api/v1/metrics/: one metric, validated like flask-restx's `validate=True` model (every
+/// wrong field in one 400). `component` may be `null`, which the original refused.
 pub async fn create_metric(st: &AppState, _req: &Request, body: &[u8]) -> AppResult<Response> {
-    let body = parse_json_object(body)?;
+    let mut p = Payload::parse(body)?;
     let new = NewMetric {
-        session_h: required_string(&body, "session_h")?,
-        context_h: required_string(&body, "context_h")?,
-        item_start_time: required_string(&body, "item_start_time")?,
-        item_path: required_string(&body, "item_path")?,
-        item: required_string(&body, "item")?,
-        item_variant: required_string(&body, "item_variant")?,
-        item_fs_loc: required_string(&body, "item_fs_loc")?,
-        kind: required_string(&body, "kind")?,
-        component: match body.get("component") {
-            None => return Err(required("component")),
-            Some(Value::Null) => None,
-            Some(_) => Some(required_string(&body, "component")?),
-        },
-        total_time: required_number(&body, "total_time")?,
-        user_time: required_number(&body, "user_time")?,
-        kernel_time: required_number(&body, "kernel_time")?,
-        cpu_usage: required_number(&body, "cpu_usage")?,
-        mem_usage: required_number(&body, "mem_usage")?,
+        session_h: p.string("session_h"),
+        context_h: p.string("context_h"),
+        item_start_time: p.string("item_start_time"),
+        item_path: p.string("item_path"),
+        item: p.string("item"),
+        item_variant: p.string("item_variant"),
+        item_fs_loc: p.string("item_fs_loc"),
+        kind: p.string("kind"),
+        component: p.nullable_string("component"),
+        total_time: p.number("total_time"),
+        user_time: p.number("user_time"),
+        kernel_time: p.number("kernel_time"),
+        cpu_usage: p.number("cpu_usage"),
+        mem_usage: p.number("mem_usage"),
     };
+    p.finish()?;
     let echo = new.clone();
     svc::add_metric(&st.db, new).await?;
     let shown = svc::Metric {
@@ -642,7 +623,12 @@ async fn names_page(
     let mut head = head;
     head.insert(
         list_key.to_owned(),
-        Value::Array(names.into_iter().map(Value::String).collect()),
+        Value::Array(
+            names
+                .into_iter()
+                .map(|n| n.map_or(Value::Null, Value::String))
+                .collect(),
+        ),
     );
     Ok(ok(wire::paged_with_nulls(head, &page.links)))
 }
@@ -650,19 +636,29 @@ async fn names_page(
 /// Where the names of a derived list come from.
 enum NameSource {
     /// Distinct values of a description tag over matching sessions.
-    TagValues(&'static str, SessionFilter),
+    TagValues(&'static str, TagValues, SessionFilter),
     /// Hashes of matching sessions.
     SessionHashes(SessionFilter),
 }
 
 impl NameSource {
-    async fn fetch(&self, st: &AppState, offset: u64, limit: u64) -> AppResult<svc::Page<String>> {
+    /// A page of names; `None` stands for a session without the tag (shown as `null`).
+    async fn fetch(
+        &self,
+        st: &AppState,
+        offset: u64,
+        limit: u64,
+    ) -> AppResult<svc::Page<Option<String>>> {
         match self {
-            NameSource::TagValues(tag, filter) => {
-                svc::list_tag_values(&st.db, tag, filter, offset, limit).await
+            NameSource::TagValues(tag, which, filter) => {
+                svc::list_tag_values(&st.db, tag, *which, filter, offset, limit).await
             }
             NameSource::SessionHashes(filter) => {
-                svc::list_session_hashes(&st.db, filter, offset, limit).await
+                let page = svc::list_session_hashes(&st.db, filter, offset, limit).await?;
+                Ok(svc::Page {
+                    items: page.items.into_iter().map(Some).collect(),
+                    total: page.total,
+                })
             }
         }
     }
@@ -675,7 +671,8 @@ fn head(pairs: &[(&str, &str)]) -> Map<String, Value> {
         .collect()
 }
 
-/// GET /api/v1/components/<component>/pipelines
+/// GET /api/v1/components/<component>/pipelines: every `pipeline_branch` of the sessions with
+/// metrics of the component, `null` and `""` included (the original does not filter them here).
 pub async fn component_pipelines(st: &AppState, req: &Request) -> AppResult<Response> {
     let c = param(req, "component");
     let base = format!("{PREFIX}/components/{}/pipelines", encode_segment(&c));
@@ -689,7 +686,7 @@ pub async fn component_pipelines(st: &AppState, req: &Request) -> AppResult<Resp
         head(&[("component", &c)]),
         "pipelines",
         base,
-        NameSource::TagValues("pipeline_branch", filter),
+        NameSource::TagValues("pipeline_branch", TagValues::All, filter),
     )
     .await
 }
@@ -717,7 +714,7 @@ pub async fn component_pipeline_builds(st: &AppState, req: &Request) -> AppResul
         head(&[("component", &c), ("pipeline", &p)]),
         "builds",
         base,
-        NameSource::TagValues("pipeline_build_no", filter),
+        NameSource::TagValues("pipeline_build_no", TagValues::NonEmpty, filter),
     )
     .await
 }
@@ -767,15 +764,19 @@ fn build_tags(pipeline: &str, build: &str) -> Vec<TagCondition> {
 
 /// GET /api/v1/pipelines/: every pipeline name (not paged in the original; capped here).
 pub async fn list_pipelines(st: &AppState, _req: &Request) -> AppResult<Response> {
-    let names = svc::list_tag_values(
+    let names: Vec<String> = svc::list_tag_values(
         &st.db,
         "pipeline_branch",
+        TagValues::NonEmpty,
         &SessionFilter::default(),
         0,
         PIPELINES_CAP,
     )
     .await?
-    .items;
+    .items
+    .into_iter()
+    .flatten()
+    .collect();
     if names.is_empty() {
         return Ok(no_content());
     }
@@ -800,7 +801,7 @@ pub async fn pipeline_builds(st: &AppState, req: &Request) -> AppResult<Response
         head(&[("pipeline", &p)]),
         "builds",
         base,
-        NameSource::TagValues("pipeline_build_no", filter),
+        NameSource::TagValues("pipeline_build_no", TagValues::NonEmpty, filter),
     )
     .await
 }
@@ -874,78 +875,4 @@ pub async fn resource_metrics(
         "next_url": null,
         "total_page": 1,
     })))
-}
-
-// ----------------------------------------------------------------------------------------------
-// Body parsing in the legacy dialect
-// ----------------------------------------------------------------------------------------------
-
-fn parse_json_object(body: &[u8]) -> AppResult<Map<String, Value>> {
-    match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(m)) => Ok(m),
-        Ok(_) => Err(AppError::bad_request(
-            "Input payload validation failed: the body must be a JSON object",
-        )),
-        Err(e) => Err(AppError::bad_request(format!(
-            "Failed to decode JSON object: {e}"
-        ))),
-    }
-}
-
-fn required(field: &str) -> AppError {
-    AppError::invalid_field(field, format!("'{field}' is a required property"))
-}
-
-/// Python's repr of a JSON value, as jsonschema quotes it in its messages.
-fn py_repr(v: &Value) -> String {
-    match v {
-        Value::String(s) => format!("'{s}'"),
-        Value::Null => "None".into(),
-        Value::Bool(true) => "True".into(),
-        Value::Bool(false) => "False".into(),
-        other => other.to_string(),
-    }
-}
-
-fn required_string(body: &Map<String, Value>, field: &str) -> AppResult<String> {
-    match body.get(field) {
-        Some(Value::String(s)) => Ok(s.clone()),
-        Some(other) => Err(AppError::invalid_field(
-            field,
-            format!("{} is not of type 'string'", py_repr(other)),
-        )),
-        None => Err(required(field)),
-    }
-}
-
-fn required_number(body: &Map<String, Value>, field: &str) -> AppResult<f64> {
-    match body.get(field) {
-        Some(Value::Number(n)) => n
-            .as_f64()
-            .ok_or_else(|| AppError::invalid_field(field, format!("{n} is not of type 'number'"))),
-        Some(other) => Err(AppError::invalid_field(
-            field,
-            format!("{} is not of type 'number'", py_repr(other)),
-        )),
-        None => Err(required(field)),
-    }
-}
-
-/// An integer field; a float is truncated, as flask-restx's Integer field did.
-fn required_int(body: &Map<String, Value>, field: &str) -> AppResult<i64> {
-    match body.get(field) {
-        Some(Value::Number(n)) => n
-            .as_i64()
-            .or_else(|| {
-                n.as_f64()
-                    .filter(|f| f.is_finite() && f.abs() < 9.0e18)
-                    .map(|f| f.trunc() as i64)
-            })
-            .ok_or_else(|| AppError::invalid_field(field, format!("{n} is not of type 'integer'"))),
-        Some(other) => Err(AppError::invalid_field(
-            field,
-            format!("{} is not of type 'integer'", py_repr(other)),
-        )),
-        None => Err(required(field)),
-    }
 }

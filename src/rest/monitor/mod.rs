@@ -7,6 +7,7 @@
 pub mod errors;
 pub mod handlers;
 pub mod paging;
+pub mod payload;
 pub mod wire;
 
 use std::collections::BTreeMap;

@@ -1239,7 +1239,11 @@ pub async fn list_components(
     if let Some(p) = prefix {
         base.and_where(starts_with(Expr::col(met::Column::Component), p));
     }
-    distinct_page(db, base, offset, limit).await
+    let page = distinct_page(db, base, offset, limit).await?;
+    Ok(Page {
+        items: page.items.into_iter().flatten().collect(),
+        total: page.total,
+    })
 }
 
 pub async fn count_components(db: &impl ConnectionTrait) -> AppResult<u64> {
@@ -1252,15 +1256,28 @@ pub async fn count_components(db: &impl ConnectionTrait) -> AppResult<u64> {
     fetch_count(db, &q).await
 }
 
-/// Distinct values of one description tag over the sessions matching `sessions` (non-empty
-/// values only), in first-seen order.
+/// Which values of a description tag a derived list shows. The legacy routes differ: most
+/// filter `json_extract(description, '$.tag') != ''`, which SQL's three-valued logic makes drop
+/// sessions without the tag as well as empty values; `/components/<c>/pipelines` has no such
+/// filter and lists both, a missing tag as `null`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TagValues {
+    /// Present and not empty.
+    NonEmpty,
+    /// Every value, `None` for the sessions without the tag.
+    All,
+}
+
+/// Distinct values of one description tag over the sessions matching `sessions`, in first-seen
+/// (session insertion) order.
 pub async fn list_tag_values(
     db: &impl ConnectionTrait,
     tag_name: &str,
+    which: TagValues,
     sessions: &SessionFilter,
     offset: u64,
     limit: u64,
-) -> AppResult<Page<String>> {
+) -> AppResult<Page<Option<String>>> {
     let mut base = Query::select();
     base.expr_as(
         Expr::col((tag::Entity, tag::Column::Value)),
@@ -1270,15 +1287,21 @@ pub async fn list_tag_values(
         Func::min(Expr::col((ses::Entity, ses::Column::Id))),
         Alias::new("first_id"),
     )
-    .from(tag::Entity)
-    .inner_join(
-        ses::Entity,
-        Expr::col((ses::Entity, ses::Column::Id)).equals((tag::Entity, tag::Column::SessionId)),
-    )
-    .and_where(Expr::col((tag::Entity, tag::Column::Name)).eq(tag_name))
-    .and_where(Expr::col((tag::Entity, tag::Column::Value)).ne(""))
-    .cond_where(session_condition(sessions))
-    .group_by_col((tag::Entity, tag::Column::Value));
+    .from(ses::Entity);
+    let on_session = Expr::col((tag::Entity, tag::Column::SessionId))
+        .equals((ses::Entity, ses::Column::Id))
+        .and(Expr::col((tag::Entity, tag::Column::Name)).eq(tag_name));
+    match which {
+        TagValues::NonEmpty => {
+            base.inner_join(tag::Entity, on_session)
+                .and_where(Expr::col((tag::Entity, tag::Column::Value)).ne(""));
+        }
+        TagValues::All => {
+            base.left_join(tag::Entity, on_session);
+        }
+    }
+    base.cond_where(session_condition(sessions))
+        .group_by_col((tag::Entity, tag::Column::Value));
     distinct_page(db, base, offset, limit).await
 }
 
@@ -1308,13 +1331,14 @@ pub async fn list_session_hashes(
     })
 }
 
-/// Pages over a grouped `SELECT v, MIN(id) AS first_id ... GROUP BY v`, in first-seen order.
+/// Pages over a grouped `SELECT v, MIN(id) AS first_id ... GROUP BY v`, in first-seen order
+/// (`v` is null for the group of rows without a value).
 async fn distinct_page(
     db: &impl ConnectionTrait,
     base: SelectStatement,
     offset: u64,
     limit: u64,
-) -> AppResult<Page<String>> {
+) -> AppResult<Page<Option<String>>> {
     let mut count = Query::select();
     count
         .expr_as(count_star(), Alias::new("n"))
@@ -1328,7 +1352,7 @@ async fn distinct_page(
         .offset(offset);
     #[derive(FromQueryResult)]
     struct Row {
-        v: String,
+        v: Option<String>,
     }
     let rows: Vec<Row> = fetch_all(db, &q).await?;
     Ok(Page {
