@@ -12,25 +12,13 @@ use poem::middleware::{NormalizePath, TrailingSlash};
 use poem::{
     Body, Endpoint, EndpointExt, IntoResponse, Request, Response, Route, Server, get, handler,
 };
-use sea_orm::DatabaseConnection;
 use serde_json::json;
 
 use crate::config::{Config, Limits};
 use crate::error::AppError;
 use crate::graphql::{self, AppSchema};
 use crate::rest;
-
-/// What every handler can reach: the database pool and the configuration.
-#[derive(Clone)]
-pub struct AppState {
-    pub db: DatabaseConnection,
-    pub config: Arc<Config>,
-    /// Reused totals of the legacy paged lists.
-    pub counts: Arc<crate::service::counts::CountCache>,
-    /// How many answers were written in one pass (`graphql::onepass`)
-    /// rather than by the resolvers: for tests and diagnostics.
-    pub one_pass_answers: Arc<std::sync::atomic::AtomicU64>,
-}
+use crate::state::AppState;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -63,14 +51,7 @@ pub async fn prepare(config: Config) -> Result<AppState, StartError> {
             return Err(StartError::Pending(pending.join(", ")));
         }
     }
-    Ok(AppState {
-        db,
-        counts: Arc::new(crate::service::counts::CountCache::new(
-            config.monitor_count_cache,
-        )),
-        config: Arc::new(config),
-        one_pass_answers: Arc::default(),
-    })
+    Ok(AppState::new(db, config))
 }
 
 /// Bounds every request: bodies larger than the limit (declared or streamed) are refused with

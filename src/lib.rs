@@ -6,6 +6,7 @@
 //! - `config`: the configuration value and every limit, read once and passed down.
 //! - `db`: opening SQLite or PostgreSQL and applying migrations.
 //! - `error`: the one `AppError`, mapped to each wire dialect at the edges.
+//! - `state`: `AppState`, the database pool, configuration and caches every edge reaches.
 //! - `service`: the only code that queries the database, one module per domain.
 //! - `auth`: bearer tokens and scopes turned into a `Principal`, for every edge.
 //! - `graphql`: the schema, its resolvers, dataloaders and request limits.
@@ -23,3 +24,4 @@ pub mod error;
 pub mod graphql;
 pub mod rest;
 pub mod service;
+pub mod state;

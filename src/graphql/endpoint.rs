@@ -14,7 +14,8 @@ use std::sync::Arc;
 use super::loaders::{
     EvergreenLoader, EvergreenLoaders, FetchQueue, MonitorLoader, MonitorLoaders,
 };
-use super::{AppSchema, GqlState, limits};
+use super::{AppSchema, limits};
+use crate::state::AppState;
 use crate::auth;
 use crate::config::{Limits, Surface};
 use crate::error::AppError;
@@ -285,8 +286,8 @@ async fn execute_one(
     }
 }
 
-fn schema_state(schema: &AppSchema) -> Result<&GqlState, ()> {
-    schema.data::<GqlState>().ok_or(())
+fn schema_state(schema: &AppSchema) -> Result<&AppState, ()> {
+    schema.data::<AppState>().ok_or(())
 }
 
 #[handler]

@@ -22,12 +22,11 @@ pub struct MutationRoot(monitor::MonitorMutation, evergreen::EvergreenMutation);
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
-/// What every resolver can reach through the schema's data (the application's state).
-pub use crate::app::AppState as GqlState;
+use crate::state::AppState;
 
 /// Builds the schema with the configured depth and complexity limits (the alias limit and the
 /// error codes are applied around execution, in `endpoint`).
-pub fn build_schema(state: GqlState) -> AppSchema {
+pub fn build_schema(state: AppState) -> AppSchema {
     let limits = state.config.limits.clone();
     Schema::build(
         QueryRoot::default(),
@@ -88,8 +87,8 @@ impl<T> GqlResultExt<T> for Result<T, Arc<AppError>> {
 }
 
 /// The application state every resolver reads.
-pub fn state<'a>(ctx: &async_graphql::Context<'a>) -> async_graphql::Result<&'a GqlState> {
-    ctx.data::<GqlState>()
+pub fn state<'a>(ctx: &async_graphql::Context<'a>) -> async_graphql::Result<&'a AppState> {
+    ctx.data::<AppState>()
 }
 
 /// Fails unless the caller may perform an operation needing `need` on the GraphQL surface.

@@ -928,7 +928,7 @@ pub async fn write_list<T: TreeRow>(
 /// A root list answered in one pass: `page` is the rows read (`limit + 1` at most), the page size
 /// and whether a cursor came before; `count` runs only when the query asks for `totalCount`.
 pub async fn answer_list<T: TreeRow, N>(
-    st: &super::GqlState,
+    st: &crate::state::AppState,
     plan: &ConnPlan,
     (rows, limit, has_previous): (Vec<T>, u64, bool),
     cursor: &(dyn Fn(&T) -> KeyCursor + Sync),

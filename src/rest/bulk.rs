@@ -23,7 +23,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use super::RouteDoc;
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::auth;
 use crate::config::Surface;
 use crate::error::{AppError, AppResult};

@@ -11,7 +11,7 @@ use poem::endpoint::BoxEndpoint;
 use poem::test::TestClient;
 use poem::{EndpointExt, Response};
 use sea_orm::{ConnectionTrait, Database};
-use testgraph::app::AppState;
+use testgraph::state::AppState;
 use testgraph::config::Config;
 
 /// A database that exists for one test.

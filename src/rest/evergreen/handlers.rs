@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::errors::{self, Failure, with_message};
 use super::wire;
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::error::AppResult;
 use crate::service::evergreen::{self as svc, Build, Project, Version};
 

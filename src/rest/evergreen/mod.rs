@@ -16,7 +16,7 @@ use poem::http::{Method, StatusCode};
 use poem::{Endpoint, EndpointExt, IntoEndpoint, Request, Response, Route, RouteMethod};
 
 use super::{QueryParam, RouteDoc, Takes};
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::auth;
 use crate::config::Surface;
 use crate::error::AppError;

@@ -10,7 +10,7 @@ use super::errors::{self, json as respond};
 use super::paging::{self, encode_segment, query_pairs, query_value};
 use super::payload::Payload;
 use super::wire::{self, PageLinks};
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::error::{AppError, AppResult};
 use crate::service::monitor::{
     self as svc, ContextFilter, MetricFilter, MetricOrder, MetricOrderField, NewContext, NewMetric,

@@ -17,7 +17,7 @@ use poem::http::{HeaderValue, Method, StatusCode, header};
 use poem::{Endpoint, EndpointExt, IntoEndpoint, Request, Response, Route, RouteMethod};
 
 use super::{QueryParam, RouteDoc, Takes};
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::auth;
 use crate::config::Surface;
 use crate::error::AppError;
