@@ -30,6 +30,11 @@ pub enum AppError {
     Database(#[source] DbErr),
     #[error("internal error")]
     Internal(String),
+    /// An internal failure that an edge has reworded in its legacy API's own sentence (Evergreen
+    /// answered a failed look-up with 500 and "Error finding task 'x'"); the detail was logged when
+    /// it was reworded, so the sentence is all that is left.
+    #[error("{0}")]
+    InternalWorded(String),
 }
 
 pub type AppResult<T> = Result<T, AppError>;
@@ -75,7 +80,9 @@ impl AppError {
             AppError::Forbidden(_) => "FORBIDDEN",
             AppError::PayloadTooLarge(_) => "PAYLOAD_TOO_LARGE",
             AppError::Timeout => "TIMEOUT",
-            AppError::Database(_) | AppError::Internal(_) => "INTERNAL_SERVER_ERROR",
+            AppError::Database(_) | AppError::Internal(_) | AppError::InternalWorded(_) => {
+                "INTERNAL_SERVER_ERROR"
+            }
         }
     }
 
@@ -88,7 +95,21 @@ impl AppError {
             AppError::Forbidden(_) => 403,
             AppError::PayloadTooLarge(_) => 413,
             AppError::Timeout => 503,
-            AppError::Database(_) | AppError::Internal(_) => 500,
+            AppError::Database(_) | AppError::Internal(_) | AppError::InternalWorded(_) => 500,
+        }
+    }
+
+    /// The same failure worded `text` by a legacy edge: a missing object is `NotFound(text)`, an
+    /// internal failure `InternalWorded(text)` (its detail logged here); other errors (a timeout,
+    /// a conflict, bad input) keep their own status and message.
+    pub fn reworded(self, text: &str) -> AppError {
+        match self {
+            AppError::NotFound(_) => AppError::NotFound(text.to_owned()),
+            AppError::Database(_) | AppError::Internal(_) => {
+                let _ = self.public_message();
+                AppError::InternalWorded(text.to_owned())
+            }
+            other => other,
         }
     }
 

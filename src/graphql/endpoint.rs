@@ -15,11 +15,11 @@ use super::loaders::{
     EvergreenLoader, EvergreenLoaders, FetchQueue, MonitorLoader, MonitorLoaders,
 };
 use super::{AppSchema, limits};
-use crate::state::AppState;
 use crate::auth;
 use crate::config::{Limits, Surface};
 use crate::error::AppError;
 use crate::service::tokens::Scope;
+use crate::state::AppState;
 
 /// A GraphQL-shaped error response: `{"errors":[{"message","extensions":{"code"}}]}`.
 pub fn error_response(status: StatusCode, e: &AppError) -> Response {

@@ -23,7 +23,6 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use super::RouteDoc;
-use crate::state::AppState;
 use crate::auth;
 use crate::config::Surface;
 use crate::error::{AppError, AppResult};
@@ -32,6 +31,7 @@ use crate::graphql::monitor::NewMetricInput;
 use crate::service::evergreen::{self as evg, NewTestResult};
 use crate::service::monitor::{self as mon, NewMetric};
 use crate::service::tokens::Scope;
+use crate::state::AppState;
 
 pub const PREFIX: &str = "/bulk/v1";
 

@@ -11,8 +11,8 @@ use poem::endpoint::BoxEndpoint;
 use poem::test::TestClient;
 use poem::{EndpointExt, Response};
 use sea_orm::{ConnectionTrait, Database};
-use testgraph::state::AppState;
 use testgraph::config::Config;
+use testgraph::state::AppState;
 
 /// A database that exists for one test.
 pub struct TestDb {

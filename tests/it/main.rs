@@ -2,6 +2,7 @@
 //! a fresh database with the real migrations: a SQLite file by default, a new PostgreSQL database
 //! when `TEST_DATABASE_URL` is set.
 
+mod architecture;
 mod bulk;
 mod common;
 mod concurrency;

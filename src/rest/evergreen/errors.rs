@@ -37,58 +37,12 @@ pub fn gorilla_not_found() -> Response {
         .body(GORILLA_NOT_FOUND)
 }
 
-/// A route's failure in this dialect: a status and the `message` text.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Failure {
-    pub status: StatusCode,
-    pub message: String,
-}
-
-impl Failure {
-    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        Failure {
-            status,
-            message: message.into(),
-        }
-    }
-
-    pub fn not_found(message: impl Into<String>) -> Self {
-        Failure::new(StatusCode::NOT_FOUND, message)
-    }
-
-    pub fn into_response(self) -> Response {
-        message(self.status, &self.message)
-    }
-}
-
-/// Any `AppError` with its own status and public message; internal detail is logged, never sent.
-impl From<AppError> for Failure {
-    fn from(e: AppError) -> Self {
-        let status =
-            StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        Failure::new(status, e.public_message())
-    }
-}
-
-/// Any `AppError` in this dialect, for failures outside a route's own messages (the request
-/// guards, authorisation).
+/// Any `AppError` in this dialect: its status and `{"message": ...}` with its public message
+/// (internal detail is logged, never sent). Routes word their failures in the Go handlers'
+/// sentences with `AppError::reworded`.
 pub fn render(e: AppError) -> Response {
-    Failure::from(e).into_response()
-}
-
-/// A route's failure in the legacy server's words: `text` with 404 for a missing object, and the
-/// same sentence with 500 for a failed look-up, as the Go handlers answered a database error.
-/// Other errors (a timeout, a conflict) keep their own status and public message.
-pub fn with_message(e: AppError, text: &str) -> Failure {
-    match &e {
-        AppError::NotFound(_) => Failure::not_found(text),
-        AppError::Database(_) | AppError::Internal(_) => {
-            // Logs the detail; the client sees only the legacy sentence.
-            let _ = e.public_message();
-            Failure::new(StatusCode::INTERNAL_SERVER_ERROR, text)
-        }
-        _ => Failure::from(e),
-    }
+    let status = StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    message(status, &e.public_message())
 }
 
 #[cfg(test)]
@@ -105,14 +59,13 @@ mod tests {
     #[tokio::test]
     async fn internal_failures_keep_the_legacy_sentence_and_hide_the_detail() {
         let e = AppError::Database(sea_orm::DbErr::Custom("secret table evg_tasks".into()));
-        let (status, ct, text) =
-            body(with_message(e, "Error finding task 'x'").into_response()).await;
+        let (status, ct, text) = body(render(e.reworded("Error finding task 'x'"))).await;
         assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
         assert_eq!(ct.as_deref(), Some(JSON_CONTENT_TYPE));
         assert_eq!(text, "{\n  \"message\": \"Error finding task 'x'\"\n}");
 
-        let failure = with_message(AppError::not_found("no"), "Error finding build 'b'");
-        let (status, _, text) = body(failure.into_response()).await;
+        let failure = AppError::not_found("no").reworded("Error finding build 'b'");
+        let (status, _, text) = body(render(failure)).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
         assert_eq!(text, "{\n  \"message\": \"Error finding build 'b'\"\n}");
 
@@ -120,8 +73,7 @@ mod tests {
         assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
         assert!(!text.contains("stack"), "{text}");
 
-        let (status, _, text) =
-            body(with_message(AppError::Timeout, "Error finding x").into_response()).await;
+        let (status, _, text) = body(render(AppError::Timeout.reworded("Error finding x"))).await;
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
         assert!(text.contains("did not answer in time"), "{text}");
     }

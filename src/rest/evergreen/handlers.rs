@@ -6,14 +6,14 @@ use poem::http::StatusCode;
 use poem::{Request, Response};
 use serde_json::Value;
 
-use super::errors::{self, Failure, with_message};
+use super::errors;
 use super::wire;
-use crate::state::AppState;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::service::evergreen::{self as svc, Build, Project, Version};
+use crate::state::AppState;
 
-/// A route's answer: the success, or its failure in the dialect.
-pub type Reply = Result<Response, Failure>;
+/// A route's answer: the success, or its failure (rendered by `errors::render`).
+pub type Reply = AppResult<Response>;
 
 fn param(req: &Request, name: &str) -> String {
     req.raw_path_param(name).unwrap_or_default().to_owned()
@@ -31,27 +31,22 @@ fn ok(body: &Value) -> Response {
     errors::json(StatusCode::OK, body)
 }
 
-fn not_found(text: &str) -> Failure {
-    Failure::not_found(text)
+fn not_found(text: &str) -> AppError {
+    AppError::not_found(text)
 }
 
 /// A service result, or the route's failure worded `text`.
-fn or_fail<T>(r: AppResult<T>, text: &str) -> Result<T, Failure> {
-    r.map_err(|e| with_message(e, text))
+fn or_fail<T>(r: AppResult<T>, text: &str) -> AppResult<T> {
+    r.map_err(|e| e.reworded(text))
 }
 
 /// A row that must exist because another row points at it; its absence is a broken store, a 500.
-fn required<T>(v: Option<T>, what: &str, text: &str) -> Result<T, Failure> {
-    v.ok_or_else(|| {
-        with_message(
-            crate::error::AppError::Internal(format!("dangling reference to a {what}")),
-            text,
-        )
-    })
+fn required<T>(v: Option<T>, what: &str, text: &str) -> AppResult<T> {
+    v.ok_or_else(|| AppError::Internal(format!("dangling reference to a {what}")).reworded(text))
 }
 
 /// The version object of `v`: its project and builds, read through the service.
-async fn version_body(st: &AppState, v: &Version, text: &str) -> Result<Value, Failure> {
+async fn version_body(st: &AppState, v: &Version, text: &str) -> AppResult<Value> {
     let db = &st.db;
     let project = required(
         or_fail(svc::projects_by_ids(db, &[v.project_id]).await, text)?.remove(&v.project_id),
@@ -130,7 +125,7 @@ pub async fn version_by_revision(st: &AppState, req: &Request) -> Reply {
     Ok(ok(&version_body(st, &v, &text).await?))
 }
 
-async fn find_version(st: &AppState, version_id: &str) -> Result<Version, Failure> {
+async fn find_version(st: &AppState, version_id: &str) -> AppResult<Version> {
     let text = format!("Error finding version '{version_id}'");
     match or_fail(svc::version_by_id(&st.db, version_id).await, &text)? {
         Some(v) => Ok(v),
@@ -183,7 +178,7 @@ pub async fn patch_version(st: &AppState, req: &Request, body: &[u8]) -> Reply {
                 crate::error::AppError::NotFound(_) => {
                     not_found(&format!("Error finding version '{version_id}'"))
                 }
-                other => with_message(other, &text),
+                other => other.reworded(&text),
             })?;
     }
     let text = format!("Error finding version '{version_id}'");
@@ -200,10 +195,9 @@ pub async fn version_status(st: &AppState, req: &Request) -> Reply {
         "" | "tasks" => false,
         "builds" => true,
         other => {
-            return Err(Failure::new(
-                StatusCode::BAD_REQUEST,
-                format!("Invalid groupby parameter '{other}'"),
-            ));
+            return Err(AppError::bad_request(format!(
+                "Invalid groupby parameter '{other}'"
+            )));
         }
     };
     let text = format!("Error finding status for version '{version_id}'");
@@ -218,7 +212,7 @@ pub async fn version_status(st: &AppState, req: &Request) -> Reply {
 async fn find_build(
     st: &AppState,
     build_id: &str,
-) -> Result<(Build, Vec<svc::TaskSummary>, String), Failure> {
+) -> Result<(Build, Vec<svc::TaskSummary>, String), AppError> {
     let text = format!("Error finding build '{build_id}'");
     let db = &st.db;
     let Some(b) = or_fail(svc::build_by_id(db, build_id).await, &text)? else {
@@ -259,7 +253,7 @@ pub async fn build_status(st: &AppState, req: &Request) -> Reply {
 async fn find_task(
     st: &AppState,
     task_id: &str,
-) -> Result<(svc::Task, Vec<svc::TestResult>, String), Failure> {
+) -> Result<(svc::Task, Vec<svc::TestResult>, String), AppError> {
     let text = format!("Error finding task '{task_id}'");
     let db = &st.db;
     let Some(t) = or_fail(svc::task_by_id(db, task_id).await, &text)? else {

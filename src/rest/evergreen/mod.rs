@@ -16,11 +16,11 @@ use poem::http::{Method, StatusCode};
 use poem::{Endpoint, EndpointExt, IntoEndpoint, Request, Response, Route, RouteMethod};
 
 use super::{QueryParam, RouteDoc, Takes};
-use crate::state::AppState;
 use crate::auth;
 use crate::config::Surface;
 use crate::error::AppError;
 use crate::service::tokens::Scope;
+use crate::state::AppState;
 
 pub const PREFIX: &str = "/rest/v1";
 
@@ -203,7 +203,7 @@ async fn dispatch(op: Op, st: &AppState, req: &Request, body: &[u8]) -> Response
         Op::TaskStatus => h::task_status(st, req).await,
         Op::TaskHistory => h::task_history(st, req).await,
     };
-    reply.unwrap_or_else(errors::Failure::into_response)
+    reply.unwrap_or_else(errors::render)
 }
 
 /// Runs one route: authorisation on the `evergreen` surface, then the handler.

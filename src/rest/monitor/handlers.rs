@@ -10,13 +10,13 @@ use super::errors::{self, json as respond};
 use super::paging::{self, encode_segment, query_pairs, query_value};
 use super::payload::Payload;
 use super::wire::{self, PageLinks};
-use crate::state::AppState;
 use crate::error::{AppError, AppResult};
 use crate::service::monitor::{
     self as svc, ContextFilter, MetricFilter, MetricOrder, MetricOrderField, NewContext, NewMetric,
     NewSession, SessionFilter, SessionOrder, TagCondition, TagValues,
 };
 use crate::service::{Direction, Slice};
+use crate::state::AppState;
 
 const PREFIX: &str = "/api/v1";
 /// Most rows `/pipelines/` returns (the legacy route is not paged).

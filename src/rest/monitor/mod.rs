@@ -17,12 +17,12 @@ use poem::http::{HeaderValue, Method, StatusCode, header};
 use poem::{Endpoint, EndpointExt, IntoEndpoint, Request, Response, Route, RouteMethod};
 
 use super::{QueryParam, RouteDoc, Takes};
-use crate::state::AppState;
 use crate::auth;
 use crate::config::Surface;
 use crate::error::AppError;
 use crate::service::Direction;
 use crate::service::tokens::Scope;
+use crate::state::AppState;
 
 pub const PREFIX: &str = "/api/v1";
 
