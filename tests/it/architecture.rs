@@ -141,10 +141,10 @@ fn named_paths(code: &str, children: &BTreeSet<String>) -> Vec<Vec<String>> {
     while let Some(i) = rest.find("use ") {
         let before = rest[..i].chars().last();
         let after = &rest[i + 4..];
-        if before.is_none_or(|c| !c.is_alphanumeric() && c != '_') {
-            if let Some(end) = after.find(';') {
-                out.extend(expand_use(&after[..end]));
-            }
+        if before.is_none_or(|c| !c.is_alphanumeric() && c != '_')
+            && let Some(end) = after.find(';')
+        {
+            out.extend(expand_use(&after[..end]));
         }
         rest = after;
     }
@@ -302,10 +302,10 @@ fn find_circle(graph: &BTreeMap<Vec<String>, BTreeSet<Vec<String>>>) -> Option<V
     }
     let mut marks = BTreeMap::new();
     for n in graph.keys() {
-        if marks.get(n).copied().unwrap_or(Mark::New) == Mark::New {
-            if let Some(c) = visit(n, graph, &mut marks, &mut Vec::new()) {
-                return Some(c);
-            }
+        if marks.get(n).copied().unwrap_or(Mark::New) == Mark::New
+            && let Some(c) = visit(n, graph, &mut marks, &mut Vec::new())
+        {
+            return Some(c);
         }
     }
     None
