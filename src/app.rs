@@ -125,22 +125,7 @@ async fn readyz(state: poem::web::Data<&AppState>) -> Response {
 
 /// The OpenAPI document of every REST route: the legacy families and the bulk routes.
 pub fn openapi_document() -> serde_json::Value {
-    let monitor_routes = rest::monitor::routes();
-    let evergreen_routes = rest::evergreen::routes();
-    let bulk_routes = rest::bulk::routes();
-    rest::openapi::document(&[
-        (
-            rest::monitor::PREFIX,
-            &monitor_routes,
-            rest::monitor::wire::schemas(),
-        ),
-        (
-            rest::evergreen::PREFIX,
-            &evergreen_routes,
-            rest::evergreen::wire::schemas(),
-        ),
-        (rest::bulk::PREFIX, &bulk_routes, rest::bulk::schemas()),
-    ])
+    rest::openapi::document(&rest::apis())
 }
 
 #[handler]
@@ -172,33 +157,18 @@ pub fn build(state: AppState) -> impl Endpoint<Output = Response> {
         graphql_error,
     );
 
-    let monitor = rest::monitor::router(shared.clone())
-        .catch_error(|_: poem::error::NotFoundError| async { rest::monitor::errors::not_found() });
-    let bulk = rest::bulk::router(shared.clone())
-        .catch_error(|_: poem::error::NotFoundError| async { rest::bulk::not_found() });
-    let evergreen =
-        rest::evergreen::router(shared).catch_error(|_: poem::error::NotFoundError| async {
-            rest::evergreen::errors::gorilla_not_found()
-        });
-
-    Route::new()
+    let mut route = Route::new()
         .at("/graphql", graphql_route)
         .at("/graphiql", get(graphql::endpoint::graphiql))
         .at("/openapi.json", get(openapi))
         .at("/healthz", get(healthz))
-        .at("/readyz", get(readyz))
-        .nest(
-            rest::monitor::PREFIX,
-            guarded(monitor, &limits, rest::monitor::errors::render),
-        )
-        .nest(
-            rest::evergreen::PREFIX,
-            guarded(evergreen, &limits, rest::evergreen::errors::render),
-        )
-        .nest(
-            rest::bulk::PREFIX,
-            guarded(bulk, &limits, rest::bulk::render),
-        )
+        .at("/readyz", get(readyz));
+    for api in rest::apis() {
+        let (prefix, render) = (api.prefix, api.dialect.render);
+        let router = Arc::new(api).router(shared.clone());
+        route = route.nest(prefix, guarded(router, &limits, render));
+    }
+    route
         .with(NormalizePath::new(TrailingSlash::Trim))
         .data(state)
         .map_to_response()

@@ -14,16 +14,13 @@
 //! copied again to coerce); here serde reads the rows straight into the service's input
 //! (docs/performance.md).
 
-use std::sync::Arc;
-
-use poem::http::{Method, StatusCode};
-use poem::{EndpointExt, IntoEndpoint, Request, Response, Route, RouteMethod};
+use poem::Response;
+use poem::http::{HeaderValue, Method, StatusCode, header};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use super::RouteDoc;
-use crate::auth;
+use super::api::{Dialect, RestApi, Route};
 use crate::config::Surface;
 use crate::error::{AppError, AppResult};
 use crate::graphql::evergreen::EvergreenTestResultInput;
@@ -37,46 +34,43 @@ pub const PREFIX: &str = "/bulk/v1";
 
 const TAG: &str = "bulk";
 
-/// What a route does.
-#[derive(Clone, Copy, Debug)]
-enum Op {
-    TestResults,
-    Metrics,
-}
-
-fn table() -> Vec<(RouteDoc, Op)> {
-    let doc = |path, body, summary| RouteDoc {
-        method: Method::POST,
-        path,
-        summary,
-        tag: TAG,
-        response: Some("BulkInserted"),
-        query: &[],
-        body: Some(body),
-    };
-    vec![
-        (
-            doc(
-                "/evergreen/test_results",
-                "BulkTestResults",
-                "addEvergreenTestResults as a JSON POST: attaches test results to a task's current execution, all or none; a task holds at most 100,000.",
-            ),
-            Op::TestResults,
-        ),
-        (
-            doc(
-                "/monitor/metrics",
-                "BulkMetrics",
-                "addMetrics as a JSON POST: stores pytest-monitor metrics in one transaction, all or none.",
-            ),
-            Op::Metrics,
-        ),
-    ]
-}
-
-/// The routes, for the OpenAPI document.
-pub fn routes() -> Vec<RouteDoc> {
-    table().into_iter().map(|(doc, _)| doc).collect()
+/// The bulk API: the two batch routes, answered `201 {"inserted": n}`, under the mutations'
+/// authorisation (the GraphQL surface, a `write` token).
+pub fn api() -> RestApi {
+    let routes = vec![
+        Route::new(
+            Method::POST,
+            "/evergreen/test_results",
+            TAG,
+            "addEvergreenTestResults as a JSON POST: attaches test results to a task's current execution, all or none; a task holds at most 100,000.",
+            |st, _, body| Box::pin(test_results(st, body)),
+        )
+        .answers(Some("BulkInserted"))
+        .body("BulkTestResults"),
+        Route::new(
+            Method::POST,
+            "/monitor/metrics",
+            TAG,
+            "addMetrics as a JSON POST: stores pytest-monitor metrics in one transaction, all or none.",
+            |st, _, body| Box::pin(metrics(st, body)),
+        )
+        .answers(Some("BulkInserted"))
+        .body("BulkMetrics"),
+    ];
+    RestApi {
+        prefix: PREFIX,
+        surface: Surface::Graphql,
+        scope: |_| Scope::Write,
+        routes,
+        schemas,
+        dialect: Dialect {
+            render,
+            not_found,
+            wrong_method,
+            answers_options: false,
+            head_as_get: false,
+        },
+    }
 }
 
 // The rows are the mutations' own input types (`graphql::evergreen::EvergreenTestResultInput`,
@@ -115,45 +109,24 @@ fn parse<T: DeserializeOwned>(body: &[u8]) -> AppResult<T> {
         .map_err(|e| AppError::bad_request(format!("the body is not a valid batch: {e}")))
 }
 
-async fn dispatch(op: Op, st: &AppState, body: &[u8]) -> AppResult<u64> {
-    match op {
-        Op::TestResults => {
-            let b: TestResultsBody = parse(body)?;
-            let rows = b.results.into_iter().map(NewTestResult::from).collect();
-            evg::add_test_results(&st.db, &b.task_id, rows).await
-        }
-        Op::Metrics => {
-            let b: MetricsBody = parse(body)?;
-            mon::add_metrics(&st.db, b.input.into_iter().map(NewMetric::from).collect()).await
-        }
-    }
+/// POST /bulk/v1/evergreen/test_results
+async fn test_results(st: &AppState, body: &[u8]) -> AppResult<Response> {
+    let b: TestResultsBody = parse(body)?;
+    let rows = b.results.into_iter().map(NewTestResult::from).collect();
+    inserted(evg::add_test_results(&st.db, &b.task_id, rows).await?)
 }
 
-/// Runs one route: the mutations' authorisation, then the batch.
-async fn run(op: Op, st: Arc<AppState>, mut req: Request) -> Response {
-    let principal = match auth::principal_from_header(&st.db, req.header("authorization")).await {
-        Ok(p) => p,
-        Err(e) => return render(e),
-    };
-    if let Err(e) = auth::check(&st.config.auth, Surface::Graphql, &principal, Scope::Write) {
-        return render(e);
-    }
-    // The guard has already bounded and buffered the body.
-    let body = match req.take_body().into_bytes().await {
-        Ok(b) => b,
-        Err(e) => {
-            return render(AppError::bad_request(format!(
-                "could not read the body: {e}"
-            )));
-        }
-    };
-    match dispatch(op, &st, &body).await {
-        Ok(inserted) => Response::builder()
-            .status(StatusCode::CREATED)
-            .content_type("application/json")
-            .body(json!({ "inserted": inserted }).to_string()),
-        Err(e) => render(e),
-    }
+/// POST /bulk/v1/monitor/metrics
+async fn metrics(st: &AppState, body: &[u8]) -> AppResult<Response> {
+    let b: MetricsBody = parse(body)?;
+    inserted(mon::add_metrics(&st.db, b.input.into_iter().map(NewMetric::from).collect()).await?)
+}
+
+fn inserted(n: u64) -> AppResult<Response> {
+    Ok(Response::builder()
+        .status(StatusCode::CREATED)
+        .content_type("application/json")
+        .body(json!({ "inserted": n }).to_string()))
 }
 
 /// An error in the GraphQL shape, with its HTTP status.
@@ -162,40 +135,12 @@ pub fn render(e: AppError) -> Response {
     crate::graphql::endpoint::error_response(status, &e)
 }
 
-/// The router for `/bulk/v1`. Other methods get 405 and other paths 404, both as errors in the
-/// GraphQL shape.
-pub fn router(state: Arc<AppState>) -> Route {
-    let mut route = Route::new();
-    for (doc, op) in table() {
-        let st = state.clone();
-        let ep = poem::endpoint::make(move |req: Request| {
-            let st = st.clone();
-            async move { run(op, st, req).await }
-        });
-        route = route.at(
-            doc.path,
-            RouteMethod::new()
-                .post(ep)
-                .after(method_not_allowed)
-                .into_endpoint(),
-        );
-    }
-    route
-}
-
-async fn method_not_allowed(r: poem::Result<Response>) -> poem::Result<Response> {
-    match r {
-        Err(e) if e.status() == StatusCode::METHOD_NOT_ALLOWED => {
-            let mut resp = render(AppError::bad_request("this route takes POST only"));
-            resp.set_status(StatusCode::METHOD_NOT_ALLOWED);
-            resp.headers_mut().insert(
-                poem::http::header::ALLOW,
-                poem::http::HeaderValue::from_static("POST"),
-            );
-            Ok(resp)
-        }
-        other => other,
-    }
+/// Other methods get 405, as an error in the GraphQL shape.
+fn wrong_method(allow: HeaderValue) -> Response {
+    let mut resp = render(AppError::bad_request("this route takes POST only"));
+    resp.set_status(StatusCode::METHOD_NOT_ALLOWED);
+    resp.headers_mut().insert(header::ALLOW, allow);
+    resp
 }
 
 /// Unknown paths under `/bulk/v1`.

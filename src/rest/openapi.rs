@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{RouteDoc, Takes};
+use super::api::{RestApi, Takes};
 
 fn query_schema(takes: &Takes) -> Value {
     match takes {
@@ -30,15 +30,16 @@ fn openapi_path(path: &str) -> (String, Vec<String>) {
     (segs.join("/"), params)
 }
 
-/// Builds the document from `(prefix, routes, schemas)` of each API.
-pub fn document(apis: &[(&str, &[RouteDoc], Value)]) -> Value {
+/// Builds the document from each API's route table and schemas.
+pub fn document(apis: &[RestApi]) -> Value {
     let mut paths = Map::new();
     let mut schemas = Map::new();
-    for (prefix, routes, api_schemas) in apis {
-        if let Value::Object(s) = api_schemas {
-            schemas.extend(s.clone());
+    for api in apis {
+        let prefix = api.prefix;
+        if let Value::Object(s) = (api.schemas)() {
+            schemas.extend(s);
         }
-        for r in routes.iter() {
+        for r in api.docs() {
             let (path, path_params) = openapi_path(r.path);
             let full = format!("{prefix}{path}");
             let mut params: Vec<Value> = path_params

@@ -1751,7 +1751,7 @@ async fn openapi_lists_the_ten_routes() {
         .collect();
     want.sort();
     assert_eq!(listed, want, "exactly the ten documented routes");
-    assert_eq!(testgraph::rest::evergreen::routes().len(), 10);
+    assert_eq!(testgraph::rest::evergreen::api().routes.len(), 10);
     let status = &paths["/rest/v1/versions/{version_id}/status"]["get"];
     assert!(status["parameters"].as_array().is_some_and(|ps| {
         ps.iter()

@@ -43,7 +43,8 @@ async fn openapi_lists_every_monitor_route() {
     resp.assert_status_is_ok();
     let doc: serde_json::Value = resp.0.into_body().into_json().await.expect("json");
     let paths = doc["paths"].as_object().expect("paths");
-    for route in testgraph::rest::monitor::routes() {
+    let api = testgraph::rest::monitor::api();
+    for route in api.docs() {
         let path = route
             .path
             .split('/')

@@ -2,7 +2,7 @@
 //! validation `{"errors": {field: msg}, "message": "Input payload validation failed"}`.
 
 use poem::Response;
-use poem::http::StatusCode;
+use poem::http::{HeaderValue, StatusCode, header};
 use serde_json::json;
 
 use crate::error::{AppError, FieldError};
@@ -25,6 +25,17 @@ pub fn not_found() -> Response {
         StatusCode::NOT_FOUND,
         json!({ "message": NOT_FOUND_MESSAGE }),
     )
+}
+
+/// A method the route does not take: flask-restx's JSON message, with the route's methods in
+/// `Allow` as Werkzeug sends them (poem's own 405 is empty).
+pub fn method_not_allowed(allow: HeaderValue) -> Response {
+    let mut resp = json(
+        StatusCode::METHOD_NOT_ALLOWED,
+        json!({"message": "The method is not allowed for the requested URL."}),
+    );
+    resp.headers_mut().insert(header::ALLOW, allow);
+    resp
 }
 
 /// flask-restx's payload validation failure: every wrong field, in the order given.
