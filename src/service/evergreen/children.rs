@@ -7,7 +7,8 @@ use entity::{evg_artifact as art, evg_task as tsk};
 use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, JoinType, Order, Query};
 use sea_orm::{ConnectionTrait, DbBackend};
 
-use super::{Artifact, Parent};
+use super::model::Artifact;
+use super::tasks::Parent;
 use crate::error::AppResult;
 use crate::service::rows::{ColumnSet, Positional, fetch_some, select_some};
 use crate::service::{

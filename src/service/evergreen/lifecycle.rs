@@ -15,9 +15,11 @@ use sea_orm::{
     TransactionTrait,
 };
 
-use super::{
+use super::children::count_artifacts;
+use super::locks::{lock, lock_pk};
+use super::model::{
     MAX_BATCH, MAX_FILES_PER_TASK, MAX_RESULTS_PER_TASK, NewArtifact, NewTestResult, Task, TaskEnd,
-    count_artifacts, lock, lock_pk, nanos_between, now, status, truncate_ms,
+    nanos_between, now, status, truncate_ms,
 };
 use crate::error::{AppError, AppResult};
 use crate::service::{count_star, fetch_count};
