@@ -4,10 +4,28 @@ use async_graphql::connection::CursorType;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use super::GqlResultExt;
+use super::context::GqlResultExt;
 use crate::config::Limits;
 use crate::error::{AppError, AppResult};
-use crate::service::KeyCursor;
+use crate::service::{Direction, KeyCursor};
+
+/// The direction of an ordered list, for every domain's `orderBy`.
+#[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq, Default)]
+#[graphql(name = "SortDirection")]
+pub enum SortDirection {
+    #[default]
+    Asc,
+    Desc,
+}
+
+impl From<SortDirection> for Direction {
+    fn from(d: SortDirection) -> Self {
+        match d {
+            SortDirection::Asc => Direction::Asc,
+            SortDirection::Desc => Direction::Desc,
+        }
+    }
+}
 
 /// An opaque cursor: the sort value and id of a row, base64url-encoded JSON.
 #[derive(Clone, Debug, PartialEq)]
@@ -96,7 +114,10 @@ pub fn after_slice(
     after: Option<&str>,
     limit: u64,
 ) -> async_graphql::Result<crate::service::Slice> {
-    let after = after.map(decode).transpose().map_err(super::to_gql)?;
+    let after = after
+        .map(decode)
+        .transpose()
+        .map_err(super::context::to_gql)?;
     Ok(crate::service::Slice::After {
         after,
         limit: limit + 1,

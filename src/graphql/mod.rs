@@ -2,17 +2,16 @@
 //! dataloaders, and the poem endpoint that serves it with GraphiQL.
 
 pub mod connection;
+pub mod context;
 pub mod endpoint;
 pub mod evergreen;
 pub mod limits;
 pub mod loaders;
 pub mod monitor;
 pub mod onepass;
+pub mod time;
 
-use std::sync::Arc;
-
-use crate::error::AppError;
-use async_graphql::{EmptySubscription, ErrorExtensions, MergedObject, Schema};
+use async_graphql::{EmptySubscription, MergedObject, Schema};
 
 #[derive(MergedObject, Default)]
 pub struct QueryRoot(monitor::MonitorQuery, evergreen::EvergreenQuery);
@@ -39,6 +38,17 @@ pub fn build_schema(state: AppState) -> AppSchema {
     .finish()
 }
 
+/// The scalar fields the one-pass writer covers for the object type `node`, from every domain: a
+/// test keeps them equal to the schema's, so that a field added to an object is added to its
+/// writer too (until it is, a query asking for it is answered by the resolvers).
+pub fn one_pass_scalar_fields(node: &str) -> Option<Vec<&'static str>> {
+    [evergreen::one_pass_fields(), monitor::one_pass_fields()]
+        .into_iter()
+        .flatten()
+        .find(|(n, _)| *n == node)
+        .map(|(_, fields)| fields)
+}
+
 /// The SDL of the schema, as committed in `schema.graphql`.
 pub fn sdl() -> String {
     Schema::build(
@@ -48,64 +58,4 @@ pub fn sdl() -> String {
     )
     .finish()
     .sdl()
-}
-
-/// An `AppError` as a GraphQL error: the public message and a stable `extensions.code`.
-pub fn to_gql(e: AppError) -> async_graphql::Error {
-    let code = e.code();
-    async_graphql::Error::new(e.public_message()).extend_with(|_, ext| ext.set("code", code))
-}
-
-/// `.gql()` turns a service result into a resolver result. Resolvers must use it rather than `?`
-/// on an `AppError`, whose blanket conversion would drop the code.
-pub trait GqlResultExt<T> {
-    fn gql(self) -> async_graphql::Result<T>;
-}
-
-impl<T> GqlResultExt<T> for Result<T, AppError> {
-    fn gql(self) -> async_graphql::Result<T> {
-        self.map_err(to_gql)
-    }
-}
-
-impl<T> GqlResultExt<T> for Result<T, Arc<AppError>> {
-    fn gql(self) -> async_graphql::Result<T> {
-        self.map_err(|e| match Arc::try_unwrap(e) {
-            Ok(e) => to_gql(e),
-            Err(shared) => {
-                let code = shared.code();
-                let msg = match &*shared {
-                    AppError::Database(_) | AppError::Internal(_) => {
-                        "internal server error".to_owned()
-                    }
-                    other => other.to_string(),
-                };
-                async_graphql::Error::new(msg).extend_with(|_, ext| ext.set("code", code))
-            }
-        })
-    }
-}
-
-/// The application state every resolver reads.
-pub fn state<'a>(ctx: &async_graphql::Context<'a>) -> async_graphql::Result<&'a AppState> {
-    ctx.data::<AppState>()
-}
-
-/// Fails unless the caller may perform an operation needing `need` on the GraphQL surface.
-pub fn require(
-    ctx: &async_graphql::Context<'_>,
-    need: crate::service::tokens::Scope,
-) -> async_graphql::Result<()> {
-    let st = state(ctx)?;
-    let anonymous = crate::auth::Principal::anonymous();
-    let principal = ctx
-        .data_opt::<crate::auth::Principal>()
-        .unwrap_or(&anonymous);
-    crate::auth::check(
-        &st.config.auth,
-        crate::config::Surface::Graphql,
-        principal,
-        need,
-    )
-    .gql()
 }

@@ -205,7 +205,7 @@ impl TestApp {
 
     /// The scalar fields without arguments that the schema gives the object type `ty`, in
     /// schema order, checked to be exactly those the one-pass writer covers for it
-    /// (`graphql::onepass::scalar_fields`): a field added to an object must be added to the writer.
+    /// (`graphql::one_pass_scalar_fields`): a field added to an object must be added to the writer.
     pub async fn one_pass_scalar_fields(&self, ty: &str) -> Vec<String> {
         let d = self
             .graphql(
@@ -229,7 +229,7 @@ impl TestApp {
             .map(|f| f["name"].as_str().unwrap_or("").to_owned())
             .collect();
         assert!(!names.is_empty(), "{ty} has scalar fields");
-        let covered: Vec<String> = testgraph::graphql::onepass::scalar_fields(ty)
+        let covered: Vec<String> = testgraph::graphql::one_pass_scalar_fields(ty)
             .unwrap_or_else(|| panic!("{ty} is not written in one pass"))
             .iter()
             .map(|s| (*s).to_owned())

@@ -7,13 +7,27 @@ use async_graphql::dataloader::DataLoader;
 use async_graphql::{ComplexObject, Context, Enum, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
-use super::connection::{
+use crate::graphql::connection::SortDirection;
+use crate::graphql::connection::{
     Cursor, after_slice, connect, decode, list_complexity, page_rows, page_size,
 };
-use super::loaders::{
+use crate::graphql::context::{GqlResultExt, require, state};
+use crate::graphql::loaders::{
     ChildPage, ContextId, ContextsOfSession, MetricsOf, MonitorLoader, MonitorLoaders, SessionId,
 };
-use super::{GqlResultExt, onepass, require, state};
+use crate::graphql::onepass;
+
+mod tree;
+
+/// The object types the one-pass writer covers, with their scalar fields (for the test that
+/// keeps them equal to the schema's).
+pub fn one_pass_fields() -> Vec<(&'static str, Vec<&'static str>)> {
+    use onepass::TreeRow;
+    vec![
+        (Metric::NODE, Metric::field_names()),
+        (Session::NODE, Session::field_names()),
+    ]
+}
 use crate::error::AppError;
 use crate::service::monitor::{
     self as svc, Context as ExecContext, ContextFilter, Metric, MetricFilter, MetricOrder,
@@ -21,7 +35,7 @@ use crate::service::monitor::{
     SessionOrder, SessionOrderField, TagCondition,
 };
 use crate::service::tokens::Scope;
-use crate::service::{Direction, KeyCursor, Slice};
+use crate::service::{KeyCursor, Slice};
 
 /// Most tag conditions in one filter.
 const MAX_TAG_CONDITIONS: usize = 20;
@@ -33,23 +47,6 @@ fn loader<'a>(ctx: &Context<'a>) -> Result<&'a DataLoader<MonitorLoader>> {
 // ----------------------------------------------------------------------------------------------
 // Inputs
 // ----------------------------------------------------------------------------------------------
-
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
-#[graphql(name = "SortDirection")]
-pub enum SortDirection {
-    #[default]
-    Asc,
-    Desc,
-}
-
-impl From<SortDirection> for Direction {
-    fn from(d: SortDirection) -> Self {
-        match d {
-            SortDirection::Asc => Direction::Asc,
-            SortDirection::Desc => Direction::Desc,
-        }
-    }
-}
 
 /// A condition on a session's description tags.
 #[derive(InputObject, Clone)]

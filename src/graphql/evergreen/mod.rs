@@ -6,19 +6,20 @@
 use async_graphql::connection::Connection;
 use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 
-use super::connection::{
+use crate::error::AppError;
+use crate::graphql::connection::SortDirection;
+use crate::graphql::connection::{
     Cursor, after_slice, decode, list_complexity, page_rows, page_size, wants_rows,
 };
-use super::loaders::{
+use crate::graphql::context::{GqlResultExt, require, state};
+use crate::graphql::loaders::{
     ArtifactCountOf, ArtifactsOfTask, BuildsOfVersion, ChildCountOf, EvergreenLoader,
     EvergreenLoaders, EvgBuildId, EvgPage, EvgProjectId, EvgTaskKey, EvgVersionId, ResultsOfTask,
     TasksOfBuild, VariantsOfProject,
 };
-use super::monitor::SortDirection;
-use super::{GqlResultExt, require, state};
-use crate::error::AppError;
+use crate::graphql::time::{epoch, naive, seconds, utc, utc_opt};
 use crate::service::KeyCursor;
 use crate::service::evergreen::{
     self as svc, Artifact, Build, ChildFilter, NewArtifact, NewTestResult, NewVersion, Parent,
@@ -27,37 +28,24 @@ use crate::service::evergreen::{
 };
 use crate::service::tokens::Scope;
 
-use super::onepass;
+use crate::graphql::onepass;
+
+mod tree;
+
+/// The object types the one-pass writer covers, with their scalar fields (for the test that
+/// keeps them equal to the schema's).
+pub fn one_pass_fields() -> Vec<(&'static str, Vec<&'static str>)> {
+    use onepass::TreeRow;
+    vec![
+        (Version::NODE, Version::field_names()),
+        (Build::NODE, Build::field_names()),
+        (Task::NODE, Task::field_names()),
+        (TestResult::NODE, TestResult::field_names()),
+    ]
+}
 
 fn loader<'a>(ctx: &Context<'a>) -> Result<&'a DataLoader<EvergreenLoader>> {
     Ok(ctx.data::<EvergreenLoaders>()?.as_ref())
-}
-
-/// Stored times are UTC without an offset.
-pub(super) fn utc(t: NaiveDateTime) -> DateTime<Utc> {
-    t.and_utc()
-}
-
-fn utc_opt(t: Option<NaiveDateTime>) -> Option<DateTime<Utc>> {
-    t.map(utc)
-}
-
-fn naive(t: Option<DateTime<Utc>>) -> Option<NaiveDateTime> {
-    t.map(|t| t.naive_utc())
-}
-
-pub(super) fn seconds(ns: i64) -> f64 {
-    ns as f64 / 1e9
-}
-
-/// An epoch-seconds float (how Evergreen's agent reports test times) as an instant.
-pub(super) fn epoch(s: f64) -> Option<DateTime<Utc>> {
-    if !s.is_finite() {
-        return None;
-    }
-    let whole = s.floor();
-    let nanos = ((s - whole) * 1e9).round().clamp(0.0, 999_999_999.0) as u32;
-    DateTime::from_timestamp(whole as i64, nanos)
 }
 
 // ----------------------------------------------------------------------------------------------
@@ -113,7 +101,7 @@ fn connect<T, N>(
 where
     N: async_graphql::OutputType,
 {
-    super::connection::connect(
+    crate::graphql::connection::connect(
         rows,
         limit,
         has_previous,
