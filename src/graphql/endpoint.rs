@@ -2,18 +2,13 @@
 //! and GraphiQL at `/graphiql`. Bodies are read with a hard limit, chunked ones included; each
 //! request gets its own `DataLoader` and the caller's `Principal`.
 
-use async_graphql::dataloader::DataLoader;
 use async_graphql::http::GraphiQLSource;
 use async_graphql::{BatchRequest, BatchResponse, ErrorExtensions};
 use poem::http::{Method, StatusCode, header};
 use poem::web::Html;
 use poem::{Body, IntoResponse, Request, Response, handler};
 
-use std::sync::Arc;
-
-use super::loaders::{
-    EvergreenLoader, EvergreenLoaders, FetchQueue, MonitorLoader, MonitorLoaders,
-};
+use super::loaders::FetchQueue;
 use super::{AppSchema, limits};
 use crate::auth;
 use crate::config::{Limits, Surface};
@@ -37,10 +32,6 @@ fn app_error_response(e: AppError) -> Response {
     let status = StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
     error_response(status, &e)
 }
-
-/// Keys one loader statement may carry. A level wider than this (only possible with a raised
-/// complexity limit) takes more than one statement; SQLite binds at most 32,766 parameters.
-const MAX_KEYS_PER_FETCH: usize = 10_000;
 
 #[handler]
 pub async fn graphql(req: &Request, body: Body, schema: poem::web::Data<&AppSchema>) -> Response {
@@ -124,28 +115,8 @@ pub async fn graphql(req: &Request, body: Body, schema: poem::web::Data<&AppSche
     // one statement without waiting on a timer. `dataloader_delay` (0 by default) can add a
     // window to also merge levels that become ready at different times.
     let fetches = FetchQueue::default();
-    let loader: MonitorLoaders = Arc::new(
-        DataLoader::new(
-            MonitorLoader {
-                db: state.db.clone(),
-            },
-            fetches.spawner(),
-        )
-        .max_batch_size(MAX_KEYS_PER_FETCH)
-        .delay(limits.dataloader_delay),
-    );
-    let evergreen: EvergreenLoaders = Arc::new(
-        DataLoader::new(
-            EvergreenLoader {
-                db: state.db.clone(),
-            },
-            fetches.spawner(),
-        )
-        .max_batch_size(MAX_KEYS_PER_FETCH)
-        .delay(limits.dataloader_delay),
-    );
-    // One loader for the whole HTTP request: operations of a batch share its cache.
-    let batch = batch.data(principal).data(loader).data(evergreen);
+    // One set of loaders for the whole HTTP request: operations of a batch share their cache.
+    let batch = super::attach_loaders(batch.data(principal), &state.db, &fetches, limits);
     let (resp, mutation_over_get) = fetches
         .run(async {
             // The operations of a batch run one after another, as `Schema::execute_batch` does.

@@ -38,6 +38,17 @@ pub fn build_schema(state: AppState) -> AppSchema {
     .finish()
 }
 
+/// Gives a request every domain's dataloaders, their fetches run by `fetches`.
+pub fn attach_loaders(
+    batch: async_graphql::BatchRequest,
+    db: &sea_orm::DatabaseConnection,
+    fetches: &loaders::FetchQueue,
+    limits: &crate::config::Limits,
+) -> async_graphql::BatchRequest {
+    let batch = monitor::loaders::attach(batch, db, fetches, limits);
+    evergreen::loaders::attach(batch, db, fetches, limits)
+}
+
 /// The scalar fields the one-pass writer covers for the object type `node`, from every domain: a
 /// test keeps them equal to the schema's, so that a field added to an object is added to its
 /// writer too (until it is, a query asking for it is answered by the resolvers).

@@ -14,11 +14,6 @@ use crate::graphql::connection::{
     Cursor, after_slice, decode, list_complexity, page_rows, page_size, wants_rows,
 };
 use crate::graphql::context::{GqlResultExt, require, state};
-use crate::graphql::loaders::{
-    ArtifactCountOf, ArtifactsOfTask, BuildsOfVersion, ChildCountOf, EvergreenLoader,
-    EvergreenLoaders, EvgBuildId, EvgPage, EvgProjectId, EvgTaskKey, EvgVersionId, ResultsOfTask,
-    TasksOfBuild, VariantsOfProject,
-};
 use crate::graphql::time::{epoch, naive, seconds, utc, utc_opt};
 use crate::service::KeyCursor;
 use crate::service::evergreen::{
@@ -27,9 +22,15 @@ use crate::service::evergreen::{
     Version, VersionFilter,
 };
 use crate::service::tokens::Scope;
+use loaders::{
+    ArtifactCountOf, ArtifactsOfTask, BuildsOfVersion, ChildCountOf, EvergreenLoader,
+    EvergreenLoaders, EvgBuildId, EvgPage, EvgProjectId, EvgTaskKey, EvgVersionId, ResultsOfTask,
+    TasksOfBuild, VariantsOfProject,
+};
 
 use crate::graphql::onepass;
 
+pub mod loaders;
 mod tree;
 
 /// The object types the one-pass writer covers, with their scalar fields (for the test that

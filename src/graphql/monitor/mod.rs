@@ -12,11 +12,12 @@ use crate::graphql::connection::{
     Cursor, after_slice, connect, decode, list_complexity, page_rows, page_size,
 };
 use crate::graphql::context::{GqlResultExt, require, state};
-use crate::graphql::loaders::{
+use crate::graphql::onepass;
+use loaders::{
     ChildPage, ContextId, ContextsOfSession, MetricsOf, MonitorLoader, MonitorLoaders, SessionId,
 };
-use crate::graphql::onepass;
 
+pub mod loaders;
 mod tree;
 
 /// The object types the one-pass writer covers, with their scalar fields (for the test that

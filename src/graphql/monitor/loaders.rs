@@ -1,0 +1,144 @@
+//! The pytest-monitor loaders: a session or context by id, a session's contexts, and pages of a
+//! session's or context's metrics, each level one statement.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql::BatchRequest;
+use async_graphql::dataloader::Loader;
+use sea_orm::DatabaseConnection;
+
+use crate::config::Limits;
+use crate::graphql::loaders::{FetchQueue, Shared, decode_after, load_pages, new_loader};
+use crate::service::monitor::{
+    self as svc, Context, Metric, MetricFilter, MetricOrder, MetricParent, Session,
+};
+
+/// Gives the request its monitor loader, shared by the operations of a batch.
+pub fn attach(
+    batch: BatchRequest,
+    db: &DatabaseConnection,
+    fetches: &FetchQueue,
+    limits: &Limits,
+) -> BatchRequest {
+    let loader: MonitorLoaders = new_loader(MonitorLoader { db: db.clone() }, fetches, limits);
+    batch.data(loader)
+}
+
+pub type MonitorLoaders = Arc<async_graphql::dataloader::DataLoader<MonitorLoader>>;
+
+/// Loads the monitor domain's relations. One instance per request, wrapped in a `DataLoader`.
+pub struct MonitorLoader {
+    pub db: DatabaseConnection,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct SessionId(pub i64);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ContextId(pub i64);
+
+/// The contexts a session's metrics ran on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ContextsOfSession(pub i64);
+
+/// One page of a parent's metrics. Keys that share `page` are answered by one statement.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct MetricsOf {
+    pub parent: MetricParent,
+    pub id: i64,
+    pub page: ChildPage,
+}
+
+/// The arguments of a nested metrics connection. `limit` already includes the one extra row that
+/// tells whether a next page exists.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ChildPage {
+    pub limit: u64,
+    /// The encoded cursor, kept as text so the key is hashable.
+    pub after: Option<String>,
+    pub order: MetricOrder,
+    pub filter: MetricFilter,
+}
+
+impl Loader<SessionId> for MonitorLoader {
+    type Value = Session;
+    type Error = Shared;
+
+    async fn load(&self, keys: &[SessionId]) -> Result<HashMap<SessionId, Session>, Shared> {
+        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        let found = svc::sessions_by_ids(&self.db, &ids)
+            .await
+            .map_err(Arc::new)?;
+        Ok(found
+            .into_iter()
+            .map(|(id, s)| (SessionId(id), s))
+            .collect())
+    }
+}
+
+impl Loader<ContextId> for MonitorLoader {
+    type Value = Context;
+    type Error = Shared;
+
+    async fn load(&self, keys: &[ContextId]) -> Result<HashMap<ContextId, Context>, Shared> {
+        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        let found = svc::contexts_by_ids(&self.db, &ids)
+            .await
+            .map_err(Arc::new)?;
+        Ok(found
+            .into_iter()
+            .map(|(id, c)| (ContextId(id), c))
+            .collect())
+    }
+}
+
+impl Loader<ContextsOfSession> for MonitorLoader {
+    type Value = Vec<Context>;
+    type Error = Shared;
+
+    async fn load(
+        &self,
+        keys: &[ContextsOfSession],
+    ) -> Result<HashMap<ContextsOfSession, Vec<Context>>, Shared> {
+        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        let mut found = svc::contexts_for_sessions(&self.db, &ids)
+            .await
+            .map_err(Arc::new)?;
+        Ok(keys
+            .iter()
+            .map(|k| (*k, found.remove(&k.0).unwrap_or_default()))
+            .collect())
+    }
+}
+
+impl Loader<MetricsOf> for MonitorLoader {
+    type Value = Vec<Metric>;
+    type Error = Shared;
+
+    async fn load(&self, keys: &[MetricsOf]) -> Result<HashMap<MetricsOf, Vec<Metric>>, Shared> {
+        load_pages(
+            keys,
+            |k| (k.id, (k.parent, k.page.clone())),
+            |(parent, _), m: &Metric| match parent {
+                MetricParent::Session => m.session_id,
+                MetricParent::Context => m.context_id,
+            },
+            |ids, (parent, page)| async move {
+                let after = decode_after(&page.after)?;
+                let rows = svc::metrics_for_parents(
+                    &self.db,
+                    parent,
+                    &ids,
+                    &page.filter,
+                    page.order,
+                    after.as_ref(),
+                    page.limit,
+                )
+                .await?;
+                Ok(rows.into_values().flatten().collect())
+            },
+        )
+        .await
+    }
+}
