@@ -5,9 +5,9 @@
 //! serves; over 100,000 metrics that count is a parallel sequential scan costing more than the
 //! rest of the request together, and over millions it takes longer than a second. Here a total is
 //! reused for at most the configured time after it was counted (`--count-cache-ms`, 1 s by
-//! default, 0 to count every time), and never across a write made through this process: every
-//! pytest-monitor write bumps a process-wide generation, and an entry counted before the latest
-//! write is counted again.
+//! default, 0 to count every time), and never across a write made through this process: each
+//! domain keeps a process-wide `Generation` of its tables, which its service bumps on every write,
+//! and an entry counted before the latest write is counted again.
 //!
 //! One request at a time counts a given list. While it does, the others are answered with the
 //! total it replaces, if no write of this process came since and it expired less than the time
@@ -25,12 +25,25 @@ use std::time::{Duration, Instant};
 
 use crate::error::AppResult;
 
-/// Writes to the pytest-monitor tables made by this process.
-static MONITOR_WRITES: AtomicU64 = AtomicU64::new(0);
+/// How many writes this process has made to a domain's tables: a domain's service declares one
+/// (`static WRITES: Generation = Generation::new()`) and bumps it on every write, and the totals
+/// of its lists are cached against it.
+#[derive(Debug, Default)]
+pub struct Generation(AtomicU64);
 
-/// Records that pytest-monitor rows changed; cached totals counted before are dropped.
-pub fn note_monitor_write() {
-    MONITOR_WRITES.fetch_add(1, Ordering::SeqCst);
+impl Generation {
+    pub const fn new() -> Self {
+        Generation(AtomicU64::new(0))
+    }
+
+    /// Records that rows changed; cached totals counted before are dropped.
+    pub fn bump(&self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+
+    fn read(&self) -> u64 {
+        self.0.load(Ordering::SeqCst)
+    }
 }
 
 /// Entries kept at most; the cache is emptied when full (filters are few in practice, and an
@@ -110,10 +123,11 @@ impl CountCache {
         Arc::clone(slots.entry(key).or_default())
     }
 
-    /// The total for `key` (a list and its filter): cached if counted less than the time limit
-    /// ago and after the latest write, otherwise `count()` and remember it (see the module's
-    /// documentation for requests that arrive while another counts).
-    pub async fn total<F, Fut>(&self, key: String, count: F) -> AppResult<u64>
+    /// The total for `key` (a list and its filter, over the tables whose writes `writes`
+    /// counts): cached if counted less than the time limit ago and after the latest write,
+    /// otherwise `count()` and remember it (see the module's documentation for requests that
+    /// arrive while another counts).
+    pub async fn total<F, Fut>(&self, writes: &Generation, key: String, count: F) -> AppResult<u64>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = AppResult<u64>>,
@@ -122,7 +136,7 @@ impl CountCache {
             return count().await;
         }
         // Read before counting: a write that lands during the count makes this entry stale.
-        let generation = MONITOR_WRITES.load(Ordering::SeqCst);
+        let generation = writes.read();
         let slot = self.slot(key);
         if let Some(total) = slot.fresh(generation, self.ttl) {
             return Ok(total);
@@ -160,7 +174,8 @@ mod tests {
     use super::*;
     use std::sync::atomic::AtomicUsize;
 
-    /// The write generation is process-wide: tests that depend on it take turns.
+    /// The tests' write generation, shared: tests that depend on it take turns.
+    static WRITES: Generation = Generation::new();
     static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
     /// Asks for the total; a count this request makes ends when `release` is notified, or at once.
@@ -171,7 +186,7 @@ mod tests {
         n: u64,
     ) -> u64 {
         cache
-            .total("k".into(), || async {
+            .total(&WRITES, "k".into(), || async {
                 calls.fetch_add(1, Ordering::SeqCst);
                 if let Some(release) = release {
                     release.notified().await;
@@ -218,7 +233,7 @@ mod tests {
         assert_eq!(counted(&cache, &calls, 5).await, 5);
         assert_eq!(counted(&cache, &calls, 6).await, 5, "cached");
         assert_eq!(calls.load(Ordering::SeqCst), 1);
-        note_monitor_write();
+        WRITES.bump();
         assert_eq!(counted(&cache, &calls, 6).await, 6, "a write drops it");
         assert_eq!(calls.load(Ordering::SeqCst), 2);
 
@@ -273,7 +288,7 @@ mod tests {
         let cache = CountCache::new(Duration::from_secs(3600));
         let calls = AtomicUsize::new(0);
         assert_eq!(counted(&cache, &calls, 1).await, 1);
-        note_monitor_write();
+        WRITES.bump();
         let release = tokio::sync::Notify::new();
         let recount = counted_with(&cache, &calls, Some(&release), 2);
         let other = counted_during(&cache, &calls, &release, 9);

@@ -63,7 +63,7 @@ impl Listing {
     /// The list's total, possibly reused for a moment (`service::counts`).
     async fn count(&self, st: &AppState) -> AppResult<u64> {
         st.counts
-            .total(format!("{self:?}"), || self.count_now(st))
+            .total(&svc::WRITES, format!("{self:?}"), || self.count_now(st))
             .await
     }
 

@@ -12,6 +12,7 @@ mod history;
 mod lifecycle;
 mod locks;
 mod model;
+mod positional;
 mod projects;
 mod tasks;
 mod versions;

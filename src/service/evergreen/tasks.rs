@@ -118,7 +118,7 @@ impl Positional for TaskSummary {
 }
 
 /// The summaries of the tasks matching `cond`, in build then task order (one statement).
-pub(super) async fn task_summaries(
+async fn task_summaries(
     db: &impl ConnectionTrait,
     cond: SimpleExpr,
 ) -> AppResult<Vec<TaskSummary>> {
@@ -219,7 +219,7 @@ pub struct TaskFilter {
     pub revision: Option<String>,
 }
 
-pub(super) fn task_condition(f: &TaskFilter) -> sea_orm::sea_query::Condition {
+fn task_condition(f: &TaskFilter) -> sea_orm::sea_query::Condition {
     use sea_orm::sea_query::Condition;
     let col = |c: tsk::Column| Expr::col((tsk::Entity, c));
     let mut cond = Condition::all();

@@ -255,7 +255,7 @@ pub struct VersionFilter {
     pub created_to: Option<NaiveDateTime>,
 }
 
-pub(super) fn version_condition(f: &VersionFilter) -> sea_orm::sea_query::Condition {
+fn version_condition(f: &VersionFilter) -> sea_orm::sea_query::Condition {
     use sea_orm::sea_query::Condition;
     let col = |c: ver::Column| Expr::col((ver::Entity, c));
     let mut cond = Condition::all();
