@@ -8,25 +8,20 @@ use testgraph::service::tokens::Scope;
 use crate::common::TestApp;
 use crate::graphql_evergreen::{create_version, mongo_project, nodes, ok, open_app, task_id};
 use crate::graphql_monitor::context;
+use crate::http;
 
 const TEST_RESULTS: &str = "/bulk/v1/evergreen/test_results";
 const METRICS: &str = "/bulk/v1/monitor/metrics";
 
 /// POSTs `body` (raw bytes) with an optional bearer token; returns the status and the JSON answer.
 async fn post_raw(app: &TestApp, path: &str, body: &str, token: Option<&str>) -> (u16, Value) {
-    let mut req = app
-        .client
-        .post(path)
-        .header("content-type", "application/json")
-        .body(body.to_owned());
-    if let Some(t) = token {
-        req = req.header("authorization", format!("Bearer {t}"));
-    }
-    let resp = req.send().await.0;
-    let status = resp.status().as_u16();
-    let text = resp.into_body().into_string().await.expect("body");
-    let json = serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"));
-    (status, json)
+    let bearer = token.map(|t| format!("Bearer {t}"));
+    let headers: Vec<(&str, &str)> = bearer
+        .iter()
+        .map(|b| ("authorization", b.as_str()))
+        .collect();
+    let r = http::post_raw(app, path, body, &headers).await;
+    (r.status.as_u16(), r.json())
 }
 
 async fn post(app: &TestApp, path: &str, body: &Value) -> (u16, Value) {

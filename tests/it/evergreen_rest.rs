@@ -14,6 +14,7 @@ use testgraph::service::evergreen::{
 use testgraph::service::tokens::Scope;
 
 use crate::common::TestApp;
+use crate::http::{self, Reply, Rules, assert_shape, get, patch, reply};
 
 const JSON_TYPE: &str = "application/json; charset=UTF-8";
 const GORILLA_404: &str = "404 page not found\n";
@@ -28,23 +29,13 @@ const REV_3585: &str = "3585388b1591dfca47ac26a5b9a564ec8f138a5e";
 // Helpers
 // ----------------------------------------------------------------------------------------------
 
-/// A response read whole.
-struct Reply {
-    status: StatusCode,
-    content_type: Option<String>,
-    raw: Vec<u8>,
+/// Evergreen's dialect on a reply.
+trait GoReply {
+    fn expect_json(&self, status: StatusCode, what: &str) -> Value;
+    fn expect_gorilla_404(&self, what: &str);
 }
 
-impl Reply {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.raw).into_owned()
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.raw)
-            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", self.text()))
-    }
-
+impl GoReply for Reply {
     /// Asserts a status and the Go JSON content type; returns the body.
     fn expect_json(&self, status: StatusCode, what: &str) -> Value {
         assert_eq!(self.status, status, "{what}: body {}", self.text());
@@ -73,30 +64,11 @@ impl Reply {
     }
 }
 
-async fn reply(resp: poem::test::TestResponse) -> Reply {
-    let status = resp.0.status();
-    let content_type = resp.0.content_type().map(str::to_owned);
-    let raw = resp.0.into_body().into_vec().await.expect("read body");
-    Reply {
-        status,
-        content_type,
-        raw,
-    }
-}
-
-async fn get(app: &TestApp, path: &str) -> Reply {
-    reply(app.client.get(path).send().await).await
-}
-
 /// A GET that must answer 200 in the dialect; returns its JSON.
 async fn get_ok(app: &TestApp, path: &str) -> Value {
     get(app, path)
         .await
         .expect_json(StatusCode::OK, &format!("GET {path}"))
-}
-
-async fn patch(app: &TestApp, path: &str, body: &str) -> Reply {
-    reply(app.client.patch(path).body(body.to_owned()).send().await).await
 }
 
 /// Asserts an error answer `{"message": text}`, rendered as Go does.
@@ -117,12 +89,7 @@ fn assert_message(r: &Reply, status: StatusCode, text: &str, what: &str) {
 }
 
 fn fixture(name: &str) -> Value {
-    let path = format!(
-        "{}/tests/fixtures/evergreen/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+    http::fixture("evergreen", name)
 }
 
 fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32, ms: u32) -> NaiveDateTime {
@@ -149,72 +116,16 @@ fn utc(t: NaiveDateTime) -> String {
     }
 }
 
-/// Asserts that `ours` has the documented shape of `doc`: objects with the same keys in the same
-/// order (Go struct fields), values of the same JSON type (integers stay integers), documented
-/// times answered by RFC 3339 times in UTC. `maps` names the members whose objects are Go maps
-/// (their keys are data) and how many map levels they have: each entry is compared with the
-/// doc's first entry, and the keys must be sorted as Go sorts map keys.
-fn assert_shape(ours: &Value, doc: &Value, maps: &[(&str, usize)], at: &str) {
-    shape(ours, doc, maps, at, 0);
-}
-
-fn shape(ours: &Value, doc: &Value, maps: &[(&str, usize)], at: &str, map_depth: usize) {
-    if map_depth > 0 {
-        let (Value::Object(o), Value::Object(d)) = (ours, doc) else {
-            panic!("{at}: expected a map, got {ours}");
-        };
-        let keys: Vec<&String> = o.keys().collect();
-        let mut sorted = keys.clone();
-        sorted.sort();
-        assert_eq!(keys, sorted, "{at}: map keys must be sorted");
-        if let Some(first) = d.values().next() {
-            assert!(!o.is_empty(), "{at}: the doc shows entries, we have none");
-            for (k, v) in o {
-                shape(v, first, maps, &format!("{at}.{k}"), map_depth - 1);
-            }
-        }
-        return;
-    }
-    match (ours, doc) {
-        (Value::Object(o), Value::Object(d)) => {
-            let ok: Vec<&str> = o.keys().map(String::as_str).collect();
-            let dk: Vec<&str> = d.keys().map(String::as_str).collect();
-            assert_eq!(ok, dk, "{at}: keys and their order");
-            for (k, dv) in d {
-                let depth = maps
-                    .iter()
-                    .find(|(name, _)| name == k)
-                    .map(|(_, n)| *n)
-                    .unwrap_or(0);
-                shape(&o[k], dv, maps, &format!("{at}.{k}"), depth);
-            }
-        }
-        (Value::Array(o), Value::Array(d)) => {
-            if let Some(first) = d.first() {
-                assert!(!o.is_empty(), "{at}: the doc shows items, we have none");
-                for (i, v) in o.iter().enumerate() {
-                    shape(v, first, maps, &format!("{at}[{i}]"), 0);
-                }
-            }
-        }
-        (Value::String(o), Value::String(d)) => {
-            if DateTime::parse_from_rfc3339(d).is_ok() {
-                assert!(
-                    DateTime::parse_from_rfc3339(o).is_ok() && o.ends_with('Z'),
-                    "{at}: {o:?} is not an RFC 3339 UTC time"
-                );
-            }
-        }
-        (Value::Number(o), Value::Number(d)) => {
-            assert_eq!(
-                o.is_i64() || o.is_u64(),
-                d.is_i64() || d.is_u64(),
-                "{at}: {o} and the doc's {d} differ in kind"
-            );
-        }
-        (Value::Bool(_), Value::Bool(_)) | (Value::Null, Value::Null) => {}
-        _ => panic!("{at}: {ours} is not shaped like the doc's {doc}"),
-    }
+/// Asserts that `ours` has the documented shape of `doc` as Go wrote it: keys in struct order,
+/// typed values (integers stay integers), times in UTC; `maps` names the members that are Go
+/// maps and their levels (`http::Rules`).
+fn assert_go_shape(ours: &Value, doc: &Value, maps: &[(&str, usize)], at: &str) {
+    let rules = Rules {
+        maps,
+        types: true,
+        utc_times: true,
+    };
+    assert_shape(ours, doc, rules, at);
 }
 
 /// Go's `json.MarshalIndent(v, "", "  ")` of a body without `<`, `>`, `&` or floats is what
@@ -449,7 +360,7 @@ async fn recent_versions_match_the_doc_example() {
     let body = r.expect_json(StatusCode::OK, "recent versions");
     assert_go_indent(&r, "recent versions");
     let doc = fixture("recent_versions.json");
-    assert_shape(&body, &doc, &[("builds", 1), ("tasks", 1)], "recent");
+    assert_go_shape(&body, &doc, &[("builds", 1), ("tasks", 1)], "recent");
     assert_eq!(body["project"], json!("mongodb-mongo-master"));
     let v = &body["versions"][0];
     assert_eq!(v["version_id"], json!(vid));
@@ -542,7 +453,7 @@ async fn version_by_id_and_by_revision_match_the_doc_example() {
     let by_id = get(&app, &format!("/rest/v1/versions/{vid}")).await;
     let body = by_id.expect_json(StatusCode::OK, "version");
     assert_go_indent(&by_id, "version");
-    assert_shape(&body, &doc, &[], "version");
+    assert_go_shape(&body, &doc, &[], "version");
     for key in [
         "id",
         "finish_time",
@@ -671,7 +582,7 @@ async fn version_status_matches_the_doc_examples() {
         let body = r.expect_json(StatusCode::OK, &path);
         assert_go_indent(&r, &path);
         let doc = fixture("version_status_tasks.json");
-        assert_shape(&body, &doc, &[("tasks", 2)], "status by tasks");
+        assert_go_shape(&body, &doc, &[("tasks", 2)], "status by tasks");
         assert_eq!(body["version_id"], doc["version_id"]);
         assert_eq!(
             body["tasks"]["aggregation"]["amazon"],
@@ -705,7 +616,7 @@ async fn version_status_matches_the_doc_examples() {
     .await;
     let body = r.expect_json(StatusCode::OK, "status by builds");
     let doc = fixture("version_status_builds.json");
-    assert_shape(&body, &doc, &[("builds", 2)], "status by builds");
+    assert_go_shape(&body, &doc, &[("builds", 2)], "status by builds");
     assert_eq!(
         body["builds"]["amazon"]["aggregation"],
         doc["builds"]["amazon"]["aggregation"]
@@ -778,7 +689,7 @@ async fn build_and_build_status_match_the_doc_examples() {
         let v = o.shift_remove("requested").unwrap_or(Value::Null);
         o.insert("requester".into(), v);
     }
-    assert_shape(&body, &doc, &[("tasks", 1)], "build");
+    assert_go_shape(&body, &doc, &[("tasks", 1)], "build");
     for key in [
         "id",
         "finish_time",
@@ -823,7 +734,7 @@ async fn build_and_build_status_match_the_doc_examples() {
     let r = get(&app, &format!("/rest/v1/builds/{bid}/status")).await;
     let status = r.expect_json(StatusCode::OK, "build status");
     assert_go_indent(&r, "build status");
-    assert_shape(
+    assert_go_shape(
         &status,
         &fixture("build_status.json"),
         &[("tasks", 1)],
@@ -915,7 +826,7 @@ async fn task_and_task_status_match_the_doc_examples() {
     let body = r.expect_json(StatusCode::OK, "task");
     assert_go_indent(&r, "task");
     let doc = fixture("task.json");
-    assert_shape(&body, &doc, &[("test_results", 1)], "task");
+    assert_go_shape(&body, &doc, &[("test_results", 1)], "task");
     // Ids follow Evergreen's formats exactly.
     for key in [
         "id",
@@ -980,7 +891,7 @@ async fn task_and_task_status_match_the_doc_examples() {
     let status = r.expect_json(StatusCode::OK, "task status");
     assert_go_indent(&r, "task status");
     let doc = fixture("task_status.json");
-    assert_shape(&status, &doc, &[("tests", 1)], "task status");
+    assert_go_shape(&status, &doc, &[("tests", 1)], "task status");
     for key in ["task_id", "task_name", "status", "status_details"] {
         assert_eq!(status[key], doc[key], "task status.{key}");
     }
@@ -1123,7 +1034,7 @@ async fn task_history_matches_the_doc_example() {
     let body = r.expect_json(StatusCode::OK, "history");
     assert_go_indent(&r, "history");
     let doc = fixture("task_history.json");
-    assert_shape(&body, &doc, &[("FailedTests", 1)], "history");
+    assert_go_shape(&body, &doc, &[("FailedTests", 1)], "history");
     assert_eq!(
         body.as_object()
             .map(|o| o.keys().cloned().collect::<Vec<_>>()),

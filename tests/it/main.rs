@@ -11,5 +11,6 @@ mod evergreen_rest;
 mod graphql_evergreen;
 mod graphql_limits;
 mod graphql_monitor;
+mod http;
 mod monitor_rest;
 mod server;
