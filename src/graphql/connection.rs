@@ -1,8 +1,12 @@
 //! Cursor connections: opaque keyset cursors and the page-size rules shared by every list.
 
+use std::future::Future;
+
 use async_graphql::connection::CursorType;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use futures_util::FutureExt as _;
+use futures_util::future::{BoxFuture, Shared};
 
 use super::context::GqlResultExt;
 use crate::config::Limits;
@@ -82,6 +86,37 @@ pub fn list_complexity(first: Option<i32>, child: usize) -> usize {
         .map(|n| n.max(0) as usize)
         .unwrap_or(DEFAULT_FIRST_FOR_COMPLEXITY);
     n.max(1).saturating_mul(child).saturating_add(1)
+}
+
+/// `totalCount` of a connection, counted only when a client asks for it: the count is a future
+/// made with the connection and awaited (once, however many aliases ask) only by `totalCount`.
+/// A root list counts with one query; a nested list asks its domain's loader, so that a level
+/// of parents costs one grouped count.
+pub struct Total(Shared<BoxFuture<'static, async_graphql::Result<u64>>>);
+
+impl Total {
+    pub fn new(count: impl Future<Output = async_graphql::Result<u64>> + Send + 'static) -> Self {
+        Total(count.boxed().shared())
+    }
+
+    /// A root list's total: `count` over a handle on the database, run only if asked.
+    pub fn counted<F, Fut>(db: &sea_orm::DatabaseConnection, count: F) -> Self
+    where
+        F: FnOnce(sea_orm::DatabaseConnection) -> Fut + Send + 'static,
+        Fut: Future<Output = AppResult<u64>> + Send + 'static,
+    {
+        let db = db.clone();
+        Total::new(async move { count(db).await.gql() })
+    }
+}
+
+#[async_graphql::Object]
+impl Total {
+    /// Number of items matching the filter (one extra COUNT query, or one per level for a
+    /// nested list).
+    async fn total_count(&self) -> async_graphql::Result<u64> {
+        self.0.clone().await
+    }
 }
 
 /// Builds a connection from `limit + 1` fetched rows.

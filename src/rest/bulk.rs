@@ -24,7 +24,7 @@ use super::api::{Dialect, RestApi, Route};
 use crate::config::Surface;
 use crate::error::{AppError, AppResult};
 use crate::graphql::evergreen::EvergreenTestResultInput;
-use crate::graphql::monitor::NewMetricInput;
+use crate::graphql::monitor::inputs::NewMetricInput;
 use crate::service::evergreen::{self as evg, NewTestResult};
 use crate::service::monitor::{self as mon, NewMetric};
 use crate::service::tokens::Scope;

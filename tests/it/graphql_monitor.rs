@@ -80,7 +80,7 @@ fn edges(v: &Value) -> &Vec<Value> {
     v["edges"].as_array().expect("edges")
 }
 
-const NESTED: &str = "query($n: Int!) { sessions(first: $n) { edges { node { h contexts { h } metrics(first: 50) { edges { node { item context { h cpuCount } session { h } } } } } } } }";
+const NESTED: &str = "query($n: Int!) { sessions(first: $n) { edges { node { h contexts { h } metrics(first: 50) { totalCount edges { node { item context { h cpuCount } session { h } } } } } } } }";
 
 #[tokio::test]
 async fn nested_query_costs_a_constant_number_of_statements() {
@@ -103,12 +103,14 @@ async fn nested_query_costs_a_constant_number_of_statements() {
     assert_eq!(sessions.len(), 50);
     for s in sessions {
         assert_eq!(edges(&s["node"]["metrics"]).len(), 3);
+        assert_eq!(s["node"]["metrics"]["totalCount"], 3);
         assert_eq!(s["node"]["contexts"], json!([{"h": "ctx"}]));
     }
-    // sessions, metrics per session, contexts per session, Metric.context, Metric.session.
+    // sessions, metrics per session, their totals, contexts per session, Metric.context,
+    // Metric.session.
     assert_eq!(
         big_count,
-        5,
+        6,
         "one statement per level: {:#?}",
         app.statement_log()
     );

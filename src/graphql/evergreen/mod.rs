@@ -229,9 +229,9 @@ pub struct TaskDefinition {
     pub depends_on: Vec<String>,
 }
 
-/// An Evergreen project: a repository branch and the variants and tasks it builds.
 pub struct ProjectNode(pub Project);
 
+/// An Evergreen project: a repository branch and the variants and tasks it builds.
 #[Object(name = "EvergreenProject")]
 impl ProjectNode {
     /// The project's identifier (what Evergreen's REST API calls the project id).
@@ -297,9 +297,9 @@ impl ProjectNode {
     }
 }
 
-/// A build variant: a platform or configuration every version is built for.
 pub struct VariantNode(pub Variant);
 
+/// A build variant: a platform or configuration every version is built for.
 #[Object(name = "BuildVariant")]
 impl VariantNode {
     async fn name(&self) -> &str {
@@ -318,9 +318,9 @@ impl VariantNode {
     }
 }
 
-/// One revision of a project.
 pub struct VersionNode(pub Version);
 
+/// One revision of a project.
 #[Object(name = "EvergreenVersion")]
 impl VersionNode {
     /// Evergreen's id: `<identifier>_<revision>`, non-alphanumerics as `_`.
@@ -395,9 +395,9 @@ impl VersionNode {
     }
 }
 
-/// One variant of one version.
 pub struct BuildNode(pub Build);
 
+/// One variant of one version.
 #[Object(name = "EvergreenBuild")]
 impl BuildNode {
     /// Evergreen's id: `<project>_<variant>_<revision>_<yy_mm_dd_HH_MM_SS of the version's
@@ -481,9 +481,9 @@ impl BuildNode {
     }
 }
 
-/// One task of one build.
 pub struct TaskNode(pub Task);
 
+/// One task of one build.
 #[Object(name = "EvergreenTask")]
 impl TaskNode {
     /// Evergreen's id: `<build id>_<task>_<variant>`, non-alphanumerics as `_`.
@@ -649,9 +649,9 @@ impl TaskNode {
     }
 }
 
-/// One test file's result in one execution of a task.
 pub struct TestResultNode(pub TestResult);
 
+/// One test file's result in one execution of a task.
 #[Object(name = "EvergreenTestResult")]
 impl TestResultNode {
     async fn test_file(&self) -> &str {
@@ -701,9 +701,9 @@ impl TestResultNode {
     }
 }
 
-/// A file a task published.
 pub struct ArtifactNode(pub Artifact);
 
+/// A file a task published.
 #[Object(name = "TaskArtifact")]
 impl ArtifactNode {
     async fn name(&self) -> &str {

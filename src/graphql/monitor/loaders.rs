@@ -61,6 +61,15 @@ pub struct ChildPage {
     pub filter: MetricFilter,
 }
 
+/// How many metrics one session or context has (a nested `totalCount`). Keys that share a filter
+/// are answered by one grouped count.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct MetricCountOf {
+    pub parent: MetricParent,
+    pub id: i64,
+    pub filter: MetricFilter,
+}
+
 impl Loader<SessionId> for MonitorLoader {
     type Value = Session;
     type Error = Shared;
@@ -126,7 +135,7 @@ impl Loader<MetricsOf> for MonitorLoader {
             },
             |ids, (parent, page)| async move {
                 let after = decode_after(&page.after)?;
-                let rows = svc::metrics_for_parents(
+                svc::metrics_for_parents(
                     &self.db,
                     parent,
                     &ids,
@@ -135,10 +144,37 @@ impl Loader<MetricsOf> for MonitorLoader {
                     after.as_ref(),
                     page.limit,
                 )
-                .await?;
-                Ok(rows.into_values().flatten().collect())
+                .await
             },
         )
         .await
+    }
+}
+
+impl Loader<MetricCountOf> for MonitorLoader {
+    type Value = u64;
+    type Error = Shared;
+
+    async fn load(&self, keys: &[MetricCountOf]) -> Result<HashMap<MetricCountOf, u64>, Shared> {
+        let mut groups: HashMap<(MetricParent, &MetricFilter), Vec<i64>> = HashMap::new();
+        for k in keys {
+            groups.entry((k.parent, &k.filter)).or_default().push(k.id);
+        }
+        let mut out = HashMap::with_capacity(keys.len());
+        for ((parent, filter), ids) in groups {
+            let counts = svc::count_metrics_for_parents(&self.db, parent, &ids, filter)
+                .await
+                .map_err(Arc::new)?;
+            for id in ids {
+                let n = counts.get(&id).copied().unwrap_or(0);
+                let key = MetricCountOf {
+                    parent,
+                    id,
+                    filter: filter.clone(),
+                };
+                out.insert(key, n);
+            }
+        }
+        Ok(out)
     }
 }

@@ -5,20 +5,18 @@ use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
 use entity::{monitor_context as ctx, monitor_metric as met, monitor_session as ses};
-use sea_orm::sea_query::{
-    Alias, Asterisk, Condition, Expr, ExprTrait, Func, Order, Query, SelectStatement, SimpleExpr,
-    WindowStatement,
-};
+use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Query, SelectStatement, SimpleExpr};
 use sea_orm::{
     ActiveValue::{NotSet, Set},
     ConnectionTrait, EntityTrait, FromQueryResult, TransactionSession, TransactionTrait,
 };
 
 use crate::error::{AppError, AppResult};
+use crate::service::per_parent::{self, ChildLevel};
 use crate::service::rows::{Cols, ColumnSet, Positional, fetch_decoded, select_from};
 use crate::service::{
-    Direction, KeyCursor, Slice, after_condition, apply_slice, count_star, fetch_all, fetch_count,
-    in_list, like_pattern, starts_with,
+    Direction, KeyCursor, Slice, apply_slice, count_star, fetch_all, fetch_count, in_list,
+    like_pattern, starts_with,
 };
 
 use super::iso8601::iso8601_instant;
@@ -501,9 +499,27 @@ pub async fn count_metrics(db: &impl ConnectionTrait, filter: &MetricFilter) -> 
     fetch_count(db, &q).await
 }
 
-/// The children of many parents in one statement: for each parent, its first `limit` metrics
-/// (after `after`, when given) in `order`, with the per-parent limit applied by the database
-/// through `ROW_NUMBER() OVER (PARTITION BY parent ...)`. Returns at most `limit` rows per parent.
+/// The level of metrics below sessions or contexts, in `order`.
+fn metric_level(parent: MetricParent, order: MetricOrder) -> ChildLevel {
+    let (parent_col, parent_table) = match parent {
+        MetricParent::Session => ("session_id", "monitor_sessions"),
+        MetricParent::Context => ("context_id", "monitor_contexts"),
+    };
+    ChildLevel {
+        table: "monitor_metrics",
+        parent_col,
+        parent_table,
+        sort_col: order
+            .field
+            .column()
+            .map(|c| sea_orm::IdenStatic::as_str(&c)),
+        direction: order.direction,
+        same_as_parent: None,
+    }
+}
+
+/// The metrics of many parents in one statement (`service::per_parent`): for each parent, its
+/// first `limit` metrics matching `filter` (after `after`, when given) in `order`.
 pub async fn metrics_for_parents(
     db: &impl ConnectionTrait,
     parent: MetricParent,
@@ -512,54 +528,21 @@ pub async fn metrics_for_parents(
     order: MetricOrder,
     after: Option<&KeyCursor>,
     limit: u64,
-) -> AppResult<HashMap<i64, Vec<Metric>>> {
-    let mut out: HashMap<i64, Vec<Metric>> = HashMap::new();
-    if parent_ids.is_empty() || limit == 0 {
-        return Ok(out);
-    }
-    let parent_col = match parent {
-        MetricParent::Session => met::Column::SessionId,
-        MetricParent::Context => met::Column::ContextId,
-    };
-    let id = Expr::col((met::Entity, met::Column::Id));
-    let sort = metric_sort(order);
-    let mut window = WindowStatement::partition_by((met::Entity, parent_col));
-    if let Some(c) = order.field.column() {
-        window.order_by((met::Entity, c), order.direction.order());
-    }
-    window.order_by((met::Entity, met::Column::Id), order.direction.order());
-
-    let mut inner = metric_select();
-    inner
-        .expr_window_as(Func::cust("ROW_NUMBER"), window, Alias::new("rn"))
-        .cond_where(metric_condition(filter))
-        .and_where(in_list(db, (met::Entity, parent_col), parent_ids));
-    if let Some(cursor) = after {
-        inner.cond_where(after_condition(sort, id, cursor, order.direction));
-    }
-    let mut outer = Query::select();
-    outer
-        .column(Asterisk)
-        .from_subquery(inner, Alias::new("w"))
-        .and_where(Expr::col(Alias::new("rn")).lte(limit as i64))
-        .order_by(Alias::new(parent_col_name(parent)), Order::Asc)
-        .order_by(Alias::new("rn"), Order::Asc);
-    let rows: Vec<Metric> = fetch_decoded(db, &outer, decode_metric).await?;
-    for m in rows {
-        let key = match parent {
-            MetricParent::Session => m.session_id,
-            MetricParent::Context => m.context_id,
-        };
-        out.entry(key).or_default().push(m);
-    }
-    Ok(out)
+) -> AppResult<Vec<Metric>> {
+    let level = metric_level(parent, order);
+    let cond = metric_condition(filter);
+    per_parent::page(db, &level, parent_ids, cond, after, limit, metric_columns()).await
 }
 
-fn parent_col_name(parent: MetricParent) -> &'static str {
-    match parent {
-        MetricParent::Session => "session_id",
-        MetricParent::Context => "context_id",
-    }
+/// How many metrics matching `filter` each parent has, in one statement.
+pub async fn count_metrics_for_parents(
+    db: &impl ConnectionTrait,
+    parent: MetricParent,
+    parent_ids: &[i64],
+    filter: &MetricFilter,
+) -> AppResult<HashMap<i64, u64>> {
+    let level = metric_level(parent, MetricOrder::default());
+    per_parent::counts(db, &level, parent_ids, metric_condition(filter)).await
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -22,8 +22,8 @@ pub use derived::{
 pub use description::parse_description;
 pub use iso8601::{iso8601_instant, normalize_iso8601};
 pub use metrics::{
-    MetricParent, add_metric, add_metrics, count_metrics, list_metrics, metrics_by_resource,
-    metrics_for_parents,
+    MetricParent, add_metric, add_metrics, count_metrics, count_metrics_for_parents, list_metrics,
+    metrics_by_resource, metrics_for_parents,
 };
 pub use model::{
     Context, ContextFilter, MAX_HASH_LEN, MAX_METRICS_PER_BATCH, Metric, MetricFilter, MetricOrder,

@@ -1,0 +1,299 @@
+//! The pytest-monitor object types (sessions, execution contexts, metrics, tags), their
+//! connections, and the relations read through the request's loader.
+
+use async_graphql::connection::Connection;
+use async_graphql::dataloader::DataLoader;
+use async_graphql::{Context, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+
+use super::inputs::{MetricFilterInput, MetricOrderInput};
+use super::loaders::{
+    ChildPage, ContextId, ContextsOfSession, MetricCountOf, MetricsOf, MonitorLoader,
+    MonitorLoaders, SessionId,
+};
+use crate::error::AppError;
+use crate::graphql::connection::{Cursor, Total, connect, decode, list_complexity, page_size};
+use crate::graphql::context::{GqlResultExt, state};
+use crate::service::KeyCursor;
+use crate::service::monitor::{
+    Context as ExecContext, Metric, MetricFilter, MetricOrder, MetricParent, Session,
+};
+
+pub(super) fn loader<'a>(ctx: &Context<'a>) -> Result<&'a DataLoader<MonitorLoader>> {
+    Ok(ctx.data::<MonitorLoaders>()?.as_ref())
+}
+
+pub type SessionConnection = Connection<Cursor, SessionNode, Total>;
+pub type MetricConnection = Connection<Cursor, MetricNode, Total>;
+pub type ContextConnection = Connection<Cursor, ContextNode, Total>;
+
+pub(super) fn metric_cursor(order: MetricOrder) -> impl Fn(&Metric) -> KeyCursor {
+    move |m| KeyCursor {
+        value: order.field.sort_value(m),
+        id: m.id,
+    }
+}
+
+/// A description tag of a session.
+#[derive(SimpleObject, Clone)]
+pub struct Tag {
+    pub name: String,
+    pub value: String,
+}
+
+pub struct SessionNode(pub Session);
+
+/// One pytest run, as recorded by the pytest-monitor plugin.
+#[Object(name = "Session")]
+impl SessionNode {
+    /// The session hash the client chose.
+    async fn h(&self) -> &str {
+        &self.0.h
+    }
+    /// Start of the run, ISO 8601 as the client sent it (re-emitted like the legacy server).
+    async fn run_date(&self) -> &str {
+        &self.0.run_date
+    }
+    /// Start of the run as an instant (UTC when the client gave an offset, else taken as UTC).
+    async fn run_at(&self) -> DateTime<Utc> {
+        self.0.run_at.and_utc()
+    }
+    async fn scm_ref(&self) -> Option<&str> {
+        self.0.scm_ref.as_deref()
+    }
+    /// The description, key by key, in the client's order.
+    async fn tags(&self) -> Vec<Tag> {
+        self.0
+            .tags()
+            .into_iter()
+            .map(|(name, value)| Tag {
+                name: name.into_owned(),
+                value: value.into_owned(),
+            })
+            .collect()
+    }
+    /// The value of one description tag.
+    async fn tag(&self, name: String) -> Option<String> {
+        self.0
+            .tags()
+            .into_iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.into_owned())
+    }
+    /// This session's metrics.
+    #[graphql(complexity = "list_complexity(first, child_complexity)")]
+    async fn metrics(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        filter: Option<MetricFilterInput>,
+        order_by: Option<MetricOrderInput>,
+    ) -> Result<MetricConnection> {
+        let mut filter = filter.unwrap_or_default().into_filter()?;
+        filter.session_h = None;
+        child_metrics(
+            ctx,
+            MetricParent::Session,
+            self.0.id,
+            first,
+            after,
+            filter,
+            order_by,
+        )
+        .await
+    }
+    /// The execution contexts this session's metrics ran on.
+    async fn contexts(&self, ctx: &Context<'_>) -> Result<Vec<ContextNode>> {
+        let found = loader(ctx)?
+            .load_one(ContextsOfSession(self.0.id))
+            .await
+            .gql()?;
+        Ok(found
+            .unwrap_or_default()
+            .into_iter()
+            .map(ContextNode)
+            .collect())
+    }
+}
+
+pub struct ContextNode(pub ExecContext);
+
+/// The machine a session ran on.
+#[Object(name = "ExecutionContext")]
+impl ContextNode {
+    async fn h(&self) -> &str {
+        &self.0.h
+    }
+    async fn cpu_count(&self) -> i64 {
+        self.0.cpu_count
+    }
+    /// Nominal CPU frequency in MHz.
+    async fn cpu_frequency(&self) -> i64 {
+        self.0.cpu_frequency
+    }
+    async fn cpu_type(&self) -> &str {
+        &self.0.cpu_type
+    }
+    async fn cpu_vendor(&self) -> &str {
+        &self.0.cpu_vendor
+    }
+    /// Total RAM in MB.
+    async fn ram_total(&self) -> i64 {
+        self.0.ram_total
+    }
+    async fn machine_node(&self) -> &str {
+        &self.0.machine_node
+    }
+    async fn machine_type(&self) -> &str {
+        &self.0.machine_type
+    }
+    async fn machine_arch(&self) -> &str {
+        &self.0.machine_arch
+    }
+    async fn system_info(&self) -> &str {
+        &self.0.system_info
+    }
+    async fn python_info(&self) -> &str {
+        &self.0.python_info
+    }
+    /// Metrics measured on this context.
+    #[graphql(complexity = "list_complexity(first, child_complexity)")]
+    async fn metrics(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        filter: Option<MetricFilterInput>,
+        order_by: Option<MetricOrderInput>,
+    ) -> Result<MetricConnection> {
+        let mut filter = filter.unwrap_or_default().into_filter()?;
+        filter.context_h = None;
+        child_metrics(
+            ctx,
+            MetricParent::Context,
+            self.0.id,
+            first,
+            after,
+            filter,
+            order_by,
+        )
+        .await
+    }
+}
+
+pub struct MetricNode(pub Metric);
+
+/// One test item's resource use in one session.
+#[Object(name = "Metric")]
+impl MetricNode {
+    async fn id(&self) -> i64 {
+        self.0.id
+    }
+    async fn session_h(&self) -> &str {
+        &self.0.session_h
+    }
+    async fn context_h(&self) -> &str {
+        &self.0.context_h
+    }
+    /// Start of the item, verbatim as the client sent it.
+    async fn item_start_time(&self) -> &str {
+        &self.0.item_start_time
+    }
+    async fn item_path(&self) -> &str {
+        &self.0.item_path
+    }
+    async fn item(&self) -> &str {
+        &self.0.item
+    }
+    async fn item_variant(&self) -> &str {
+        &self.0.item_variant
+    }
+    async fn item_fs_loc(&self) -> &str {
+        &self.0.item_fs_loc
+    }
+    async fn kind(&self) -> &str {
+        &self.0.kind
+    }
+    async fn component(&self) -> Option<&str> {
+        self.0.component.as_deref()
+    }
+    /// Wall time in seconds.
+    async fn total_time(&self) -> f64 {
+        self.0.total_time
+    }
+    async fn user_time(&self) -> f64 {
+        self.0.user_time
+    }
+    async fn kernel_time(&self) -> f64 {
+        self.0.kernel_time
+    }
+    async fn cpu_usage(&self) -> f64 {
+        self.0.cpu_usage
+    }
+    /// Memory in MB (may be negative: the plugin reports a difference).
+    async fn mem_usage(&self) -> f64 {
+        self.0.mem_usage
+    }
+    async fn session(&self, ctx: &Context<'_>) -> Result<SessionNode> {
+        let s = loader(ctx)?
+            .load_one(SessionId(self.0.session_id))
+            .await
+            .gql()?;
+        s.map(SessionNode)
+            .ok_or_else(|| AppError::Internal(format!("metric {} has no session", self.0.id)))
+            .gql()
+    }
+    async fn context(&self, ctx: &Context<'_>) -> Result<ContextNode> {
+        let c = loader(ctx)?
+            .load_one(ContextId(self.0.context_id))
+            .await
+            .gql()?;
+        c.map(ContextNode)
+            .ok_or_else(|| AppError::Internal(format!("metric {} has no context", self.0.id)))
+            .gql()
+    }
+}
+
+/// A session's or context's metrics: a page through the loader, and its total counted, when
+/// asked, through the loader too (one grouped count for the whole level).
+#[allow(clippy::too_many_arguments)]
+async fn child_metrics(
+    ctx: &Context<'_>,
+    parent: MetricParent,
+    id: i64,
+    first: Option<i32>,
+    after: Option<String>,
+    filter: MetricFilter,
+    order_by: Option<MetricOrderInput>,
+) -> Result<MetricConnection> {
+    let limit = page_size(first, &state(ctx)?.config.limits).gql()?;
+    if let Some(a) = &after {
+        decode(a).gql()?;
+    }
+    let order: MetricOrder = order_by.unwrap_or_default().into();
+    let key = MetricsOf {
+        parent,
+        id,
+        page: ChildPage {
+            limit: limit + 1,
+            after: after.clone(),
+            order,
+            filter: filter.clone(),
+        },
+    };
+    let rows = loader(ctx)?.load_one(key).await.gql()?.unwrap_or_default();
+    let counter = ctx.data::<MonitorLoaders>()?.clone();
+    let total = Total::new(async move {
+        let key = MetricCountOf { parent, id, filter };
+        Ok(counter.load_one(key).await.gql()?.unwrap_or(0))
+    });
+    Ok(connect(
+        rows,
+        limit,
+        after.is_some(),
+        metric_cursor(order),
+        MetricNode,
+        total,
+    ))
+}
