@@ -5,7 +5,7 @@
 use poem::Response;
 use poem::http::StatusCode;
 
-use super::wire;
+use super::{gojson, wire};
 use crate::error::AppError;
 
 /// The header Evergreen's `render.WriteJSON` sent: `render.New` defaults `Encoding` to `UTF-8`
@@ -20,7 +20,7 @@ pub fn json(status: StatusCode, body: &serde_json::Value) -> Response {
     Response::builder()
         .status(status)
         .content_type(JSON_CONTENT_TYPE)
-        .body(wire::render(body))
+        .body(gojson::render(body))
 }
 
 /// `{"message": text}` with `status`.

@@ -6,7 +6,9 @@
 //! matches get gorilla/mux's plain-text `404 page not found`, as the original's router answered.
 
 pub mod errors;
+pub mod gojson;
 pub mod handlers;
+pub mod schemas;
 pub mod wire;
 
 use poem::http::Method;
@@ -59,7 +61,7 @@ pub fn api() -> RestApi {
         surface: Surface::Evergreen,
         scope: read_or_write,
         routes,
-        schemas: wire::schemas,
+        schemas: schemas::schemas,
         dialect: Dialect {
             render: errors::render,
             not_found: errors::gorilla_not_found,

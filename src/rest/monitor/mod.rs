@@ -4,6 +4,7 @@
 //! Routes are open, as the original's were, unless the operator requires a token for the
 //! `monitor` surface (reads then need `read`, writes `write`).
 
+pub mod derived;
 pub mod errors;
 pub mod handlers;
 pub mod paging;
@@ -16,7 +17,7 @@ use super::api::{Dialect, QueryParam, RestApi, Route, Takes, read_or_write};
 use crate::config::Surface;
 use crate::service::Direction;
 
-pub const PREFIX: &str = "/api/v1";
+pub use paging::PREFIX;
 
 const SESSIONS: Option<&str> = Some("MonitorSessionPage");
 const METRICS: Option<&str> = Some("MonitorMetricPage");
@@ -33,6 +34,7 @@ const PAGE: &[QueryParam] = &[QueryParam {
 /// pytest-monitor's API: every route, once, with its handler. Paths are given without a trailing
 /// slash; both forms are served.
 pub fn api() -> RestApi {
+    use derived as d;
     use handlers::{self as h, MetricsBy as By};
     let routes = vec![
         Route::new(
@@ -301,7 +303,7 @@ pub fn api() -> RestApi {
             "/components",
             "components",
             "List all component names.",
-            |st, req, _| Box::pin(h::list_components(st, req)),
+            |st, req, _| Box::pin(d::list_components(st, req)),
         )
         .answers(Some("MonitorComponentPage"))
         .query(PAGE),
@@ -310,7 +312,7 @@ pub fn api() -> RestApi {
             "/components/count",
             "components",
             "Count component names.",
-            |st, req, _| Box::pin(h::count_components(st, req)),
+            |st, req, _| Box::pin(d::count_components(st, req)),
         )
         .answers(COUNT)
         .query(PAGE),
@@ -319,7 +321,7 @@ pub fn api() -> RestApi {
             "/components/metrics",
             "components",
             "List the metrics without a component.",
-            |st, req, _| Box::pin(h::component_metrics(st, req)),
+            |st, req, _| Box::pin(d::component_metrics(st, req)),
         )
         .answers(METRICS)
         .query(PAGE),
@@ -328,7 +330,7 @@ pub fn api() -> RestApi {
             "/components/:component",
             "components",
             "List component names starting with :component.",
-            |st, req, _| Box::pin(h::list_components(st, req)),
+            |st, req, _| Box::pin(d::list_components(st, req)),
         )
         .answers(Some("MonitorComponentPage"))
         .query(PAGE),
@@ -337,7 +339,7 @@ pub fn api() -> RestApi {
             "/components/:component/metrics",
             "components",
             "List the metrics of component :component.",
-            |st, req, _| Box::pin(h::component_metrics(st, req)),
+            |st, req, _| Box::pin(d::component_metrics(st, req)),
         )
         .answers(METRICS)
         .query(PAGE),
@@ -346,7 +348,7 @@ pub fn api() -> RestApi {
             "/components/:component/pipelines",
             "components",
             "List the pipelines that ran component :component.",
-            |st, req, _| Box::pin(h::component_pipelines(st, req)),
+            |st, req, _| Box::pin(d::component_pipelines(st, req)),
         )
         .answers(NAMES)
         .query(PAGE),
@@ -355,7 +357,7 @@ pub fn api() -> RestApi {
             "/components/:component/pipelines/:pipeline/builds",
             "components",
             "List the builds of :pipeline that ran :component.",
-            |st, req, _| Box::pin(h::component_pipeline_builds(st, req)),
+            |st, req, _| Box::pin(d::component_pipeline_builds(st, req)),
         )
         .answers(NAMES)
         .query(PAGE),
@@ -364,7 +366,7 @@ pub fn api() -> RestApi {
             "/components/:component/pipelines/:pipeline/builds/:build/sessions",
             "components",
             "List the sessions of a build that ran :component.",
-            |st, req, _| Box::pin(h::component_build_sessions(st, req)),
+            |st, req, _| Box::pin(d::component_build_sessions(st, req)),
         )
         .answers(NAMES)
         .query(PAGE),
@@ -373,7 +375,7 @@ pub fn api() -> RestApi {
             "/components/:component/items/:item/metrics",
             "components",
             "List the metrics of :item in :component.",
-            |st, req, _| Box::pin(h::component_item_metrics(st, req)),
+            |st, req, _| Box::pin(d::component_item_metrics(st, req)),
         )
         .answers(METRICS)
         .query(PAGE),
@@ -382,7 +384,7 @@ pub fn api() -> RestApi {
             "/components/items/:item/metrics",
             "components",
             "List the metrics of :item without a component.",
-            |st, req, _| Box::pin(h::component_item_metrics(st, req)),
+            |st, req, _| Box::pin(d::component_item_metrics(st, req)),
         )
         .answers(METRICS)
         .query(PAGE),
@@ -391,7 +393,7 @@ pub fn api() -> RestApi {
             "/components/:component/variants/:variant/metrics",
             "components",
             "List the metrics of :variant in :component.",
-            |st, req, _| Box::pin(h::component_variant_metrics(st, req)),
+            |st, req, _| Box::pin(d::component_variant_metrics(st, req)),
         )
         .answers(METRICS)
         .query(PAGE),
@@ -400,7 +402,7 @@ pub fn api() -> RestApi {
             "/components/variants/:variant/metrics",
             "components",
             "List the metrics of :variant without a component.",
-            |st, req, _| Box::pin(h::component_variant_metrics(st, req)),
+            |st, req, _| Box::pin(d::component_variant_metrics(st, req)),
         )
         .answers(METRICS)
         .query(PAGE),
@@ -409,7 +411,7 @@ pub fn api() -> RestApi {
             "/pipelines",
             "pipelines",
             "List all pipelines (204 when none).",
-            |st, req, _| Box::pin(h::list_pipelines(st, req)),
+            |st, req, _| Box::pin(d::list_pipelines(st, req)),
         )
         .answers(Some("MonitorPipelines"))
         .query(PAGE),
@@ -418,7 +420,7 @@ pub fn api() -> RestApi {
             "/pipelines/:pipeline/builds",
             "pipelines",
             "List the builds of :pipeline.",
-            |st, req, _| Box::pin(h::pipeline_builds(st, req)),
+            |st, req, _| Box::pin(d::pipeline_builds(st, req)),
         )
         .answers(NAMES)
         .query(PAGE),
@@ -427,7 +429,7 @@ pub fn api() -> RestApi {
             "/pipelines/:pipeline/builds/:build/sessions",
             "pipelines",
             "List the sessions of build :build of :pipeline.",
-            |st, req, _| Box::pin(h::pipeline_build_sessions(st, req)),
+            |st, req, _| Box::pin(d::pipeline_build_sessions(st, req)),
         )
         .answers(NAMES)
         .query(PAGE),
@@ -436,7 +438,7 @@ pub fn api() -> RestApi {
             "/resources/:resource/head/metrics",
             "resources",
             "The 10 metrics using the most of :resource.",
-            |st, req, _| Box::pin(h::resource_metrics(st, req, Direction::Desc)),
+            |st, req, _| Box::pin(d::resource_metrics(st, req, Direction::Desc)),
         )
         .answers(METRICS)
         .query(PAGE),
@@ -445,7 +447,7 @@ pub fn api() -> RestApi {
             "/resources/:resource/head/:n/metrics",
             "resources",
             "The :n (at most 500) metrics using the most of :resource.",
-            |st, req, _| Box::pin(h::resource_metrics(st, req, Direction::Desc)),
+            |st, req, _| Box::pin(d::resource_metrics(st, req, Direction::Desc)),
         )
         .answers(METRICS)
         .query(PAGE),
@@ -454,7 +456,7 @@ pub fn api() -> RestApi {
             "/resources/:resource/tail/metrics",
             "resources",
             "The 10 metrics using the least of :resource.",
-            |st, req, _| Box::pin(h::resource_metrics(st, req, Direction::Asc)),
+            |st, req, _| Box::pin(d::resource_metrics(st, req, Direction::Asc)),
         )
         .answers(METRICS)
         .query(PAGE),
@@ -463,7 +465,7 @@ pub fn api() -> RestApi {
             "/resources/:resource/tail/:n/metrics",
             "resources",
             "The :n metrics using the least of :resource.",
-            |st, req, _| Box::pin(h::resource_metrics(st, req, Direction::Asc)),
+            |st, req, _| Box::pin(d::resource_metrics(st, req, Direction::Asc)),
         )
         .answers(METRICS)
         .query(PAGE),
@@ -472,7 +474,7 @@ pub fn api() -> RestApi {
             "/resources/:resource/pipelines/:pipeline/head/metrics",
             "resources",
             "Most of :resource on :pipeline.",
-            |st, req, _| Box::pin(h::resource_metrics(st, req, Direction::Desc)),
+            |st, req, _| Box::pin(d::resource_metrics(st, req, Direction::Desc)),
         )
         .answers(METRICS)
         .query(PAGE),
@@ -481,7 +483,7 @@ pub fn api() -> RestApi {
             "/resources/:resource/pipelines/:pipeline/head/:n/metrics",
             "resources",
             "Most of :resource on :pipeline, :n rows.",
-            |st, req, _| Box::pin(h::resource_metrics(st, req, Direction::Desc)),
+            |st, req, _| Box::pin(d::resource_metrics(st, req, Direction::Desc)),
         )
         .answers(METRICS)
         .query(PAGE),
@@ -490,7 +492,7 @@ pub fn api() -> RestApi {
             "/resources/:resource/pipelines/:pipeline/tail/metrics",
             "resources",
             "Least of :resource on :pipeline.",
-            |st, req, _| Box::pin(h::resource_metrics(st, req, Direction::Asc)),
+            |st, req, _| Box::pin(d::resource_metrics(st, req, Direction::Asc)),
         )
         .answers(METRICS)
         .query(PAGE),
@@ -499,7 +501,7 @@ pub fn api() -> RestApi {
             "/resources/:resource/pipelines/:pipeline/tail/:n/metrics",
             "resources",
             "Least of :resource on :pipeline, :n rows.",
-            |st, req, _| Box::pin(h::resource_metrics(st, req, Direction::Asc)),
+            |st, req, _| Box::pin(d::resource_metrics(st, req, Direction::Asc)),
         )
         .answers(METRICS)
         .query(PAGE),
@@ -508,7 +510,7 @@ pub fn api() -> RestApi {
             "/resources/:resource/pipelines/:pipeline/builds/:build/head/metrics",
             "resources",
             "Most of :resource in one build.",
-            |st, req, _| Box::pin(h::resource_metrics(st, req, Direction::Desc)),
+            |st, req, _| Box::pin(d::resource_metrics(st, req, Direction::Desc)),
         )
         .answers(METRICS)
         .query(PAGE),
@@ -517,7 +519,7 @@ pub fn api() -> RestApi {
             "/resources/:resource/pipelines/:pipeline/builds/:build/head/:n/metrics",
             "resources",
             "Most of :resource in one build, :n rows.",
-            |st, req, _| Box::pin(h::resource_metrics(st, req, Direction::Desc)),
+            |st, req, _| Box::pin(d::resource_metrics(st, req, Direction::Desc)),
         )
         .answers(METRICS)
         .query(PAGE),
@@ -526,7 +528,7 @@ pub fn api() -> RestApi {
             "/resources/:resource/pipelines/:pipeline/builds/:build/tail/metrics",
             "resources",
             "Least of :resource in one build.",
-            |st, req, _| Box::pin(h::resource_metrics(st, req, Direction::Asc)),
+            |st, req, _| Box::pin(d::resource_metrics(st, req, Direction::Asc)),
         )
         .answers(METRICS)
         .query(PAGE),
@@ -535,7 +537,7 @@ pub fn api() -> RestApi {
             "/resources/:resource/pipelines/:pipeline/builds/:build/tail/:n/metrics",
             "resources",
             "Least of :resource in one build, :n rows.",
-            |st, req, _| Box::pin(h::resource_metrics(st, req, Direction::Asc)),
+            |st, req, _| Box::pin(d::resource_metrics(st, req, Direction::Asc)),
         )
         .answers(METRICS)
         .query(PAGE),
@@ -544,7 +546,7 @@ pub fn api() -> RestApi {
             "/resources/:resource/components/:component/head/metrics",
             "resources",
             "Most of :resource in :component.",
-            |st, req, _| Box::pin(h::resource_metrics(st, req, Direction::Desc)),
+            |st, req, _| Box::pin(d::resource_metrics(st, req, Direction::Desc)),
         )
         .answers(METRICS)
         .query(PAGE),
@@ -553,7 +555,7 @@ pub fn api() -> RestApi {
             "/resources/:resource/components/:component/head/:n/metrics",
             "resources",
             "Most of :resource in :component, :n rows.",
-            |st, req, _| Box::pin(h::resource_metrics(st, req, Direction::Desc)),
+            |st, req, _| Box::pin(d::resource_metrics(st, req, Direction::Desc)),
         )
         .answers(METRICS)
         .query(PAGE),
@@ -562,7 +564,7 @@ pub fn api() -> RestApi {
             "/resources/:resource/components/:component/tail/metrics",
             "resources",
             "Least of :resource in :component.",
-            |st, req, _| Box::pin(h::resource_metrics(st, req, Direction::Asc)),
+            |st, req, _| Box::pin(d::resource_metrics(st, req, Direction::Asc)),
         )
         .answers(METRICS)
         .query(PAGE),
@@ -571,7 +573,7 @@ pub fn api() -> RestApi {
             "/resources/:resource/components/:component/tail/:n/metrics",
             "resources",
             "Least of :resource in :component, :n rows.",
-            |st, req, _| Box::pin(h::resource_metrics(st, req, Direction::Asc)),
+            |st, req, _| Box::pin(d::resource_metrics(st, req, Direction::Asc)),
         )
         .answers(METRICS)
         .query(PAGE),

@@ -7,6 +7,9 @@ use poem::Request;
 
 use super::wire::PageLinks;
 
+/// Where the API is mounted; the paging links name it.
+pub const PREFIX: &str = "/api/v1";
+
 /// Characters left as they are in a path segment (what Werkzeug's url_quote keeps).
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
