@@ -44,7 +44,7 @@ QUICK = dict(versions=30, builds=10, tasks=20, results=10, metrics=3000, session
 NESTED_TG = ("{evergreenVersions(first:20){edges{node{builds(first:10){edges{node{"
              "tasks(first:5){edges{node{testResults(first:5){edges{node{testFile}}}}}}}}}}}}}")
 FLAT_FIELDS = "item itemPath itemVariant kind component totalTime userTime kernelTime cpuUsage memUsage"
-FLAT_TG = "{metrics(first:100){edges{node{id sessionH %s}}}}" % FLAT_FIELDS
+FLAT_TG = "{monitorMetrics(first:100){edges{node{id sessionH %s}}}}" % FLAT_FIELDS
 POINT_FIELDS = "displayName status variant activated createTime timeTakenNs"
 POINT_TG = "query($id:String!){evergreenTask(id:$id){id %s}}" % POINT_FIELDS
 
@@ -882,7 +882,7 @@ def main():
                      "totalTime": 0.5 + i % 100 / 100, "userTime": 0.4, "kernelTime": 0.02,
                      "cpuUsage": 0.9, "memUsage": 12.5})
     f_ingm = write(os.path.join(bodies, "tg_add_metrics.json"), gql_body(
-        "mutation($m:[NewMetricInput!]!){addMetrics(input:$m){inserted}}", {"m": rows}))
+        "mutation($m:[MonitorMetricInput!]!){addMonitorMetrics(input:$m){inserted}}", {"m": rows}))
     results = [{"testFile": "jstests/ingest/test_%05d.js" % i, "status": "pass",
                 "url": "https://logs.example.invalid/ingest/%d" % i, "logId": "ingest%d" % i,
                 "lineNum": i % 500, "exitCode": 0, "start": 1717243200.0 + i,

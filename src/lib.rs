@@ -7,12 +7,19 @@
 //! - `db`: opening SQLite or PostgreSQL and applying migrations.
 //! - `error`: the one `AppError`, mapped to each wire dialect at the edges.
 //! - `state`: `AppState`, the database pool, configuration and caches every edge reaches.
-//! - `service`: the only code that queries the database, one module per domain.
+//! - `service`: the only code that queries the database: generic helpers (paging, positional
+//!   rows, per-parent pages, cached totals, tokens) and one folder per domain.
 //! - `auth`: bearer tokens and scopes turned into a `Principal`, for every edge.
-//! - `graphql`: the schema, its resolvers, dataloaders and request limits.
-//! - `rest`: one module per legacy API, each with its route table, handlers, wire shapes and errors;
-//!   and `rest::bulk`, the batch mutations as plain JSON POSTs under `/bulk/v1`.
+//! - `cors`: the cross-origin policy (`--cors-origin`).
+//! - `graphql`: the schema (one list of domains, `schema_parts!`), connections, dataloaders, the
+//!   one-pass writer and request limits, and one folder per domain.
+//! - `rest`: the route-table plumbing and the OpenAPI document, one folder per legacy API, and
+//!   `rest::bulk`, the batch mutations as plain JSON POSTs under `/bulk/v1`; `rest::apis()` lists
+//!   them.
 //! - `app`: assembles the HTTP routes and middleware; `serve` runs them on a listener.
+//!
+//! `docs/architecture.md` walks a request of each kind through these layers and lists what
+//! adding a domain takes.
 
 pub mod app;
 pub mod auth;

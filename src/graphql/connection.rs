@@ -1,14 +1,17 @@
-//! Cursor connections: opaque keyset cursors and the page-size rules shared by every list.
+//! Cursor connections, for every domain: opaque keyset cursors, the page-size rules, the lazy
+//! `totalCount` (`Total`), and the building of root (`connect`) and nested (`nested`) connections.
 
 use std::future::Future;
+use std::sync::Arc;
 
 use async_graphql::connection::CursorType;
+use async_graphql::dataloader::{DataLoader, Loader};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use futures_util::FutureExt as _;
 use futures_util::future::{BoxFuture, Shared};
 
-use super::context::GqlResultExt;
+use super::context::{GqlResultExt, state};
 use crate::config::Limits;
 use crate::error::{AppError, AppResult};
 use crate::service::{Direction, KeyCursor};
@@ -143,6 +146,41 @@ where
             .map(|r| async_graphql::connection::Edge::new(Cursor(cursor(&r)), node(r))),
     );
     conn
+}
+
+/// A nested connection: one parent's page, asked of the request's `loader` with the key `key`
+/// makes from the page's row count (the page size plus the one row that tells whether a next
+/// page exists) and its cursor, so that every parent of a level asking for the same page shares
+/// one statement. Not read when the client asks only for `totalCount`, which `total` answers.
+#[allow(clippy::too_many_arguments)]
+pub async fn nested<L, K, T, N>(
+    ctx: &async_graphql::Context<'_>,
+    loader: &DataLoader<L>,
+    first: Option<i32>,
+    after: Option<String>,
+    key: impl FnOnce(u64, Option<String>) -> K,
+    cursor: impl Fn(&T) -> KeyCursor,
+    node: impl Fn(T) -> N,
+    total: Total,
+) -> async_graphql::Result<async_graphql::connection::Connection<Cursor, N, Total>>
+where
+    L: Loader<K, Value = Vec<T>, Error = Arc<AppError>>,
+    K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
+    T: Send + Sync + Clone + 'static,
+    N: async_graphql::OutputType,
+{
+    let limit = page_size(first, &state(ctx)?.config.limits).gql()?;
+    if let Some(a) = &after {
+        decode(a).gql()?;
+    }
+    let has_previous = after.is_some();
+    let rows = if wants_rows(ctx) {
+        let found = loader.load_one(key(limit + 1, after)).await.gql()?;
+        found.unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    Ok(connect(rows, limit, has_previous, cursor, node, total))
 }
 
 pub fn after_slice(

@@ -1,5 +1,8 @@
 //! The GraphQL API: the schema (one merged Query and Mutation per domain), its request limits,
 //! dataloaders, and the poem endpoint that serves it with GraphiQL.
+//!
+//! `schema_parts!` below is the one list of domains: each entry is a module that exports its
+//! `Query` and `Mutation` roots, `loaders::attach` and `one_pass_fields`.
 
 pub mod connection;
 pub mod context;
@@ -13,11 +16,43 @@ pub mod time;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema};
 
-#[derive(MergedObject, Default)]
-pub struct QueryRoot(monitor::MonitorQuery, evergreen::EvergreenQuery);
+/// Everything the schema takes from its domains, from one list of their modules.
+macro_rules! schema_parts {
+    ($($domain:ident),+ $(,)?) => {
+        /// Every domain's query fields.
+        #[derive(MergedObject, Default)]
+        pub struct QueryRoot($($domain::Query),+);
 
-#[derive(MergedObject, Default)]
-pub struct MutationRoot(monitor::MonitorMutation, evergreen::EvergreenMutation);
+        /// Every domain's mutations.
+        #[derive(MergedObject, Default)]
+        pub struct MutationRoot($($domain::Mutation),+);
+
+        /// Gives a request every domain's dataloaders, their fetches run by `fetches`.
+        pub fn attach_loaders(
+            batch: async_graphql::BatchRequest,
+            db: &sea_orm::DatabaseConnection,
+            fetches: &loaders::FetchQueue,
+            limits: &crate::config::Limits,
+        ) -> async_graphql::BatchRequest {
+            $(let batch = $domain::loaders::attach(batch, db, fetches, limits);)+
+            batch
+        }
+
+        /// The scalar fields the one-pass writer covers for the object type `node`, from every
+        /// domain: a test keeps them equal to the schema's, so that a field added to an object is
+        /// added to its writer too (until it is, a query asking for it is answered by the
+        /// resolvers).
+        pub fn one_pass_scalar_fields(node: &str) -> Option<Vec<&'static str>> {
+            [$($domain::one_pass_fields()),+]
+                .into_iter()
+                .flatten()
+                .find(|(n, _)| *n == node)
+                .map(|(_, fields)| fields)
+        }
+    };
+}
+
+schema_parts!(monitor, evergreen);
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
@@ -36,28 +71,6 @@ pub fn build_schema(state: AppState) -> AppSchema {
     .limit_complexity(limits.graphql_max_complexity)
     .data(state)
     .finish()
-}
-
-/// Gives a request every domain's dataloaders, their fetches run by `fetches`.
-pub fn attach_loaders(
-    batch: async_graphql::BatchRequest,
-    db: &sea_orm::DatabaseConnection,
-    fetches: &loaders::FetchQueue,
-    limits: &crate::config::Limits,
-) -> async_graphql::BatchRequest {
-    let batch = monitor::loaders::attach(batch, db, fetches, limits);
-    evergreen::loaders::attach(batch, db, fetches, limits)
-}
-
-/// The scalar fields the one-pass writer covers for the object type `node`, from every domain: a
-/// test keeps them equal to the schema's, so that a field added to an object is added to its
-/// writer too (until it is, a query asking for it is answered by the resolvers).
-pub fn one_pass_scalar_fields(node: &str) -> Option<Vec<&'static str>> {
-    [evergreen::one_pass_fields(), monitor::one_pass_fields()]
-        .into_iter()
-        .flatten()
-        .find(|(n, _)| *n == node)
-        .map(|(_, fields)| fields)
 }
 
 /// The SDL of the schema, as committed in `schema.graphql`.

@@ -1,5 +1,5 @@
 //! testgraph's own bulk-ingestion routes under `/bulk/v1`: the two batch mutations,
-//! `addEvergreenTestResults` and `addMetrics`, as plain JSON POSTs for agents that send thousands
+//! `addEvergreenTestResults` and `addMonitorMetrics`, as plain JSON POSTs for agents that send thousands
 //! of rows at a time.
 //!
 //! Each route takes the mutation's arguments as one JSON object (the same camelCase names, the
@@ -23,7 +23,7 @@ use serde_json::{Value, json};
 use super::api::{Dialect, RestApi, Route};
 use crate::config::Surface;
 use crate::error::{AppError, AppResult};
-use crate::graphql::evergreen::EvergreenTestResultInput;
+use crate::graphql::evergreen::inputs::EvergreenTestResultInput;
 use crate::graphql::monitor::inputs::NewMetricInput;
 use crate::service::evergreen::{self as evg, NewTestResult};
 use crate::service::monitor::{self as mon, NewMetric};
@@ -51,7 +51,7 @@ pub fn api() -> RestApi {
             Method::POST,
             "/monitor/metrics",
             TAG,
-            "addMetrics as a JSON POST: stores pytest-monitor metrics in one transaction, all or none.",
+            "addMonitorMetrics as a JSON POST: stores pytest-monitor metrics in one transaction, all or none.",
             |st, _, body| Box::pin(metrics(st, body)),
         )
         .answers(Some("BulkInserted"))
@@ -90,7 +90,7 @@ struct TestResultsBody {
     results: Vec<EvergreenTestResultInput>,
 }
 
-/// `addMetrics(input)`.
+/// `addMonitorMetrics(input)`.
 #[derive(Deserialize)]
 #[serde(expecting = "a BulkMetrics object", deny_unknown_fields)]
 struct MetricsBody {

@@ -337,13 +337,13 @@ async fn bulk_routes_need_what_the_mutations_need() {
 async fn stored_metrics(app: &TestApp, session: &str) -> Vec<Value> {
     let d = ok(
         app,
-        "query($s: String!) { metrics(first: 100, filter: {sessionH: $s}) { edges { node {
+        "query($s: String!) { monitorMetrics(first: 100, filter: {sessionH: $s}) { edges { node {
             sessionH contextH itemStartTime itemPath item itemVariant itemFsLoc kind component
             totalTime userTime kernelTime cpuUsage memUsage } } } }",
         json!({"s": session}),
     )
     .await;
-    nodes(&d["metrics"]).into_iter().cloned().collect()
+    nodes(&d["monitorMetrics"]).into_iter().cloned().collect()
 }
 
 #[tokio::test]
@@ -386,11 +386,11 @@ async fn bulk_metrics_store_what_the_mutation_stores() {
     assert_eq!((status, answer), (201, json!({"inserted": 5})));
     let d = ok(
         &app,
-        "mutation($m: [NewMetricInput!]!) { addMetrics(input: $m) { inserted } }",
+        "mutation($m: [MonitorMetricInput!]!) { addMonitorMetrics(input: $m) { inserted } }",
         json!({"m": batch("gql")}),
     )
     .await;
-    assert_eq!(d["addMetrics"]["inserted"], json!(5));
+    assert_eq!(d["addMonitorMetrics"]["inserted"], json!(5));
 
     let via_bulk = stored_metrics(&app, "bulk").await;
     let mut via_gql = stored_metrics(&app, "gql").await;

@@ -646,7 +646,7 @@ async fn e2e_real_pytest_monitor_plugin_round_trips_through_rest_and_graphql() {
 
     // 6. GraphQL: the same session, metrics and context.
     let query = r#"query($h: String!) {
-        session(h: $h) {
+        monitorSession(h: $h) {
             h runDate scmRef tags { name value }
             metrics(first: 100) {
                 totalCount
@@ -665,7 +665,7 @@ async fn e2e_real_pytest_monitor_plugin_round_trips_through_rest_and_graphql() {
     assert_eq!(resp.status().as_u16(), 200, "POST /graphql status");
     let gql: Value = resp.json().await.expect("GraphQL answers JSON");
     assert!(gql.get("errors").is_none(), "GraphQL errors: {gql:#}");
-    let gs = &gql["data"]["session"];
+    let gs = &gql["data"]["monitorSession"];
     assert_eq!(gs["h"], json!(session_h), "GraphQL session: {gs}");
     assert_eq!(gs["runDate"], json!(run_date), "GraphQL runDate: {gs}");
     assert_eq!(gs["scmRef"], json!(scm), "GraphQL scmRef: {gs}");

@@ -51,7 +51,7 @@ const UPSERT: &str = "mutation($p: EvergreenProjectInput!) { upsertEvergreenProj
     identifier displayName batchTime repoKind enabled tasks { name dependsOn }
     variants { name displayName tasks lastBuildNumber } } }";
 
-const CREATE: &str = "mutation($v: NewEvergreenVersionInput!) { createEvergreenVersion(input: $v) {
+const CREATE: &str = "mutation($v: EvergreenVersionInput!) { createEvergreenVersion(input: $v) {
     id order status activated createTime revision requester project { identifier }
     builds(first: 10) { totalCount edges { node { id variant displayName buildNumber status activated
       tasks(first: 10) { edges { node { id displayName variant status activated dependsOn } } } } } } } }";
@@ -496,10 +496,10 @@ async fn activation_cascades_to_builds_and_undispatched_tasks() {
         "an inactive task does not start"
     );
 
-    const SET: &str = "mutation($id: String!, $a: Boolean!) { setVersionActivated(id: $id, activated: $a) { id activated
+    const SET: &str = "mutation($id: String!, $a: Boolean!) { setEvergreenVersionActivated(id: $id, activated: $a) { id activated
         builds { edges { node { activated activatedTime tasks { edges { node { id activated status } } } } } } } }";
     let d = ok(&app, SET, json!({"id": v["id"], "a": true})).await;
-    let ver = &d["setVersionActivated"];
+    let ver = &d["setEvergreenVersionActivated"];
     assert_eq!(ver["activated"], json!(true));
     for b in nodes(&ver["builds"]) {
         assert_eq!(b["activated"], json!(true));
@@ -511,7 +511,7 @@ async fn activation_cascades_to_builds_and_undispatched_tasks() {
 
     ok(&app, DISPATCH, json!({"id": compile})).await;
     let d = ok(&app, SET, json!({"id": v["id"], "a": false})).await;
-    let ver = &d["setVersionActivated"];
+    let ver = &d["setEvergreenVersionActivated"];
     assert_eq!(ver["activated"], json!(false));
     for b in nodes(&ver["builds"]) {
         assert_eq!(b["activated"], json!(false));
@@ -552,7 +552,7 @@ async fn mutations_need_a_write_token_by_default() {
     );
     for q in [
         "mutation { createEvergreenVersion(input: {project: \"p\", revision: \"r\"}) { id } }",
-        "mutation { setVersionActivated(id: \"p_r\", activated: true) { id } }",
+        "mutation { setEvergreenVersionActivated(id: \"p_r\", activated: true) { id } }",
         "mutation { dispatchEvergreenTask(id: \"t\", hostId: \"h\") { id } }",
         "mutation { startEvergreenTask(id: \"t\") { id } }",
         "mutation { heartbeatEvergreenTask(id: \"t\") { id } }",
@@ -631,7 +631,7 @@ async fn errors_carry_stable_codes() {
     assert_eq!(
         code(
             &app,
-            "{ taskHistory(project: \"nope\", taskName: \"compile\") { exhaustedBefore } }",
+            "{ evergreenTaskHistory(project: \"nope\", taskName: \"compile\") { exhaustedBefore } }",
             json!({}),
         )
         .await,
@@ -866,11 +866,11 @@ async fn task_history_groups_runs_by_revision() {
             failed_ids.push(id);
         }
     }
-    let q = "query($t: String!) { taskHistory(project: \"mongodb-mongo-master\", taskName: $t) {
+    let q = "query($t: String!) { evergreenTaskHistory(project: \"mongodb-mongo-master\", taskName: $t) {
         versions { revision order } tasks { revision order tasks { variant status timeTakenNs } }
         failedTests { task { id status } tests { testFile status } } exhaustedBefore exhaustedAfter } }";
     let d = ok(&app, q, json!({"t": "test"})).await;
-    let h = &d["taskHistory"];
+    let h = &d["evergreenTaskHistory"];
     let revisions: Vec<&str> = h["versions"]
         .as_array()
         .expect("versions")
@@ -914,9 +914,9 @@ async fn task_history_groups_runs_by_revision() {
 
     // A task no variant runs: no runs, versions still listed.
     let d = ok(&app, q, json!({"t": "nope"})).await;
-    assert_eq!(d["taskHistory"]["tasks"], json!([]));
+    assert_eq!(d["evergreenTaskHistory"]["tasks"], json!([]));
     assert_eq!(
-        d["taskHistory"]["versions"]
+        d["evergreenTaskHistory"]["versions"]
             .as_array()
             .map(Vec::len)
             .unwrap_or(0),

@@ -14,15 +14,15 @@ fn code(v: &serde_json::Value) -> &str {
 async fn first_above_the_maximum_is_refused() {
     let app = TestApp::with_config(|c| c.limits.page_max = 50).await;
     let r = app
-        .graphql("{ sessions(first: 51) { totalCount } }", json!({}))
+        .graphql("{ monitorSessions(first: 51) { totalCount } }", json!({}))
         .await;
     assert_eq!(code(&r), "BAD_USER_INPUT", "{r}");
     let r = app
-        .graphql("{ sessions(first: 50) { totalCount } }", json!({}))
+        .graphql("{ monitorSessions(first: 50) { totalCount } }", json!({}))
         .await;
     assert!(r.get("errors").is_none(), "{r}");
     let r = app
-        .graphql("{ sessions(first: -1) { totalCount } }", json!({}))
+        .graphql("{ monitorSessions(first: -1) { totalCount } }", json!({}))
         .await;
     assert_eq!(code(&r), "BAD_USER_INPUT", "{r}");
 }
@@ -30,14 +30,15 @@ async fn first_above_the_maximum_is_refused() {
 #[tokio::test]
 async fn depth_limit() {
     let app = TestApp::with_config(|c| c.limits.graphql_max_depth = 6).await;
-    let deep = "{ sessions { edges { node { metrics { edges { node { session { h } } } } } } } }";
+    let deep =
+        "{ monitorSessions { edges { node { metrics { edges { node { session { h } } } } } } } }";
     let r = app.graphql(deep, json!({})).await;
     assert_eq!(code(&r), "GRAPHQL_VALIDATION_FAILED", "{r}");
     assert_eq!(
         r["errors"][0]["message"],
         "Query is nested too deep: at most 6 levels of selection are allowed"
     );
-    let shallow = "{ sessions { edges { node { h } } } }";
+    let shallow = "{ monitorSessions { edges { node { h } } } }";
     assert!(
         app.graphql(shallow, json!({}))
             .await
@@ -49,7 +50,7 @@ async fn depth_limit() {
 #[tokio::test]
 async fn complexity_limit_counts_requested_rows() {
     let app = TestApp::with_config(|c| c.limits.graphql_max_complexity = 500).await;
-    let heavy = "{ sessions(first: 100) { edges { node { metrics(first: 100) { edges { node { item } } } } } } }";
+    let heavy = "{ monitorSessions(first: 100) { edges { node { metrics(first: 100) { edges { node { item } } } } } } }";
     let r = app.graphql(heavy, json!({})).await;
     assert_eq!(code(&r), "GRAPHQL_VALIDATION_FAILED", "{r}");
     let message = r["errors"][0]["message"].as_str().unwrap();
@@ -58,7 +59,7 @@ async fn complexity_limit_counts_requested_rows() {
             && message.contains("`first`, or 20 without it"),
         "{message}"
     );
-    let light = "{ sessions(first: 5) { edges { node { metrics(first: 5) { edges { node { item } } } } } } }";
+    let light = "{ monitorSessions(first: 5) { edges { node { metrics(first: 5) { edges { node { item } } } } } } }";
     let r = app.graphql(light, json!({})).await;
     assert!(r.get("errors").is_none(), "{r}");
 }
@@ -66,9 +67,9 @@ async fn complexity_limit_counts_requested_rows() {
 #[tokio::test]
 async fn alias_limit_counts_fragments_too() {
     let app = TestApp::with_config(|c| c.limits.graphql_max_aliases = 3).await;
-    let ok = "{ a: sessions { totalCount } b: sessions { totalCount } c: sessions { totalCount } }";
+    let ok = "{ a: monitorSessions { totalCount } b: monitorSessions { totalCount } c: monitorSessions { totalCount } }";
     assert!(app.graphql(ok, json!({})).await.get("errors").is_none());
-    let too_many = "{ a: sessions { ...F } b: sessions { totalCount } } fragment F on SessionConnection { x: totalCount y: totalCount }";
+    let too_many = "{ a: monitorSessions { ...F } b: monitorSessions { totalCount } } fragment F on MonitorSessionConnection { x: totalCount y: totalCount }";
     let r = app.graphql(too_many, json!({})).await;
     assert_eq!(code(&r), "GRAPHQL_VALIDATION_FAILED", "{r}");
 }
@@ -76,7 +77,7 @@ async fn alias_limit_counts_fragments_too() {
 #[tokio::test]
 async fn batch_limit() {
     let app = TestApp::with_config(|c| c.limits.graphql_max_batch = 2).await;
-    let one = json!({"query": "{ sessions { totalCount } }"});
+    let one = json!({"query": "{ monitorSessions { totalCount } }"});
     let resp = app
         .client
         .post("/graphql")
@@ -100,7 +101,8 @@ async fn batch_limit() {
 #[tokio::test]
 async fn body_limit_applies_to_declared_and_chunked_bodies() {
     let app = TestApp::with_config(|c| c.limits.max_body_bytes = 2048).await;
-    let big = json!({"query": format!("{{ sessions {{ totalCount }} }} # {}", "x".repeat(4096))});
+    let big =
+        json!({"query": format!("{{ monitorSessions {{ totalCount }} }} # {}", "x".repeat(4096))});
     let resp = app.client.post("/graphql").body_json(&big).send().await;
     resp.assert_status(StatusCode::PAYLOAD_TOO_LARGE);
     let v: serde_json::Value = resp.0.into_body().into_json().await.expect("json");
@@ -126,14 +128,14 @@ async fn get_serves_queries_and_refuses_mutations() {
     let resp = app
         .client
         .get("/graphql")
-        .query("query", &"{ sessions { totalCount } }")
+        .query("query", &"{ monitorSessions { totalCount } }")
         .send()
         .await;
     resp.assert_status_is_ok();
-    resp.assert_json(json!({"data": {"sessions": {"totalCount": 0}}}))
+    resp.assert_json(json!({"data": {"monitorSessions": {"totalCount": 0}}}))
         .await;
 
-    let m = "mutation { createSession(input: {h: \"x\", runDate: \"2024-01-01\"}) { h } }";
+    let m = "mutation { createMonitorSession(input: {h: \"x\", runDate: \"2024-01-01\"}) { h } }";
     let resp = app.client.get("/graphql").query("query", &m).send().await;
     // GraphQL over HTTP: a mutation over GET is answered 405, with the method that would work.
     assert_eq!(resp.0.status(), StatusCode::METHOD_NOT_ALLOWED);
@@ -161,19 +163,24 @@ async fn malformed_requests_get_codes_not_internals() {
     assert_eq!(code(&v), "BAD_USER_INPUT");
 
     let r = app
-        .graphql("{ sessions { edges { node { nope } } } }", json!({}))
+        .graphql("{ monitorSessions { edges { node { nope } } } }", json!({}))
         .await;
     assert_eq!(code(&r), "GRAPHQL_VALIDATION_FAILED", "{r}");
-    let r = app.graphql("{ sessions(", json!({})).await;
+    let r = app.graphql("{ monitorSessions(", json!({})).await;
     assert_eq!(code(&r), "GRAPHQL_PARSE_FAILED", "{r}");
     let r = app
-        .graphql("{ sessions(after: \"garbage\") { totalCount } }", json!({}))
+        .graphql(
+            "{ monitorSessions(after: \"garbage\") { totalCount } }",
+            json!({}),
+        )
         .await;
     assert_eq!(code(&r), "BAD_USER_INPUT", "{r}");
 
     // A database failure is reported as an internal error without its detail.
     app.state.db.clone().close().await.expect("close");
-    let r = app.graphql("{ sessions { totalCount } }", json!({})).await;
+    let r = app
+        .graphql("{ monitorSessions { totalCount } }", json!({}))
+        .await;
     let msg = r["errors"][0]["message"].as_str().unwrap_or("");
     assert!(
         matches!(code(&r), "INTERNAL_SERVER_ERROR" | "TIMEOUT"),
@@ -252,23 +259,29 @@ async fn graphql_response_json_is_negotiated_and_sets_request_error_statuses() {
     };
     let modern = "application/graphql-response+json, application/json;q=0.9";
     let cases = [
-        ("{ sessions { totalCount } }", json!({}), 200, "", true),
         (
-            "{ sessions { totalCount ",
+            "{ monitorSessions { totalCount } }",
+            json!({}),
+            200,
+            "",
+            true,
+        ),
+        (
+            "{ monitorSessions { totalCount ",
             json!({}),
             400,
             "GRAPHQL_PARSE_FAILED",
             false,
         ),
         (
-            "{ sessions { nope } }",
+            "{ monitorSessions { nope } }",
             json!({}),
             400,
             "GRAPHQL_VALIDATION_FAILED",
             false,
         ),
         (
-            "query($n: Int) { sessions(first: $n) { totalCount } }",
+            "query($n: Int) { monitorSessions(first: $n) { totalCount } }",
             json!({"n": "ten"}),
             400,
             "GRAPHQL_VALIDATION_FAILED",
@@ -276,7 +289,7 @@ async fn graphql_response_json_is_negotiated_and_sets_request_error_statuses() {
         ),
         // A resolver's error has a path: the operation ran.
         (
-            "{ sessions(after: \"garbage\") { totalCount } }",
+            "{ monitorSessions(after: \"garbage\") { totalCount } }",
             json!({}),
             200,
             "BAD_USER_INPUT",
@@ -309,7 +322,7 @@ async fn graphql_response_json_is_negotiated_and_sets_request_error_statuses() {
     // Ranked below application/json, the new type is not chosen.
     let resp = send(
         "application/json, application/graphql-response+json;q=0.5",
-        "{ sessions { totalCount } }",
+        "{ monitorSessions { totalCount } }",
         json!({}),
     )
     .await;

@@ -80,7 +80,7 @@ fn edges(v: &Value) -> &Vec<Value> {
     v["edges"].as_array().expect("edges")
 }
 
-const NESTED: &str = "query($n: Int!) { sessions(first: $n) { edges { node { h contexts { h } metrics(first: 50) { totalCount edges { node { item context { h cpuCount } session { h } } } } } } } }";
+const NESTED: &str = "query($n: Int!) { monitorSessions(first: $n) { edges { node { h contexts { h } metrics(first: 50) { totalCount edges { node { item context { h cpuCount } session { h } } } } } } } }";
 
 #[tokio::test]
 async fn nested_query_costs_a_constant_number_of_statements() {
@@ -93,13 +93,13 @@ async fn nested_query_costs_a_constant_number_of_statements() {
     let small = app.graphql(NESTED, json!({"n": 5})).await;
     let small_count = app.statements();
     assert!(small.get("errors").is_none(), "{small}");
-    assert_eq!(edges(&small["data"]["sessions"]).len(), 5);
+    assert_eq!(edges(&small["data"]["monitorSessions"]).len(), 5);
 
     app.reset_statements();
     let big = app.graphql(NESTED, json!({"n": 50})).await;
     let big_count = app.statements();
     assert!(big.get("errors").is_none(), "{big}");
-    let sessions = edges(&big["data"]["sessions"]);
+    let sessions = edges(&big["data"]["monitorSessions"]);
     assert_eq!(sessions.len(), 50);
     for s in sessions {
         assert_eq!(edges(&s["node"]["metrics"]).len(), 3);
@@ -124,10 +124,10 @@ async fn nested_query_costs_a_constant_number_of_statements() {
 async fn nested_metrics_apply_limit_and_order_per_session() {
     let app = TestApp::new().await;
     seed(&app, 3, 6).await;
-    let q = "{ sessions { edges { node { h metrics(first: 2, orderBy: {field: TOTAL_TIME, direction: DESC}) { totalCount pageInfo { hasNextPage } edges { node { item totalTime } } } } } } }";
+    let q = "{ monitorSessions { edges { node { h metrics(first: 2, orderBy: {field: TOTAL_TIME, direction: DESC}) { totalCount pageInfo { hasNextPage } edges { node { item totalTime } } } } } } }";
     let r = app.graphql(q, json!({})).await;
     assert!(r.get("errors").is_none(), "{r}");
-    for s in edges(&r["data"]["sessions"]) {
+    for s in edges(&r["data"]["monitorSessions"]) {
         let m = &s["node"]["metrics"];
         let items: Vec<&str> = edges(m)
             .iter()
@@ -147,13 +147,13 @@ async fn nested_metrics_apply_limit_and_order_per_session() {
 async fn cursors_walk_a_filtered_ordered_list_without_gaps() {
     let app = TestApp::new().await;
     seed(&app, 7, 1).await;
-    let q = "query($after: String) { sessions(first: 3, after: $after, filter: {scmRefPrefix: \"4914\"}, orderBy: {field: RUN_DATE, direction: DESC}) { totalCount pageInfo { hasNextPage endCursor } edges { node { h runDate } } } }";
+    let q = "query($after: String) { monitorSessions(first: 3, after: $after, filter: {scmRefPrefix: \"4914\"}, orderBy: {field: RUN_DATE, direction: DESC}) { totalCount pageInfo { hasNextPage endCursor } edges { node { h runDate } } } }";
     let mut seen = Vec::new();
     let mut after = Value::Null;
     loop {
         let r = app.graphql(q, json!({"after": after})).await;
         assert!(r.get("errors").is_none(), "{r}");
-        let conn = &r["data"]["sessions"];
+        let conn = &r["data"]["monitorSessions"];
         assert_eq!(conn["totalCount"], json!(4));
         seen.extend(
             edges(conn)
@@ -174,11 +174,11 @@ async fn filters_by_tag_item_kind_component_and_time_window() {
     seed(&app, 6, 2).await;
     let r = app
         .graphql(
-            "{ a: sessions(filter: {tags: [{name: \"numpy\", value: \"1.1\"}]}) { totalCount }
-               b: sessions(filter: {runFrom: \"2024-05-02T00:00:00Z\", runTo: \"2024-05-04T00:00:00Z\"}) { edges { node { h } } }
-               c: metrics(filter: {item: \"test_1\", kind: \"function\", component: \"core\"}) { totalCount }
-               d: metrics(filter: {sessionH: \"sess001\"}) { edges { node { sessionH contextH memUsage cpuUsage } } }
-               e: sessions(filter: {component: \"nope\"}) { totalCount } }",
+            "{ a: monitorSessions(filter: {tags: [{name: \"numpy\", value: \"1.1\"}]}) { totalCount }
+               b: monitorSessions(filter: {runFrom: \"2024-05-02T00:00:00Z\", runTo: \"2024-05-04T00:00:00Z\"}) { edges { node { h } } }
+               c: monitorMetrics(filter: {item: \"test_1\", kind: \"function\", component: \"core\"}) { totalCount }
+               d: monitorMetrics(filter: {sessionH: \"sess001\"}) { edges { node { sessionH contextH memUsage cpuUsage } } }
+               e: monitorSessions(filter: {component: \"nope\"}) { totalCount } }",
             json!({}),
         )
         .await;
@@ -202,7 +202,7 @@ async fn filters_by_tag_item_kind_component_and_time_window() {
 #[tokio::test]
 async fn mutations_need_a_write_token_by_default() {
     let app = TestApp::new().await;
-    let q = "mutation { createContext(input: {h: \"c1\", cpuCount: 2, cpuFrequency: 3000, cpuType: \"arm\", ramTotal: 1024, machineNode: \"n\", machineType: \"t\", machineArch: \"64bit\", systemInfo: \"s\", pythonInfo: \"p\"}) { h cpuVendor } }";
+    let q = "mutation { createMonitorContext(input: {h: \"c1\", cpuCount: 2, cpuFrequency: 3000, cpuType: \"arm\", ramTotal: 1024, machineNode: \"n\", machineType: \"t\", machineArch: \"64bit\", systemInfo: \"s\", pythonInfo: \"p\"}) { h cpuVendor } }";
     let r = app.graphql(q, json!({})).await;
     assert_eq!(
         r["errors"][0]["extensions"]["code"],
@@ -221,14 +221,14 @@ async fn mutations_need_a_write_token_by_default() {
     let write = app.token(&[Scope::Write]).await;
     let r = app.graphql_as(q, json!({}), Some(&write)).await;
     assert_eq!(
-        r["data"]["createContext"],
+        r["data"]["createMonitorContext"],
         json!({"h": "c1", "cpuVendor": ""}),
         "{r}"
     );
 
     let r = app
         .graphql_as(
-            "{ contexts { totalCount } }",
+            "{ monitorContexts { totalCount } }",
             json!({}),
             Some("tg_not_a_token"),
         )
@@ -244,10 +244,10 @@ async fn mutations_need_a_write_token_by_default() {
 async fn open_mutations_and_required_read_tokens_are_configurable() {
     let open = TestApp::with_config(|c| c.auth.open_mutations = true).await;
     let r = open
-        .graphql("mutation { createSession(input: {h: \"s\", runDate: \"2024-01-01T00:00:00.500000Z\", tags: [{name: \"k\", value: \"v\"}]}) { h runDate runAt tags { name value } } }", json!({}))
+        .graphql("mutation { createMonitorSession(input: {h: \"s\", runDate: \"2024-01-01T00:00:00.500000Z\", tags: [{name: \"k\", value: \"v\"}]}) { h runDate runAt tags { name value } } }", json!({}))
         .await;
     assert_eq!(
-        r["data"]["createSession"],
+        r["data"]["createMonitorSession"],
         json!({"h": "s", "runDate": "2024-01-01T00:00:00.500000+00:00", "runAt": "2024-01-01T00:00:00.500+00:00", "tags": [{"name": "k", "value": "v"}]}),
         "{r}"
     );
@@ -256,7 +256,7 @@ async fn open_mutations_and_required_read_tokens_are_configurable() {
         TestApp::with_config(|c| c.auth.require_token = vec![testgraph::config::Surface::Graphql])
             .await;
     let r = closed
-        .graphql("{ sessions { totalCount } }", json!({}))
+        .graphql("{ monitorSessions { totalCount } }", json!({}))
         .await;
     assert_eq!(
         r["errors"][0]["extensions"]["code"],
@@ -265,9 +265,9 @@ async fn open_mutations_and_required_read_tokens_are_configurable() {
     );
     let read = closed.token(&[Scope::Read]).await;
     let r = closed
-        .graphql_as("{ sessions { totalCount } }", json!({}), Some(&read))
+        .graphql_as("{ monitorSessions { totalCount } }", json!({}), Some(&read))
         .await;
-    assert_eq!(r["data"]["sessions"]["totalCount"], json!(0), "{r}");
+    assert_eq!(r["data"]["monitorSessions"]["totalCount"], json!(0), "{r}");
 }
 
 #[tokio::test]
@@ -277,7 +277,7 @@ async fn add_metrics_writes_the_whole_batch_or_nothing() {
     let good = json!({"sessionH": "sess000", "contextH": "ctx", "itemStartTime": "2024-01-01T00:00:00", "itemPath": "p", "item": "i", "itemFsLoc": "f.py", "kind": "function", "totalTime": 1.0, "userTime": 0.5, "kernelTime": 0.1, "cpuUsage": 0.9, "memUsage": 12.0});
     let mut bad = good.clone();
     bad["sessionH"] = json!("no-such-session");
-    let q = "mutation($m: [NewMetricInput!]!) { addMetrics(input: $m) { inserted } }";
+    let q = "mutation($m: [MonitorMetricInput!]!) { addMonitorMetrics(input: $m) { inserted } }";
 
     let r = app
         .graphql(q, json!({"m": [good.clone(), good.clone(), bad]}))
@@ -301,7 +301,11 @@ async fn add_metrics_writes_the_whole_batch_or_nothing() {
 
     let batch: Vec<Value> = (0..2500).map(|_| good.clone()).collect();
     let r = app.graphql(q, json!({"m": batch})).await;
-    assert_eq!(r["data"]["addMetrics"]["inserted"], json!(2500), "{r}");
+    assert_eq!(
+        r["data"]["addMonitorMetrics"]["inserted"],
+        json!(2500),
+        "{r}"
+    );
     let count = svc::count_metrics(&app.state.db, &Default::default())
         .await
         .expect("count");
@@ -311,8 +315,7 @@ async fn add_metrics_writes_the_whole_batch_or_nothing() {
 #[tokio::test]
 async fn conflicting_resubmissions_are_conflicts_and_identical_ones_are_idempotent() {
     let app = TestApp::with_config(|c| c.auth.open_mutations = true).await;
-    let q =
-        "mutation($d: String!) { createSession(input: {h: \"dup\", runDate: $d}) { h runDate } }";
+    let q = "mutation($d: String!) { createMonitorSession(input: {h: \"dup\", runDate: $d}) { h runDate } }";
     let first = app.graphql(q, json!({"d": "2024-01-01T10:00:00"})).await;
     assert!(first.get("errors").is_none(), "{first}");
     let again = app.graphql(q, json!({"d": "2024-01-01T10:00:00"})).await;
@@ -337,20 +340,23 @@ async fn single_lookups_and_context_metrics() {
     seed(&app, 2, 2).await;
     let r = app
         .graphql(
-            "{ session(h: \"sess001\") { h scmRef tag(name: \"numpy\") } missing: session(h: \"nope\") { h }
-               context(h: \"ctx\") { ramTotal metrics(first: 1) { totalCount edges { node { sessionH } } } } }",
+            "{ monitorSession(h: \"sess001\") { h scmRef tag(name: \"numpy\") } missing: monitorSession(h: \"nope\") { h }
+               monitorContext(h: \"ctx\") { ramTotal metrics(first: 1) { totalCount edges { node { sessionH } } } } }",
             json!({}),
         )
         .await;
     assert!(r.get("errors").is_none(), "{r}");
     assert_eq!(
-        r["data"]["session"],
+        r["data"]["monitorSession"],
         json!({"h": "sess001", "scmRef": "d1952425", "tag": "1.1"})
     );
     assert_eq!(r["data"]["missing"], Value::Null);
-    assert_eq!(r["data"]["context"]["ramTotal"], json!(16384));
-    assert_eq!(r["data"]["context"]["metrics"]["totalCount"], json!(4));
-    assert_eq!(edges(&r["data"]["context"]["metrics"]).len(), 1);
+    assert_eq!(r["data"]["monitorContext"]["ramTotal"], json!(16384));
+    assert_eq!(
+        r["data"]["monitorContext"]["metrics"]["totalCount"],
+        json!(4)
+    );
+    assert_eq!(edges(&r["data"]["monitorContext"]["metrics"]).len(), 1);
 }
 
 #[tokio::test]
@@ -359,8 +365,8 @@ async fn prefix_matches_ignore_ascii_case_and_wildcards_on_every_backend() {
     seed(&app, 3, 1).await;
     let r = app
         .graphql(
-            "{ a: sessions(filter: {hPrefix: \"SESS00\"}) { totalCount } b: sessions(filter: {hPrefix: \"sess_\"}) { totalCount }
-               c: metrics(filter: {itemLike: \"%TEST_%\"}) { totalCount } }",
+            "{ a: monitorSessions(filter: {hPrefix: \"SESS00\"}) { totalCount } b: monitorSessions(filter: {hPrefix: \"sess_\"}) { totalCount }
+               c: monitorMetrics(filter: {itemLike: \"%TEST_%\"}) { totalCount } }",
             json!({}),
         )
         .await;
@@ -391,7 +397,7 @@ async fn one_pass_metric_pages_answer_exactly_as_the_resolvers() {
         .expect("odd metric");
 
     // The writer covers every scalar field the schema gives `Metric`.
-    let names = app.one_pass_scalar_fields("Metric").await;
+    let names = app.one_pass_scalar_fields("MonitorMetric").await;
     let all = names.join(" ");
 
     let compare = |q: String, vars: Value, one_pass: u64| {
@@ -401,11 +407,11 @@ async fn one_pass_metric_pages_answer_exactly_as_the_resolvers() {
 
     // Every field, through edges and nodes, walked page by page under a filter and an order.
     let full = format!(
-        "query($after: String, $n: Int) {{ page: metrics(first: $n, after: $after, filter: {{kind: \"function\"}},
+        "query($after: String, $n: Int) {{ page: monitorMetrics(first: $n, after: $after, filter: {{kind: \"function\"}},
            orderBy: {{field: TOTAL_TIME, direction: DESC}}) {{ __typename totalCount
            pageInfo {{ __typename hasPreviousPage hasNextPage startCursor endCursor }}
            edges {{ __typename cursor node {{ __typename {all} }} }} nodes {{ ...M }} }} }}
-         fragment M on Metric {{ id ... on Metric {{ item component itemStartTime }} }}"
+         fragment M on MonitorMetric {{ id ... on MonitorMetric {{ item component itemStartTime }} }}"
     );
     let mut after = Value::Null;
     let mut seen = 0;
@@ -430,26 +436,29 @@ async fn one_pass_metric_pages_answer_exactly_as_the_resolvers() {
 
     // Aliases, an empty page, a page with no rows asked for.
     compare(
-        "{ m: metrics(first: 3) { __typename n: nodes { t: totalTime mem: memUsage } } }".into(),
+        "{ m: monitorMetrics(first: 3) { __typename n: nodes { t: totalTime mem: memUsage } } }"
+            .into(),
         json!({}),
         1,
     )
     .await;
     compare(
-        "{ metrics(first: 0) { __typename pageInfo { hasNextPage startCursor endCursor } edges { cursor } } }".into(),
+        "{ monitorMetrics(first: 0) { __typename pageInfo { hasNextPage startCursor endCursor } edges { cursor } } }".into(),
         json!({}),
         1,
     )
     .await;
     compare(
-        "{ metrics(filter: {item: \"none\"}) { __typename totalCount nodes { id } } }".into(),
+        "{ monitorMetrics(filter: {item: \"none\"}) { __typename totalCount nodes { id } } }"
+            .into(),
         json!({}),
         1,
     )
     .await;
     // A metric's session or context leaves the flat list: the resolvers answer.
     compare(
-        "{ metrics(first: 2) { __typename nodes { id session { h } context { h } } } }".into(),
+        "{ monitorMetrics(first: 2) { __typename nodes { id session { h } context { h } } } }"
+            .into(),
         json!({}),
         0,
     )
@@ -465,15 +474,18 @@ async fn a_total_alone_reads_no_metrics() {
     app.reset_statements();
     let d = app
         .graphql(
-            "{ metrics(filter: {kind: \"function\"}) { totalCount } }",
+            "{ monitorMetrics(filter: {kind: \"function\"}) { totalCount } }",
             json!({}),
         )
         .await;
     assert!(d.get("errors").is_none(), "{d}");
-    assert_eq!(d["data"]["metrics"]["totalCount"], json!(6));
+    assert_eq!(d["data"]["monitorMetrics"]["totalCount"], json!(6));
     assert_eq!(app.statements(), 1, "{:#?}", app.statement_log());
     let d = app
-        .graphql("{ metrics(after: \"nope\") { totalCount } }", json!({}))
+        .graphql(
+            "{ monitorMetrics(after: \"nope\") { totalCount } }",
+            json!({}),
+        )
         .await;
     assert_eq!(
         d["errors"][0]["extensions"]["code"],
@@ -505,7 +517,7 @@ async fn one_pass_session_pages_answer_exactly_as_the_resolvers() {
     .expect("odd session");
 
     // The writer covers every scalar field without arguments the schema gives `Session`.
-    let names = app.one_pass_scalar_fields("Session").await;
+    let names = app.one_pass_scalar_fields("MonitorSession").await;
     let all = names.join(" ");
 
     let compare = |q: String, vars: Value, one_pass: u64| {
@@ -513,17 +525,17 @@ async fn one_pass_session_pages_answer_exactly_as_the_resolvers() {
         async move { app.one_pass_matches_resolvers(&q, vars, one_pass).await }
     };
     let full = format!(
-        "query($after: String) {{ sessions(first: 2, after: $after, orderBy: {{field: RUN_DATE, direction: DESC}}) {{
+        "query($after: String) {{ monitorSessions(first: 2, after: $after, orderBy: {{field: RUN_DATE, direction: DESC}}) {{
            __typename totalCount pageInfo {{ __typename hasPreviousPage hasNextPage startCursor endCursor }}
            edges {{ __typename cursor node {{ __typename {all} tags {{ __typename name value }} t2: tags {{ value }} }} }}
            nodes {{ ...S }} }} }}
-         fragment S on Session {{ h ... on Session {{ tags {{ name }} }} }}"
+         fragment S on MonitorSession {{ h ... on MonitorSession {{ tags {{ name }} }} }}"
     );
     let mut after = Value::Null;
     let mut seen = Vec::new();
     loop {
         let d = compare(full.clone(), json!({"after": after}), 1).await;
-        let page = &d["data"]["sessions"];
+        let page = &d["data"]["monitorSessions"];
         assert_eq!(page["totalCount"], json!(5));
         seen.extend(edges(page).iter().map(|e| e["node"].clone()));
         if page["pageInfo"]["hasNextPage"] != json!(true) {
@@ -536,12 +548,12 @@ async fn one_pass_session_pages_answer_exactly_as_the_resolvers() {
     assert_eq!(odd["scmRef"], Value::Null);
     assert_eq!(
         odd["tags"],
-        json!([{"__typename": "Tag", "name": "quote\"d", "value": "tab\there, é, \u{1}"},
-               {"__typename": "Tag", "name": "empty", "value": ""}])
+        json!([{"__typename": "MonitorTag", "name": "quote\"d", "value": "tab\there, é, \u{1}"},
+               {"__typename": "MonitorTag", "name": "empty", "value": ""}])
     );
 
     compare(
-        "{ sessions(filter: {tags: [{name: \"numpy\", value: \"1.1\"}]}) { __typename nodes { h tags { value } } } }".into(),
+        "{ monitorSessions(filter: {tags: [{name: \"numpy\", value: \"1.1\"}]}) { __typename nodes { h tags { value } } } }".into(),
         json!({}),
         1,
     )
@@ -553,7 +565,7 @@ async fn one_pass_session_pages_answer_exactly_as_the_resolvers() {
         "h contexts { h }",
     ] {
         compare(
-            format!("{{ sessions(first: 3) {{ __typename nodes {{ {sel} }} }} }}"),
+            format!("{{ monitorSessions(first: 3) {{ __typename nodes {{ {sel} }} }} }}"),
             json!({}),
             0,
         )

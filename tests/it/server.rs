@@ -232,7 +232,7 @@ async fn cors_lets_named_origins_read_answers() {
     );
     assert!(h.get("access-control-allow-credentials").is_none());
 
-    let query = serde_json::json!({"query": "{ sessions { totalCount } }"});
+    let query = serde_json::json!({"query": "{ monitorSessions { totalCount } }"});
     let resp = app
         .client
         .post("/graphql")

@@ -8,7 +8,7 @@ use async_graphql::{ContextBase, Positioned};
 use futures_util::future::BoxFuture;
 use sea_orm::DatabaseConnection;
 
-use super::EvergreenStatusFilter;
+use super::inputs::EvergreenStatusFilter;
 use crate::error::AppResult;
 use crate::graphql::onepass::{
     TreeRow, put_bool, put_float, put_int, put_naive, put_str, put_time,

@@ -16,6 +16,7 @@ pub(super) const MAX_TAG_CONDITIONS: usize = 20;
 
 /// A condition on a session's description tags.
 #[derive(InputObject, Clone)]
+#[graphql(name = "MonitorTagMatch")]
 pub struct TagMatch {
     pub name: String,
     /// The value to match; omit to match any non-empty value.
@@ -23,12 +24,14 @@ pub struct TagMatch {
 }
 
 #[derive(InputObject, Default)]
+#[graphql(name = "MonitorContextFilter")]
 pub struct ContextFilterInput {
     /// Contexts whose hash starts with this.
     pub h_prefix: Option<String>,
 }
 
 #[derive(InputObject, Default)]
+#[graphql(name = "MonitorSessionFilter")]
 pub struct SessionFilterInput {
     /// Sessions whose hash starts with this.
     pub h_prefix: Option<String>,
@@ -48,6 +51,7 @@ pub struct SessionFilterInput {
 }
 
 #[derive(InputObject, Default, Clone)]
+#[graphql(name = "MonitorMetricFilter")]
 pub struct MetricFilterInput {
     pub session_h: Option<String>,
     pub context_h: Option<String>,
@@ -74,6 +78,7 @@ pub struct MetricFilterInput {
 }
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
+#[graphql(name = "MonitorSessionOrderField")]
 pub enum SessionOrderBy {
     /// Insertion order.
     #[default]
@@ -82,6 +87,7 @@ pub enum SessionOrderBy {
 }
 
 #[derive(InputObject, Default, Clone, Copy)]
+#[graphql(name = "MonitorSessionOrder")]
 pub struct SessionOrderInput {
     #[graphql(default)]
     pub field: SessionOrderBy,
@@ -90,6 +96,7 @@ pub struct SessionOrderInput {
 }
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
+#[graphql(name = "MonitorMetricOrderField")]
 pub enum MetricOrderBy {
     /// Insertion order.
     #[default]
@@ -102,6 +109,7 @@ pub enum MetricOrderBy {
 }
 
 #[derive(InputObject, Default, Clone, Copy)]
+#[graphql(name = "MonitorMetricOrder")]
 pub struct MetricOrderInput {
     #[graphql(default)]
     pub field: MetricOrderBy,
@@ -196,6 +204,7 @@ impl From<MetricOrderInput> for MetricOrder {
 }
 
 #[derive(InputObject)]
+#[graphql(name = "MonitorContextInput")]
 pub struct NewContextInput {
     pub h: String,
     pub cpu_count: i64,
@@ -214,12 +223,14 @@ pub struct NewContextInput {
 }
 
 #[derive(InputObject)]
+#[graphql(name = "MonitorTagInput")]
 pub struct TagInput {
     pub name: String,
     pub value: String,
 }
 
 #[derive(InputObject)]
+#[graphql(name = "MonitorSessionInput")]
 pub struct NewSessionInput {
     pub h: String,
     /// ISO 8601 date-time.
@@ -233,10 +244,11 @@ pub struct NewSessionInput {
 // names and defaults, so both doors take the same fields.
 /// One pytest-monitor metric; also a row of `POST /bulk/v1/monitor/metrics`.
 #[derive(InputObject, serde::Deserialize)]
+#[graphql(name = "MonitorMetricInput")]
 #[serde(
     rename_all = "camelCase",
     deny_unknown_fields,
-    expecting = "a NewMetricInput object"
+    expecting = "a MonitorMetricInput object"
 )]
 pub struct NewMetricInput {
     pub session_h: String,

@@ -14,8 +14,8 @@ mod nodes;
 mod query;
 mod tree;
 
-pub use mutation::MonitorMutation;
-pub use query::MonitorQuery;
+pub use mutation::MonitorMutation as Mutation;
+pub use query::MonitorQuery as Query;
 
 use crate::graphql::onepass::TreeRow;
 use crate::service::monitor::{Metric, Session};

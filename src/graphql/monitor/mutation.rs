@@ -9,6 +9,7 @@ use crate::service::monitor::{self as svc, NewContext, NewMetric, NewSession};
 use crate::service::tokens::Scope;
 
 #[derive(SimpleObject)]
+#[graphql(name = "MonitorInsertPayload")]
 pub struct AddMetricsPayload {
     /// Number of metrics stored (all of the batch, or none on error).
     pub inserted: u64,
@@ -20,7 +21,7 @@ pub struct MonitorMutation;
 #[Object]
 impl MonitorMutation {
     /// Registers an execution context. Re-sending an identical context returns the stored one.
-    async fn create_context(
+    async fn create_monitor_context(
         &self,
         ctx: &Context<'_>,
         input: NewContextInput,
@@ -46,7 +47,7 @@ impl MonitorMutation {
     }
 
     /// Records a session. Re-sending an identical session returns the stored one.
-    async fn create_session(
+    async fn create_monitor_session(
         &self,
         ctx: &Context<'_>,
         input: NewSessionInput,
@@ -65,7 +66,7 @@ impl MonitorMutation {
     }
 
     /// Stores a batch of metrics in one transaction: all of them, or none if any is invalid.
-    async fn add_metrics(
+    async fn add_monitor_metrics(
         &self,
         ctx: &Context<'_>,
         input: Vec<NewMetricInput>,

@@ -12,8 +12,8 @@ use super::loaders::{
     MonitorLoaders, SessionId,
 };
 use crate::error::AppError;
-use crate::graphql::connection::{Cursor, Total, connect, decode, list_complexity, page_size};
-use crate::graphql::context::{GqlResultExt, state};
+use crate::graphql::connection::{Cursor, Total, list_complexity, nested};
+use crate::graphql::context::GqlResultExt;
 use crate::service::KeyCursor;
 use crate::service::monitor::{
     Context as ExecContext, Metric, MetricFilter, MetricOrder, MetricParent, Session,
@@ -36,6 +36,7 @@ pub(super) fn metric_cursor(order: MetricOrder) -> impl Fn(&Metric) -> KeyCursor
 
 /// A description tag of a session.
 #[derive(SimpleObject, Clone)]
+#[graphql(name = "MonitorTag")]
 pub struct Tag {
     pub name: String,
     pub value: String,
@@ -44,7 +45,7 @@ pub struct Tag {
 pub struct SessionNode(pub Session);
 
 /// One pytest run, as recorded by the pytest-monitor plugin.
-#[Object(name = "Session")]
+#[Object(name = "MonitorSession")]
 impl SessionNode {
     /// The session hash the client chose.
     async fn h(&self) -> &str {
@@ -96,8 +97,7 @@ impl SessionNode {
             ctx,
             MetricParent::Session,
             self.0.id,
-            first,
-            after,
+            (first, after),
             filter,
             order_by,
         )
@@ -120,7 +120,7 @@ impl SessionNode {
 pub struct ContextNode(pub ExecContext);
 
 /// The machine a session ran on.
-#[Object(name = "ExecutionContext")]
+#[Object(name = "MonitorContext")]
 impl ContextNode {
     async fn h(&self) -> &str {
         &self.0.h
@@ -173,8 +173,7 @@ impl ContextNode {
             ctx,
             MetricParent::Context,
             self.0.id,
-            first,
-            after,
+            (first, after),
             filter,
             order_by,
         )
@@ -185,7 +184,7 @@ impl ContextNode {
 pub struct MetricNode(pub Metric);
 
 /// One test item's resource use in one session.
-#[Object(name = "Metric")]
+#[Object(name = "MonitorMetric")]
 impl MetricNode {
     async fn id(&self) -> i64 {
         self.0.id
@@ -257,43 +256,36 @@ impl MetricNode {
 
 /// A session's or context's metrics: a page through the loader, and its total counted, when
 /// asked, through the loader too (one grouped count for the whole level).
-#[allow(clippy::too_many_arguments)]
 async fn child_metrics(
     ctx: &Context<'_>,
     parent: MetricParent,
     id: i64,
-    first: Option<i32>,
-    after: Option<String>,
+    (first, after): (Option<i32>, Option<String>),
     filter: MetricFilter,
     order_by: Option<MetricOrderInput>,
 ) -> Result<MetricConnection> {
-    let limit = page_size(first, &state(ctx)?.config.limits).gql()?;
-    if let Some(a) = &after {
-        decode(a).gql()?;
-    }
     let order: MetricOrder = order_by.unwrap_or_default().into();
-    let key = MetricsOf {
+    let loaders = ctx.data::<MonitorLoaders>()?;
+    let counter = loaders.clone();
+    let count_filter = filter.clone();
+    let total = Total::new(async move {
+        let key = MetricCountOf {
+            parent,
+            id,
+            filter: count_filter,
+        };
+        Ok(counter.load_one(key).await.gql()?.unwrap_or(0))
+    });
+    let key = |limit, after| MetricsOf {
         parent,
         id,
         page: ChildPage {
-            limit: limit + 1,
-            after: after.clone(),
+            limit,
+            after,
             order,
-            filter: filter.clone(),
+            filter,
         },
     };
-    let rows = loader(ctx)?.load_one(key).await.gql()?.unwrap_or_default();
-    let counter = ctx.data::<MonitorLoaders>()?.clone();
-    let total = Total::new(async move {
-        let key = MetricCountOf { parent, id, filter };
-        Ok(counter.load_one(key).await.gql()?.unwrap_or(0))
-    });
-    Ok(connect(
-        rows,
-        limit,
-        after.is_some(),
-        metric_cursor(order),
-        MetricNode,
-        total,
-    ))
+    let cursor = metric_cursor(order);
+    nested(ctx, loaders, first, after, key, cursor, MetricNode, total).await
 }

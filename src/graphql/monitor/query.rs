@@ -26,7 +26,7 @@ pub struct MonitorQuery;
 impl MonitorQuery {
     /// Execution contexts, in insertion order.
     #[graphql(complexity = "list_complexity(first, child_complexity)")]
-    async fn contexts(
+    async fn monitor_contexts(
         &self,
         ctx: &Context<'_>,
         first: Option<i32>,
@@ -55,7 +55,7 @@ impl MonitorQuery {
     }
 
     /// One execution context by its full hash.
-    async fn context(&self, ctx: &Context<'_>, h: String) -> Result<Option<ContextNode>> {
+    async fn monitor_context(&self, ctx: &Context<'_>, h: String) -> Result<Option<ContextNode>> {
         let st = state(ctx)?;
         let filter = ContextFilter {
             h: Some(h),
@@ -76,7 +76,7 @@ impl MonitorQuery {
 
     /// Sessions, filtered and ordered.
     #[graphql(complexity = "list_complexity(first, child_complexity)")]
-    async fn sessions(
+    async fn monitor_sessions(
         &self,
         ctx: &Context<'_>,
         first: Option<i32>,
@@ -115,7 +115,7 @@ impl MonitorQuery {
     }
 
     /// One session by its full hash.
-    async fn session(&self, ctx: &Context<'_>, h: String) -> Result<Option<SessionNode>> {
+    async fn monitor_session(&self, ctx: &Context<'_>, h: String) -> Result<Option<SessionNode>> {
         let st = state(ctx)?;
         let filter = SessionFilter {
             h: Some(h),
@@ -137,7 +137,7 @@ impl MonitorQuery {
 
     /// Metrics across sessions, filtered and ordered.
     #[graphql(complexity = "list_complexity(first, child_complexity)")]
-    async fn metrics(
+    async fn monitor_metrics(
         &self,
         ctx: &Context<'_>,
         first: Option<i32>,

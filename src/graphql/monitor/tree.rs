@@ -10,7 +10,7 @@ use crate::service::monitor::{Metric, Session};
 impl TreeRow for Metric {
     type Child = Metric;
     type Filter = ();
-    const NODE: &'static str = "Metric";
+    const NODE: &'static str = "MonitorMetric";
     const FIELDS: &'static [(&'static str, &'static [&'static str])] = &[
         ("id", &["id"]),
         ("sessionH", &["session_h"]),
@@ -58,7 +58,7 @@ impl TreeRow for Metric {
 impl TreeRow for Session {
     type Child = Session;
     type Filter = ();
-    const NODE: &'static str = "Session";
+    const NODE: &'static str = "MonitorSession";
     const FIELDS: &'static [(&'static str, &'static [&'static str])] = &[
         ("h", &["h"]),
         ("runDate", &["run_date"]),
@@ -67,7 +67,7 @@ impl TreeRow for Session {
     ];
     const OBJECT_LISTS: &'static [ObjectList] = &[ObjectList {
         field: "tags",
-        node: "Tag",
+        node: "MonitorTag",
         fields: &["name", "value"],
         columns: &["description"],
     }];
@@ -95,7 +95,7 @@ impl TreeRow for Session {
             if i > 0 {
                 out.push(b',');
             }
-            put_object(out, "Tag", fields, |f, out| match f {
+            put_object(out, "MonitorTag", fields, |f, out| match f {
                 "name" => put_str(out, name),
                 _ => put_str(out, value),
             });

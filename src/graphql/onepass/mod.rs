@@ -1,5 +1,5 @@
 //! Lists answered in one pass: the Evergreen version tree (versions → builds → tasks → test
-//! results) and, flat, the pytest-monitor `metrics` and `sessions` lists.
+//! results) and, flat, the pytest-monitor `monitorMetrics` and `monitorSessions` lists.
 //!
 //! async-graphql resolves every field of every object through its own future, context and
 //! `IndexMap`, and then serialises and drops the resulting `Value` tree. For the nested tree that
@@ -7,10 +7,10 @@
 //! machinery, not SQL, was most of the server's time, and about 60 % of it for a flat page of
 //! 100 metrics. When the selection under `evergreenVersions` or `evergreenTasks` (or under one
 //! version, build or task by id) is made only of plain fields of this tree, or the selection
-//! under `metrics` or `sessions` only of their scalar fields (and a session's tags), it is
-//! planned here once, read with the same service calls the resolvers make (one statement per
-//! level), and written straight to JSON, which async-graphql passes through as a raw value (its
-//! `raw_value` feature).
+//! under `monitorMetrics` or `monitorSessions` only of their scalar fields (and a session's
+//! tags), it is planned here once, read with the same service calls the resolvers make (one
+//! statement per level), and written straight to JSON, which async-graphql passes through as a
+//! raw value (its `raw_value` feature).
 //!
 //! Anything this plan does not cover (repeated response keys, which GraphQL merges; fragments on
 //! other types; fields that leave the list such as `project`, `dependsOnTasks`, a metric's
