@@ -128,6 +128,69 @@ pub fn openapi_document() -> serde_json::Value {
     rest::openapi::document(&rest::apis())
 }
 
+/// `/`: where a newcomer lands. A browser (`Accept: text/html`) gets a page of links, any other
+/// client the same as a JSON index. Links are relative, so the page also works behind a reverse
+/// proxy that mounts testgraph under a path prefix.
+#[handler]
+fn index(req: &Request) -> Response {
+    let apis: Vec<(&str, &str)> = rest::apis().iter().map(|a| (a.name, a.prefix)).collect();
+    let wants_html = req
+        .header(poem::http::header::ACCEPT)
+        .is_some_and(|a| a.contains("text/html"));
+    if !wants_html {
+        let apis: Vec<serde_json::Value> = apis
+            .iter()
+            .map(|(name, prefix)| json!({"name": name, "prefix": prefix}))
+            .collect();
+        let body = json!({
+            "name": "testgraph",
+            "version": env!("CARGO_PKG_VERSION"),
+            "graphql": "graphql",
+            "graphiql": "graphiql",
+            "openapi": "openapi.json",
+            "health": "healthz",
+            "ready": "readyz",
+            "rest": apis,
+        });
+        return Response::builder()
+            .content_type("application/json")
+            .header("Vary", "Accept")
+            .body(body.to_string());
+    }
+    // Names and prefixes are the route tables' own constants: nothing here comes from the request.
+    let items: String = apis
+        .iter()
+        .map(|(name, prefix)| {
+            format!(
+                "<li>{name}: <code>{prefix}</code></li>",
+                prefix = prefix.trim_start_matches('/')
+            )
+        })
+        .collect();
+    let html = format!(
+        r#"<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>testgraph</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<body style="font-family: system-ui, sans-serif; max-width: 42rem; margin: 2rem auto; line-height: 1.5">
+<h1>testgraph {version}</h1>
+<p>Test and CI results from five legacy systems in one store.</p>
+<ul>
+<li><a href="graphiql">GraphiQL</a>: explore the GraphQL API (<code>POST graphql</code>)</li>
+<li><a href="openapi.json">OpenAPI document</a> of the legacy REST APIs</li>
+<li><a href="healthz">healthz</a> and <a href="readyz">readyz</a></li>
+</ul>
+<h2>Legacy REST APIs</h2>
+<ul>{items}</ul>
+</body></html>
+"#,
+        version = env!("CARGO_PKG_VERSION"),
+    );
+    Response::builder()
+        .content_type("text/html; charset=utf-8")
+        .header("Vary", "Accept")
+        .body(html)
+}
+
 #[handler]
 fn openapi() -> impl IntoResponse {
     poem::web::Json(openapi_document())
@@ -158,6 +221,7 @@ pub fn build(state: AppState) -> impl Endpoint<Output = Response> {
     );
 
     let mut route = Route::new()
+        .at("/", get(index))
         .at("/graphql", graphql_route)
         .at("/graphiql", get(graphql::endpoint::graphiql))
         .at("/openapi.json", get(openapi))

@@ -121,6 +121,8 @@ pub struct Dialect {
 
 /// One REST API.
 pub struct RestApi {
+    /// What it is, for people: the legacy server it answers for.
+    pub name: &'static str,
     /// Where it is mounted: `/api/v1`.
     pub prefix: &'static str,
     /// The surface its tokens are checked on.

@@ -58,6 +58,7 @@ pub fn api() -> RestApi {
         .body("BulkMetrics"),
     ];
     RestApi {
+        name: "testgraph bulk ingestion",
         prefix: PREFIX,
         surface: Surface::Graphql,
         scope: |_| Scope::Write,

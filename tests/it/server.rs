@@ -76,6 +76,47 @@ async fn openapi_lists_every_monitor_route() {
 }
 
 #[tokio::test]
+async fn the_front_page_leads_browsers_and_clients_to_every_surface() {
+    let app = TestApp::new().await;
+    let resp = app
+        .client
+        .get("/")
+        .header("accept", "text/html,application/xhtml+xml,*/*;q=0.8")
+        .send()
+        .await;
+    resp.assert_status_is_ok();
+    resp.assert_content_type("text/html; charset=utf-8");
+    resp.assert_header("vary", "Accept");
+    let html = resp.0.into_body().into_string().await.expect("body");
+    // Relative links: the page also works under a reverse proxy's path prefix.
+    for link in [
+        r#"href="graphiql""#,
+        r#"href="openapi.json""#,
+        r#"href="healthz""#,
+    ] {
+        assert!(html.contains(link), "{link} in {html}");
+    }
+    for api in testgraph::rest::apis() {
+        let prefix = api.prefix.trim_start_matches('/');
+        assert!(html.contains(prefix), "{prefix} in {html}");
+    }
+
+    let resp = app.client.get("/").send().await;
+    resp.assert_status_is_ok();
+    resp.assert_content_type("application/json");
+    let index: serde_json::Value = resp.0.into_body().into_json().await.expect("json");
+    assert_eq!(index["graphql"], "graphql");
+    assert_eq!(index["openapi"], "openapi.json");
+    let prefixes: Vec<&str> = index["rest"]
+        .as_array()
+        .expect("rest")
+        .iter()
+        .filter_map(|a| a["prefix"].as_str())
+        .collect();
+    assert_eq!(prefixes, ["/api/v1", "/rest/v1", "/bulk/v1"]);
+}
+
+#[tokio::test]
 async fn graphiql_is_served() {
     let app = TestApp::new().await;
     let resp = app.client.get("/graphiql").send().await;

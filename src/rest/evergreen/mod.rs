@@ -57,6 +57,7 @@ pub fn api() -> RestApi {
                 }]),
     ];
     RestApi {
+        name: "Evergreen REST v1",
         prefix: PREFIX,
         surface: Surface::Evergreen,
         scope: read_or_write,

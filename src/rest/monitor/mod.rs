@@ -579,6 +579,7 @@ pub fn api() -> RestApi {
         .query(PAGE),
     ];
     RestApi {
+        name: "pytest-monitor server (monitor-server-api 1.1)",
         prefix: PREFIX,
         surface: Surface::Monitor,
         scope: read_or_write,
