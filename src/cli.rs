@@ -1,4 +1,4 @@
-//! The command line: `serve`, `migrate`, `export-schema` and `token`. Every flag of `serve` is also
+//! The command line: `serve`, `migrate`, `export-schema`, `demo` and `token`. Every flag of `serve` is also
 //! an environment variable `TESTGRAPH_...`; the parsed flags become a `Config` value.
 
 use std::net::SocketAddr;
@@ -46,6 +46,14 @@ pub enum Command {
     ExportSchema {
         #[arg(long, short, default_value = "schema.graphql")]
         output: PathBuf,
+    },
+    /// Fill the store with a small demo dataset for every domain (refused on a store that holds
+    /// data, unless --force).
+    Demo {
+        /// Add the demo data beside data already there (a domain whose demo data is present is
+        /// left alone).
+        #[arg(long)]
+        force: bool,
     },
     /// Manage API tokens.
     Token {

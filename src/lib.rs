@@ -5,6 +5,7 @@
 //! - `cli`: the command line (`serve`, `migrate`, `export-schema`, `token`), turned into a `Config`.
 //! - `config`: the configuration value and every limit, read once and passed down.
 //! - `db`: opening SQLite or PostgreSQL and applying migrations.
+//! - `demo`: `testgraph demo`, a small dataset for every domain, written through the services.
 //! - `error`: the one `AppError`, mapped to each wire dialect at the edges.
 //! - `state`: `AppState`, the database pool, configuration and caches every edge reaches.
 //! - `service`: the only code that queries the database: generic helpers (paging, positional
@@ -27,6 +28,7 @@ pub mod cli;
 pub mod config;
 pub mod cors;
 pub mod db;
+pub mod demo;
 pub mod error;
 pub mod graphql;
 pub mod rest;

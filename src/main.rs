@@ -73,6 +73,38 @@ async fn main() -> anyhow::Result<()> {
                 println!("wrote {}", output.display());
             }
         }
+        Command::Demo { force } => {
+            let db = testgraph::db::connect(&cli.database_url, 1)
+                .await
+                .context("cannot open the database")?;
+            testgraph::db::migrate_up(&db).await?;
+            // A line that redraws itself on a terminal; nothing until the summary otherwise.
+            let terminal = std::io::IsTerminal::is_terminal(&std::io::stdout());
+            let mut progress = |domain: &str, done: u64, steps: u64| {
+                if terminal {
+                    print!("\r{domain}: {done}/{steps} ");
+                    let _ = std::io::Write::flush(&mut std::io::stdout());
+                    if done == steps {
+                        println!();
+                    }
+                }
+            };
+            let written = testgraph::demo::run(&db, force, &mut progress)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", e.public_message()))?;
+            for w in written {
+                if w.rows.is_empty() {
+                    println!("{}: the demo data is already there", w.domain);
+                } else {
+                    let rows: Vec<String> = w
+                        .rows
+                        .iter()
+                        .map(|(kind, n)| format!("{kind} {n}"))
+                        .collect();
+                    println!("{}: {}", w.domain, rows.join(", "));
+                }
+            }
+        }
         Command::Token { action } => {
             let db = testgraph::db::connect(&cli.database_url, 1)
                 .await

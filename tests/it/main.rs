@@ -6,6 +6,7 @@ mod architecture;
 mod bulk;
 mod common;
 mod concurrency;
+mod demo;
 mod e2e_pytest_monitor;
 mod evergreen_rest;
 mod graphql_evergreen;
