@@ -59,19 +59,19 @@ impl From<svc::TaskHistory> for TaskHistoryNode {
             .collect();
         for t in h.tasks {
             if let Some(&i) = slot.get(&t.version_id) {
-                groups[i].tasks.push(TaskNode(t));
+                groups[i].tasks.push(TaskNode::new(t));
             }
         }
         groups.retain(|g| !g.tasks.is_empty());
         TaskHistoryNode {
-            versions: h.versions.into_iter().map(VersionNode).collect(),
+            versions: h.versions.into_iter().map(VersionNode::new).collect(),
             tasks: groups,
             failed_tests: h
                 .failed
                 .into_iter()
                 .map(|(t, tests)| TaskHistoryFailure {
-                    task: TaskNode(t),
-                    tests: tests.into_iter().map(TestResultNode).collect(),
+                    task: TaskNode::new(t),
+                    tests: tests.into_iter().map(TestResultNode::new).collect(),
                 })
                 .collect(),
             exhausted_before: h.exhausted_before,

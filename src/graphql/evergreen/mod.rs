@@ -19,7 +19,7 @@ mod tree;
 pub use mutation::EvergreenMutation as Mutation;
 pub use query::EvergreenQuery as Query;
 
-use crate::graphql::onepass::TreeRow;
+use crate::graphql::onepass::{Scalars, TreeRow};
 use crate::service::evergreen::{Build, Task, TestResult, Version};
 
 /// The object types the one-pass writer covers, with their scalar fields (for the test that

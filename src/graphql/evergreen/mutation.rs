@@ -92,7 +92,7 @@ impl EvergreenMutation {
         };
         svc::create_version(&state(ctx)?.db, new)
             .await
-            .map(VersionNode)
+            .map(VersionNode::new)
             .gql()
     }
 
@@ -106,7 +106,7 @@ impl EvergreenMutation {
         require(ctx, Scope::Write)?;
         svc::set_version_activated(&state(ctx)?.db, &id, activated)
             .await
-            .map(VersionNode)
+            .map(VersionNode::new)
             .gql()
     }
 
@@ -122,7 +122,7 @@ impl EvergreenMutation {
         require(ctx, Scope::Write)?;
         svc::dispatch_task(&state(ctx)?.db, &id, &host_id, &distro, naive(at))
             .await
-            .map(TaskNode)
+            .map(TaskNode::new)
             .gql()
     }
 
@@ -136,7 +136,7 @@ impl EvergreenMutation {
         require(ctx, Scope::Write)?;
         svc::start_task(&state(ctx)?.db, &id, naive(at))
             .await
-            .map(TaskNode)
+            .map(TaskNode::new)
             .gql()
     }
 
@@ -150,7 +150,7 @@ impl EvergreenMutation {
         require(ctx, Scope::Write)?;
         svc::heartbeat_task(&state(ctx)?.db, &id, naive(at))
             .await
-            .map(TaskNode)
+            .map(TaskNode::new)
             .gql()
     }
 
@@ -177,7 +177,7 @@ impl EvergreenMutation {
         };
         svc::finish_task(&state(ctx)?.db, &id, end, naive(at))
             .await
-            .map(TaskNode)
+            .map(TaskNode::new)
             .gql()
     }
 

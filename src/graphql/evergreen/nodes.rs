@@ -15,7 +15,7 @@ use super::loaders::{
 use crate::error::AppError;
 use crate::graphql::connection::{Cursor, Total, list_complexity, nested};
 use crate::graphql::context::{GqlResultExt, state};
-use crate::graphql::onepass;
+use crate::graphql::onepass::{self, tree_object};
 use crate::graphql::time::{epoch, seconds, utc, utc_opt};
 use crate::service::KeyCursor;
 use crate::service::evergreen::{
@@ -180,53 +180,34 @@ impl VariantNode {
     }
 }
 
-pub struct VersionNode(pub Version);
-
-/// One revision of a project.
-#[Object(name = "EvergreenVersion")]
-impl VersionNode {
+tree_object! {
+    /// One revision of a project.
+    VersionNode(Version) = VersionScalars + VersionRelations as v, "EvergreenVersion";
     /// Evergreen's id: `<identifier>_<revision>`, non-alphanumerics as `_`.
-    async fn id(&self) -> &str {
-        &self.0.version_id
-    }
+    id -> &str ["id"; version_id] = &v.version_id;
+    revision -> &str ["revision"; revision] = &v.revision;
+    author -> &str ["author"; author] = &v.author;
+    author_email -> &str ["authorEmail"; author_email] = &v.author_email;
+    message -> &str ["message"; message] = &v.message;
+    /// created, started, success or failed.
+    status -> &str ["status"; status] = &v.status;
+    activated -> bool ["activated"; activated] = v.activated;
+    create_time -> DateTime<Utc> ["createTime"; create_time] = utc(v.create_time);
+    start_time -> Option<DateTime<Utc>> ["startTime"; start_time] = utc_opt(v.start_time);
+    finish_time -> Option<DateTime<Utc>> ["finishTime"; finish_time] = utc_opt(v.finish_time);
+    /// The per-project revision order number (1, 2, 3...).
+    order -> i64 ["order"; order_num] = v.order_num;
+    /// `gitter_request` for versions made from commits.
+    requester -> &str ["requester"; requester] = &v.requester;
+}
+
+/// The relations of `EvergreenVersion` (its scalar fields are `VersionScalars`).
+pub struct VersionRelations(std::sync::Arc<Version>);
+
+#[Object]
+impl VersionRelations {
     async fn project(&self, ctx: &Context<'_>) -> Result<ProjectNode> {
         project_of(ctx, self.0.project_id, "version", &self.0.version_id).await
-    }
-    async fn revision(&self) -> &str {
-        &self.0.revision
-    }
-    async fn author(&self) -> &str {
-        &self.0.author
-    }
-    async fn author_email(&self) -> &str {
-        &self.0.author_email
-    }
-    async fn message(&self) -> &str {
-        &self.0.message
-    }
-    /// created, started, success or failed.
-    async fn status(&self) -> &str {
-        &self.0.status
-    }
-    async fn activated(&self) -> bool {
-        self.0.activated
-    }
-    async fn create_time(&self) -> DateTime<Utc> {
-        utc(self.0.create_time)
-    }
-    async fn start_time(&self) -> Option<DateTime<Utc>> {
-        utc_opt(self.0.start_time)
-    }
-    async fn finish_time(&self) -> Option<DateTime<Utc>> {
-        utc_opt(self.0.finish_time)
-    }
-    /// The per-project revision order number (1, 2, 3...).
-    async fn order(&self) -> i64 {
-        self.0.order_num
-    }
-    /// `gitter_request` for versions made from commits.
-    async fn requester(&self) -> &str {
-        &self.0.requester
     }
     /// The version's builds, one per variant, in variant order.
     #[graphql(complexity = "list_complexity(first, child_complexity)")]
@@ -246,7 +227,7 @@ impl VersionNode {
             filter.clone(),
             |page| BuildsOfVersion { id, page },
             |b: &Build| svc::child_cursor(Some(i64::from(b.position)), b.id),
-            BuildNode,
+            BuildNode::new,
             child_total(
                 ctx,
                 ChildCountOf {
@@ -260,62 +241,41 @@ impl VersionNode {
     }
 }
 
-pub struct BuildNode(pub Build);
-
-/// One variant of one version.
-#[Object(name = "EvergreenBuild")]
-impl BuildNode {
+tree_object! {
+    /// One variant of one version.
+    BuildNode(Build) = BuildScalars + BuildRelations as b, "EvergreenBuild";
     /// Evergreen's id: `<project>_<variant>_<revision>_<yy_mm_dd_HH_MM_SS of the version's
     /// creation>`, non-alphanumerics as `_`.
-    async fn id(&self) -> &str {
-        &self.0.build_id
-    }
+    id -> &str ["id"; build_id] = &b.build_id;
+    /// The build variant's name.
+    variant -> &str ["variant"; variant] = &b.variant;
+    /// The build variant's display name.
+    display_name -> &str ["displayName"; display_name] = &b.display_name;
+    /// The variant's build counter at creation, as a string as in Evergreen.
+    build_number -> &str ["buildNumber"; build_number] = &b.build_number;
+    /// created, started, success or failed.
+    status -> &str ["status"; status] = &b.status;
+    activated -> bool ["activated"; activated] = b.activated;
+    activated_time -> Option<DateTime<Utc>> ["activatedTime"; activated_time] = utc_opt(b.activated_time);
+    create_time -> DateTime<Utc> ["createTime"; create_time] = utc(b.create_time);
+    start_time -> Option<DateTime<Utc>> ["startTime"; start_time] = utc_opt(b.start_time);
+    finish_time -> Option<DateTime<Utc>> ["finishTime"; finish_time] = utc_opt(b.finish_time);
+    push_time -> Option<DateTime<Utc>> ["pushTime"; push_time] = utc_opt(b.push_time);
+    /// Finish minus start in nanoseconds (0 until the build finishes).
+    time_taken_ns -> i64 ["timeTakenNs"; time_taken_ns] = b.time_taken_ns;
+    time_taken_seconds -> f64 ["timeTakenSeconds"; time_taken_ns] = seconds(b.time_taken_ns);
+}
+
+/// The relations of `EvergreenBuild` (its scalar fields are `BuildScalars`).
+pub struct BuildRelations(std::sync::Arc<Build>);
+
+#[Object]
+impl BuildRelations {
     async fn version(&self, ctx: &Context<'_>) -> Result<VersionNode> {
         version_of(ctx, self.0.version_id, "build", &self.0.build_id).await
     }
     async fn project(&self, ctx: &Context<'_>) -> Result<ProjectNode> {
         project_of(ctx, self.0.project_id, "build", &self.0.build_id).await
-    }
-    /// The build variant's name.
-    async fn variant(&self) -> &str {
-        &self.0.variant
-    }
-    /// The build variant's display name.
-    async fn display_name(&self) -> &str {
-        &self.0.display_name
-    }
-    /// The variant's build counter at creation, as a string as in Evergreen.
-    async fn build_number(&self) -> &str {
-        &self.0.build_number
-    }
-    /// created, started, success or failed.
-    async fn status(&self) -> &str {
-        &self.0.status
-    }
-    async fn activated(&self) -> bool {
-        self.0.activated
-    }
-    async fn activated_time(&self) -> Option<DateTime<Utc>> {
-        utc_opt(self.0.activated_time)
-    }
-    async fn create_time(&self) -> DateTime<Utc> {
-        utc(self.0.create_time)
-    }
-    async fn start_time(&self) -> Option<DateTime<Utc>> {
-        utc_opt(self.0.start_time)
-    }
-    async fn finish_time(&self) -> Option<DateTime<Utc>> {
-        utc_opt(self.0.finish_time)
-    }
-    async fn push_time(&self) -> Option<DateTime<Utc>> {
-        utc_opt(self.0.push_time)
-    }
-    /// Finish minus start in nanoseconds (0 until the build finishes).
-    async fn time_taken_ns(&self) -> i64 {
-        self.0.time_taken_ns
-    }
-    async fn time_taken_seconds(&self) -> f64 {
-        seconds(self.0.time_taken_ns)
     }
     /// The build's tasks, in the variant's task order.
     #[graphql(complexity = "list_complexity(first, child_complexity)")]
@@ -335,7 +295,7 @@ impl BuildNode {
             filter.clone(),
             |page| TasksOfBuild { id, page },
             |t: &Task| svc::child_cursor(Some(i64::from(t.position)), t.id),
-            TaskNode,
+            TaskNode::new,
             child_total(
                 ctx,
                 ChildCountOf {
@@ -349,29 +309,57 @@ impl BuildNode {
     }
 }
 
-pub struct TaskNode(pub Task);
-
-/// One task of one build.
-#[Object(name = "EvergreenTask")]
-impl TaskNode {
+tree_object! {
+    /// One task of one build.
+    TaskNode(Task) = TaskScalars + TaskRelations as t, "EvergreenTask";
     /// Evergreen's id: `<build id>_<task>_<variant>`, non-alphanumerics as `_`.
-    async fn id(&self) -> &str {
-        &self.0.task_id
-    }
+    id -> &str ["id"; task_id] = &t.task_id;
     /// The task's name in the project.
-    async fn display_name(&self) -> &str {
-        &self.0.display_name
-    }
+    display_name -> &str ["displayName"; display_name] = &t.display_name;
     /// The build variant's name.
-    async fn variant(&self) -> &str {
-        &self.0.variant
-    }
+    variant -> &str ["variant"; variant] = &t.variant;
+    /// undispatched, dispatched, started, success or failed.
+    status -> &str ["status"; status] = &t.status;
+    activated -> bool ["activated"; activated] = t.activated;
+    priority -> i64 ["priority"; priority] = t.priority;
+    distro -> &str ["distro"; distro] = &t.distro;
+    host_id -> &str ["hostId"; host_id] = &t.host_id;
+    /// The failing command's type (e.g. "test", "setup"), empty on success.
+    details_type -> &str ["detailsType"; details_type] = &t.details_type;
+    /// The failing stage's description (`status_details.timeout_stage` over REST).
+    details_desc -> &str ["detailsDesc"; details_desc] = &t.details_desc;
+    timed_out -> bool ["timedOut"; timed_out] = t.timed_out;
+    aborted -> bool ["aborted"; aborted] = t.aborted;
+    create_time -> DateTime<Utc> ["createTime"; create_time] = utc(t.create_time);
+    scheduled_time -> Option<DateTime<Utc>> ["scheduledTime"; scheduled_time] = utc_opt(t.scheduled_time);
+    dispatch_time -> Option<DateTime<Utc>> ["dispatchTime"; dispatch_time] = utc_opt(t.dispatch_time);
+    start_time -> Option<DateTime<Utc>> ["startTime"; start_time] = utc_opt(t.start_time);
+    finish_time -> Option<DateTime<Utc>> ["finishTime"; finish_time] = utc_opt(t.finish_time);
+    push_time -> Option<DateTime<Utc>> ["pushTime"; push_time] = utc_opt(t.push_time);
+    last_heartbeat -> Option<DateTime<Utc>> ["lastHeartbeat"; last_heartbeat] = utc_opt(t.last_heartbeat);
+    restarts -> i32 ["restarts"; restarts] = t.restarts;
+    execution -> i32 ["execution"; execution] = t.execution;
+    archived -> bool ["archived"; archived] = t.archived;
+    /// Finish minus start in nanoseconds (0 until the task finishes).
+    time_taken_ns -> i64 ["timeTakenNs"; time_taken_ns] = t.time_taken_ns;
+    time_taken_seconds -> f64 ["timeTakenSeconds"; time_taken_ns] = seconds(t.time_taken_ns);
+    expected_duration_ns -> i64 ["expectedDurationNs"; expected_duration_ns] = t.expected_duration_ns;
+    min_queue_pos -> i32 ["minQueuePos"; min_queue_pos] = t.min_queue_pos;
+    /// The ids of the tasks (of the same build) this task waits for.
+    depends_on -> Vec<String> ["dependsOn"; depends_on] = svc::task_depends_on(t);
+}
+
+/// The relations of `EvergreenTask` (its scalar fields are `TaskScalars`).
+pub struct TaskRelations(std::sync::Arc<Task>);
+
+#[Object]
+impl TaskRelations {
     async fn build(&self, ctx: &Context<'_>) -> Result<BuildNode> {
         let b = loader(ctx)?
             .load_one(EvgBuildId(self.0.build_id))
             .await
             .gql()?;
-        b.map(BuildNode)
+        b.map(BuildNode::new)
             .ok_or_else(|| AppError::Internal(format!("task {} has no build", self.0.task_id)))
             .gql()
     }
@@ -381,90 +369,13 @@ impl TaskNode {
     async fn project(&self, ctx: &Context<'_>) -> Result<ProjectNode> {
         project_of(ctx, self.0.project_id, "task", &self.0.task_id).await
     }
-    /// undispatched, dispatched, started, success or failed.
-    async fn status(&self) -> &str {
-        &self.0.status
-    }
-    async fn activated(&self) -> bool {
-        self.0.activated
-    }
-    async fn priority(&self) -> i64 {
-        self.0.priority
-    }
-    async fn distro(&self) -> &str {
-        &self.0.distro
-    }
-    async fn host_id(&self) -> &str {
-        &self.0.host_id
-    }
-    /// The failing command's type (e.g. "test", "setup"), empty on success.
-    async fn details_type(&self) -> &str {
-        &self.0.details_type
-    }
-    /// The failing stage's description (`status_details.timeout_stage` over REST).
-    async fn details_desc(&self) -> &str {
-        &self.0.details_desc
-    }
-    async fn timed_out(&self) -> bool {
-        self.0.timed_out
-    }
-    async fn aborted(&self) -> bool {
-        self.0.aborted
-    }
-    async fn create_time(&self) -> DateTime<Utc> {
-        utc(self.0.create_time)
-    }
-    async fn scheduled_time(&self) -> Option<DateTime<Utc>> {
-        utc_opt(self.0.scheduled_time)
-    }
-    async fn dispatch_time(&self) -> Option<DateTime<Utc>> {
-        utc_opt(self.0.dispatch_time)
-    }
-    async fn start_time(&self) -> Option<DateTime<Utc>> {
-        utc_opt(self.0.start_time)
-    }
-    async fn finish_time(&self) -> Option<DateTime<Utc>> {
-        utc_opt(self.0.finish_time)
-    }
-    async fn push_time(&self) -> Option<DateTime<Utc>> {
-        utc_opt(self.0.push_time)
-    }
-    async fn last_heartbeat(&self) -> Option<DateTime<Utc>> {
-        utc_opt(self.0.last_heartbeat)
-    }
-    async fn restarts(&self) -> i32 {
-        self.0.restarts
-    }
-    async fn execution(&self) -> i32 {
-        self.0.execution
-    }
-    async fn archived(&self) -> bool {
-        self.0.archived
-    }
-    /// Finish minus start in nanoseconds (0 until the task finishes).
-    async fn time_taken_ns(&self) -> i64 {
-        self.0.time_taken_ns
-    }
-    async fn time_taken_seconds(&self) -> f64 {
-        seconds(self.0.time_taken_ns)
-    }
-    async fn expected_duration_ns(&self) -> i64 {
-        self.0.expected_duration_ns
-    }
-    async fn min_queue_pos(&self) -> i32 {
-        self.0.min_queue_pos
-    }
-    /// The ids of the tasks (of the same build) this task waits for.
-    async fn depends_on(&self) -> Vec<String> {
-        svc::task_depends_on(&self.0)
-    }
     /// The tasks this task waits for.
     async fn depends_on_tasks(&self, ctx: &Context<'_>) -> Result<Vec<TaskNode>> {
         let keys = svc::task_depends_on(&self.0).into_iter().map(EvgTaskKey);
         let mut found = loader(ctx)?.load_many(keys.clone()).await.gql()?;
         Ok(keys
             .filter_map(|k| found.remove(&k))
-            .map(TaskNode)
+            .map(TaskNode::new)
             .collect())
     }
     /// The results of the task's current execution, in the order they were reported.
@@ -485,7 +396,7 @@ impl TaskNode {
             filter.clone(),
             |page| ResultsOfTask { id, page },
             |r: &TestResult| svc::child_cursor(None, r.id),
-            TestResultNode,
+            TestResultNode::new,
             child_total(
                 ctx,
                 ChildCountOf {
@@ -520,56 +431,28 @@ impl TaskNode {
     }
 }
 
-pub struct TestResultNode(pub TestResult);
-
-/// One test file's result in one execution of a task.
-#[Object(name = "EvergreenTestResult")]
-impl TestResultNode {
-    async fn test_file(&self) -> &str {
-        &self.0.test_file
-    }
+tree_object! {
+    /// One test file's result in one execution of a task.
+    TestResultNode(TestResult) as r, "EvergreenTestResult";
+    test_file -> &str ["testFile"; test_file] = &r.test_file;
     /// pass, fail or skip.
-    async fn status(&self) -> &str {
-        &self.0.status
-    }
+    status -> &str ["status"; status] = &r.status;
     /// The log's URL.
-    async fn url(&self) -> &str {
-        &self.0.url
-    }
-    async fn log_id(&self) -> &str {
-        &self.0.log_id
-    }
-    async fn line_num(&self) -> i32 {
-        self.0.line_num
-    }
-    async fn exit_code(&self) -> i32 {
-        self.0.exit_code
-    }
+    url -> &str ["url"; url] = &r.url;
+    log_id -> &str ["logId"; log_id] = &r.log_id;
+    line_num -> i32 ["lineNum"; line_num] = r.line_num;
+    exit_code -> i32 ["exitCode"; exit_code] = r.exit_code;
     /// The task execution the result belongs to.
-    async fn execution(&self) -> i32 {
-        self.0.execution
-    }
+    execution -> i32 ["execution"; execution] = r.execution;
     /// Start in seconds since the epoch, as the agent reported it.
-    async fn start(&self) -> f64 {
-        self.0.start_s
-    }
+    start -> f64 ["start"; start_s] = r.start_s;
     /// End in seconds since the epoch.
-    async fn end(&self) -> f64 {
-        self.0.end_s
-    }
-    async fn start_time(&self) -> Option<DateTime<Utc>> {
-        epoch(self.0.start_s)
-    }
-    async fn end_time(&self) -> Option<DateTime<Utc>> {
-        epoch(self.0.end_s)
-    }
+    end -> f64 ["end"; end_s] = r.end_s;
+    start_time -> Option<DateTime<Utc>> ["startTime"; start_s] = epoch(r.start_s);
+    end_time -> Option<DateTime<Utc>> ["endTime"; end_s] = epoch(r.end_s);
     /// (end - start) in nanoseconds, as Evergreen's REST API reports it.
-    async fn time_taken_ns(&self) -> i64 {
-        ((self.0.end_s - self.0.start_s) * 1e9) as i64
-    }
-    async fn time_taken_seconds(&self) -> f64 {
-        self.0.end_s - self.0.start_s
-    }
+    time_taken_ns -> i64 ["timeTakenNs"; start_s, end_s] = ((r.end_s - r.start_s) * 1e9) as i64;
+    time_taken_seconds -> f64 ["timeTakenSeconds"; start_s, end_s] = r.end_s - r.start_s;
 }
 
 pub struct ArtifactNode(pub Artifact);
@@ -625,7 +508,7 @@ pub(super) async fn version_of(
     of: &str,
 ) -> Result<VersionNode> {
     let v = loader(ctx)?.load_one(EvgVersionId(id)).await.gql()?;
-    v.map(VersionNode)
+    v.map(VersionNode::new)
         .ok_or_else(|| AppError::Internal(format!("{what} {of} has no version")))
         .gql()
 }

@@ -91,7 +91,7 @@ impl EvergreenQuery {
             limit,
             after.is_some(),
             svc::version_cursor,
-            VersionNode,
+            VersionNode::new,
             Total::counted(&st.db, move |db| async move {
                 svc::count_versions(&db, &filter).await
             }),
@@ -105,7 +105,7 @@ impl EvergreenQuery {
         id: String,
     ) -> Result<onepass::Resolved<Option<VersionNode>>> {
         let found = svc::version_by_id(&state(ctx)?.db, &id).await.gql()?;
-        one_of_tree(ctx, found, VersionNode).await
+        one_of_tree(ctx, found, VersionNode::new).await
     }
 
     /// One build by its Evergreen id.
@@ -115,7 +115,7 @@ impl EvergreenQuery {
         id: String,
     ) -> Result<onepass::Resolved<Option<BuildNode>>> {
         let found = svc::build_by_id(&state(ctx)?.db, &id).await.gql()?;
-        one_of_tree(ctx, found, BuildNode).await
+        one_of_tree(ctx, found, BuildNode::new).await
     }
 
     /// One task by its Evergreen id.
@@ -125,7 +125,7 @@ impl EvergreenQuery {
         id: String,
     ) -> Result<onepass::Resolved<Option<TaskNode>>> {
         let found = svc::task_by_id(&state(ctx)?.db, &id).await.gql()?;
-        one_of_tree(ctx, found, TaskNode).await
+        one_of_tree(ctx, found, TaskNode::new).await
     }
 
     /// Tasks across builds, filtered, in creation order.
@@ -166,7 +166,7 @@ impl EvergreenQuery {
             limit,
             after.is_some(),
             |t| KeyCursor::by_id(t.id),
-            TaskNode,
+            TaskNode::new,
             Total::counted(&st.db, move |db| async move {
                 svc::count_tasks(&db, &filter).await
             }),

@@ -1,5 +1,6 @@
-//! The Evergreen rows of the one-pass writer (`graphql::onepass`): the version tree's four levels,
-//! each with the fields of its GraphQL object (`nodes`) and how the level below it is read.
+//! The Evergreen rows of the one-pass writer (`graphql::onepass`): the version tree's four levels
+//! and how the level below each is read (their scalar fields are declared with their object
+//! types, in `nodes`).
 
 use std::collections::HashMap;
 
@@ -10,10 +11,7 @@ use sea_orm::DatabaseConnection;
 
 use super::inputs::EvergreenStatusFilter;
 use crate::error::AppResult;
-use crate::graphql::onepass::{
-    TreeRow, put_bool, put_float, put_int, put_naive, put_str, put_time,
-};
-use crate::graphql::time::{epoch, seconds};
+use crate::graphql::onepass::TreeRow;
 use crate::service::KeyCursor;
 use crate::service::evergreen::{
     self as svc, Build, ChildFilter, Parent, Task, TestResult, Version,
@@ -31,22 +29,7 @@ fn status_filter(field: &ContextBase<'_, &Positioned<Field>>) -> Option<ChildFil
 impl TreeRow for Version {
     type Child = Build;
     type Filter = ChildFilter;
-    const NODE: &'static str = "EvergreenVersion";
     const CHILDREN: Option<&'static str> = Some("builds");
-    const FIELDS: &'static [(&'static str, &'static [&'static str])] = &[
-        ("id", &["version_id"]),
-        ("revision", &["revision"]),
-        ("author", &["author"]),
-        ("authorEmail", &["author_email"]),
-        ("message", &["message"]),
-        ("status", &["status"]),
-        ("activated", &["activated"]),
-        ("createTime", &["create_time"]),
-        ("startTime", &["start_time"]),
-        ("finishTime", &["finish_time"]),
-        ("order", &["order_num"]),
-        ("requester", &["requester"]),
-    ];
 
     fn id(&self) -> i64 {
         self.id
@@ -85,45 +68,12 @@ impl TreeRow for Version {
             filter,
         ))
     }
-    fn write_scalar(&self, field: &str, out: &mut Vec<u8>) {
-        match field {
-            "id" => put_str(out, &self.version_id),
-            "revision" => put_str(out, &self.revision),
-            "author" => put_str(out, &self.author),
-            "authorEmail" => put_str(out, &self.author_email),
-            "message" => put_str(out, &self.message),
-            "status" => put_str(out, &self.status),
-            "activated" => put_bool(out, self.activated),
-            "createTime" => put_naive(out, Some(self.create_time)),
-            "startTime" => put_naive(out, self.start_time),
-            "finishTime" => put_naive(out, self.finish_time),
-            "order" => put_int(out, self.order_num),
-            "requester" => put_str(out, &self.requester),
-            _ => out.extend_from_slice(b"null"),
-        }
-    }
 }
 
 impl TreeRow for Build {
     type Child = Task;
     type Filter = ChildFilter;
-    const NODE: &'static str = "EvergreenBuild";
     const CHILDREN: Option<&'static str> = Some("tasks");
-    const FIELDS: &'static [(&'static str, &'static [&'static str])] = &[
-        ("id", &["build_id"]),
-        ("variant", &["variant"]),
-        ("displayName", &["display_name"]),
-        ("buildNumber", &["build_number"]),
-        ("status", &["status"]),
-        ("activated", &["activated"]),
-        ("activatedTime", &["activated_time"]),
-        ("createTime", &["create_time"]),
-        ("startTime", &["start_time"]),
-        ("finishTime", &["finish_time"]),
-        ("pushTime", &["push_time"]),
-        ("timeTakenNs", &["time_taken_ns"]),
-        ("timeTakenSeconds", &["time_taken_ns"]),
-    ];
 
     fn id(&self) -> i64 {
         self.id
@@ -162,60 +112,12 @@ impl TreeRow for Build {
             filter,
         ))
     }
-    fn write_scalar(&self, field: &str, out: &mut Vec<u8>) {
-        match field {
-            "id" => put_str(out, &self.build_id),
-            "variant" => put_str(out, &self.variant),
-            "displayName" => put_str(out, &self.display_name),
-            "buildNumber" => put_str(out, &self.build_number),
-            "status" => put_str(out, &self.status),
-            "activated" => put_bool(out, self.activated),
-            "activatedTime" => put_naive(out, self.activated_time),
-            "createTime" => put_naive(out, Some(self.create_time)),
-            "startTime" => put_naive(out, self.start_time),
-            "finishTime" => put_naive(out, self.finish_time),
-            "pushTime" => put_naive(out, self.push_time),
-            "timeTakenNs" => put_int(out, self.time_taken_ns),
-            "timeTakenSeconds" => put_float(out, seconds(self.time_taken_ns)),
-            _ => out.extend_from_slice(b"null"),
-        }
-    }
 }
 
 impl TreeRow for Task {
     type Child = TestResult;
     type Filter = ChildFilter;
-    const NODE: &'static str = "EvergreenTask";
     const CHILDREN: Option<&'static str> = Some("testResults");
-    const FIELDS: &'static [(&'static str, &'static [&'static str])] = &[
-        ("id", &["task_id"]),
-        ("displayName", &["display_name"]),
-        ("variant", &["variant"]),
-        ("status", &["status"]),
-        ("activated", &["activated"]),
-        ("priority", &["priority"]),
-        ("distro", &["distro"]),
-        ("hostId", &["host_id"]),
-        ("detailsType", &["details_type"]),
-        ("detailsDesc", &["details_desc"]),
-        ("timedOut", &["timed_out"]),
-        ("aborted", &["aborted"]),
-        ("createTime", &["create_time"]),
-        ("scheduledTime", &["scheduled_time"]),
-        ("dispatchTime", &["dispatch_time"]),
-        ("startTime", &["start_time"]),
-        ("finishTime", &["finish_time"]),
-        ("pushTime", &["push_time"]),
-        ("lastHeartbeat", &["last_heartbeat"]),
-        ("restarts", &["restarts"]),
-        ("execution", &["execution"]),
-        ("archived", &["archived"]),
-        ("timeTakenNs", &["time_taken_ns"]),
-        ("timeTakenSeconds", &["time_taken_ns"]),
-        ("expectedDurationNs", &["expected_duration_ns"]),
-        ("minQueuePos", &["min_queue_pos"]),
-        ("dependsOn", &["depends_on"]),
-    ];
 
     fn id(&self) -> i64 {
         self.id
@@ -254,61 +156,11 @@ impl TreeRow for Task {
             filter,
         ))
     }
-    fn write_scalar(&self, field: &str, out: &mut Vec<u8>) {
-        match field {
-            "id" => put_str(out, &self.task_id),
-            "displayName" => put_str(out, &self.display_name),
-            "variant" => put_str(out, &self.variant),
-            "status" => put_str(out, &self.status),
-            "activated" => put_bool(out, self.activated),
-            "priority" => put_int(out, self.priority),
-            "distro" => put_str(out, &self.distro),
-            "hostId" => put_str(out, &self.host_id),
-            "detailsType" => put_str(out, &self.details_type),
-            "detailsDesc" => put_str(out, &self.details_desc),
-            "timedOut" => put_bool(out, self.timed_out),
-            "aborted" => put_bool(out, self.aborted),
-            "createTime" => put_naive(out, Some(self.create_time)),
-            "scheduledTime" => put_naive(out, self.scheduled_time),
-            "dispatchTime" => put_naive(out, self.dispatch_time),
-            "startTime" => put_naive(out, self.start_time),
-            "finishTime" => put_naive(out, self.finish_time),
-            "pushTime" => put_naive(out, self.push_time),
-            "lastHeartbeat" => put_naive(out, self.last_heartbeat),
-            "restarts" => put_int(out, i64::from(self.restarts)),
-            "execution" => put_int(out, i64::from(self.execution)),
-            "archived" => put_bool(out, self.archived),
-            "timeTakenNs" => put_int(out, self.time_taken_ns),
-            "timeTakenSeconds" => put_float(out, seconds(self.time_taken_ns)),
-            "expectedDurationNs" => put_int(out, self.expected_duration_ns),
-            "minQueuePos" => put_int(out, i64::from(self.min_queue_pos)),
-            "dependsOn" => {
-                let _ = serde_json::to_writer(&mut *out, &svc::task_depends_on(self));
-            }
-            _ => out.extend_from_slice(b"null"),
-        }
-    }
 }
 
 impl TreeRow for TestResult {
     type Child = TestResult;
     type Filter = ();
-    const NODE: &'static str = "EvergreenTestResult";
-    const FIELDS: &'static [(&'static str, &'static [&'static str])] = &[
-        ("testFile", &["test_file"]),
-        ("status", &["status"]),
-        ("url", &["url"]),
-        ("logId", &["log_id"]),
-        ("lineNum", &["line_num"]),
-        ("exitCode", &["exit_code"]),
-        ("execution", &["execution"]),
-        ("start", &["start_s"]),
-        ("end", &["end_s"]),
-        ("startTime", &["start_s"]),
-        ("endTime", &["end_s"]),
-        ("timeTakenNs", &["start_s", "end_s"]),
-        ("timeTakenSeconds", &["start_s", "end_s"]),
-    ];
 
     fn id(&self) -> i64 {
         self.id
@@ -318,23 +170,5 @@ impl TreeRow for TestResult {
     }
     fn cursor(&self) -> KeyCursor {
         svc::child_cursor(None, self.id)
-    }
-    fn write_scalar(&self, field: &str, out: &mut Vec<u8>) {
-        match field {
-            "testFile" => put_str(out, &self.test_file),
-            "status" => put_str(out, &self.status),
-            "url" => put_str(out, &self.url),
-            "logId" => put_str(out, &self.log_id),
-            "lineNum" => put_int(out, i64::from(self.line_num)),
-            "exitCode" => put_int(out, i64::from(self.exit_code)),
-            "execution" => put_int(out, i64::from(self.execution)),
-            "start" => put_float(out, self.start_s),
-            "end" => put_float(out, self.end_s),
-            "startTime" => put_time(out, epoch(self.start_s)),
-            "endTime" => put_time(out, epoch(self.end_s)),
-            "timeTakenNs" => put_int(out, ((self.end_s - self.start_s) * 1e9) as i64),
-            "timeTakenSeconds" => put_float(out, self.end_s - self.start_s),
-            _ => out.extend_from_slice(b"null"),
-        }
     }
 }

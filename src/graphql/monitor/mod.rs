@@ -17,7 +17,7 @@ mod tree;
 pub use mutation::MonitorMutation as Mutation;
 pub use query::MonitorQuery as Query;
 
-use crate::graphql::onepass::TreeRow;
+use crate::graphql::onepass::{Scalars, TreeRow};
 use crate::service::monitor::{Metric, Session};
 
 /// The object types the one-pass writer covers, with their scalar fields (for the test that

@@ -61,7 +61,7 @@ impl MonitorMutation {
         };
         svc::create_session(&state(ctx)?.db, new)
             .await
-            .map(SessionNode)
+            .map(SessionNode::new)
             .gql()
     }
 

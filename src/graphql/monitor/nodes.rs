@@ -14,6 +14,7 @@ use super::loaders::{
 use crate::error::AppError;
 use crate::graphql::connection::{Cursor, Total, list_complexity, nested};
 use crate::graphql::context::GqlResultExt;
+use crate::graphql::onepass::tree_object;
 use crate::service::KeyCursor;
 use crate::service::monitor::{
     Context as ExecContext, Metric, MetricFilter, MetricOrder, MetricParent, Session,
@@ -42,26 +43,23 @@ pub struct Tag {
     pub value: String,
 }
 
-pub struct SessionNode(pub Session);
-
-/// One pytest run, as recorded by the pytest-monitor plugin.
-#[Object(name = "MonitorSession")]
-impl SessionNode {
+tree_object! {
+    /// One pytest run, as recorded by the pytest-monitor plugin.
+    SessionNode(Session) = SessionScalars + SessionRelations as s, "MonitorSession";
     /// The session hash the client chose.
-    async fn h(&self) -> &str {
-        &self.0.h
-    }
+    h -> &str ["h"; h] = &s.h;
     /// Start of the run, ISO 8601 as the client sent it (re-emitted like the legacy server).
-    async fn run_date(&self) -> &str {
-        &self.0.run_date
-    }
+    run_date -> &str ["runDate"; run_date] = &s.run_date;
     /// Start of the run as an instant (UTC when the client gave an offset, else taken as UTC).
-    async fn run_at(&self) -> DateTime<Utc> {
-        self.0.run_at.and_utc()
-    }
-    async fn scm_ref(&self) -> Option<&str> {
-        self.0.scm_ref.as_deref()
-    }
+    run_at -> DateTime<Utc> ["runAt"; run_at] = s.run_at.and_utc();
+    scm_ref -> Option<&str> ["scmRef"; scm_ref] = s.scm_ref.as_deref();
+}
+
+/// The relations of `MonitorSession` (its scalar fields are `SessionScalars`).
+pub struct SessionRelations(std::sync::Arc<Session>);
+
+#[Object]
+impl SessionRelations {
     /// The description, key by key, in the client's order.
     async fn tags(&self) -> Vec<Tag> {
         self.0
@@ -181,65 +179,40 @@ impl ContextNode {
     }
 }
 
-pub struct MetricNode(pub Metric);
-
-/// One test item's resource use in one session.
-#[Object(name = "MonitorMetric")]
-impl MetricNode {
-    async fn id(&self) -> i64 {
-        self.0.id
-    }
-    async fn session_h(&self) -> &str {
-        &self.0.session_h
-    }
-    async fn context_h(&self) -> &str {
-        &self.0.context_h
-    }
+tree_object! {
+    /// One test item's resource use in one session.
+    MetricNode(Metric) = MetricScalars + MetricRelations as m, "MonitorMetric";
+    id -> i64 ["id"; id] = m.id;
+    session_h -> &str ["sessionH"; session_h] = &m.session_h;
+    context_h -> &str ["contextH"; context_h] = &m.context_h;
     /// Start of the item, verbatim as the client sent it.
-    async fn item_start_time(&self) -> &str {
-        &self.0.item_start_time
-    }
-    async fn item_path(&self) -> &str {
-        &self.0.item_path
-    }
-    async fn item(&self) -> &str {
-        &self.0.item
-    }
-    async fn item_variant(&self) -> &str {
-        &self.0.item_variant
-    }
-    async fn item_fs_loc(&self) -> &str {
-        &self.0.item_fs_loc
-    }
-    async fn kind(&self) -> &str {
-        &self.0.kind
-    }
-    async fn component(&self) -> Option<&str> {
-        self.0.component.as_deref()
-    }
+    item_start_time -> &str ["itemStartTime"; item_start_time] = &m.item_start_time;
+    item_path -> &str ["itemPath"; item_path] = &m.item_path;
+    item -> &str ["item"; item] = &m.item;
+    item_variant -> &str ["itemVariant"; item_variant] = &m.item_variant;
+    item_fs_loc -> &str ["itemFsLoc"; item_fs_loc] = &m.item_fs_loc;
+    kind -> &str ["kind"; kind] = &m.kind;
+    component -> Option<&str> ["component"; component] = m.component.as_deref();
     /// Wall time in seconds.
-    async fn total_time(&self) -> f64 {
-        self.0.total_time
-    }
-    async fn user_time(&self) -> f64 {
-        self.0.user_time
-    }
-    async fn kernel_time(&self) -> f64 {
-        self.0.kernel_time
-    }
-    async fn cpu_usage(&self) -> f64 {
-        self.0.cpu_usage
-    }
+    total_time -> f64 ["totalTime"; total_time] = m.total_time;
+    user_time -> f64 ["userTime"; user_time] = m.user_time;
+    kernel_time -> f64 ["kernelTime"; kernel_time] = m.kernel_time;
+    cpu_usage -> f64 ["cpuUsage"; cpu_usage] = m.cpu_usage;
     /// Memory in MB (may be negative: the plugin reports a difference).
-    async fn mem_usage(&self) -> f64 {
-        self.0.mem_usage
-    }
+    mem_usage -> f64 ["memUsage"; mem_usage] = m.mem_usage;
+}
+
+/// The relations of `MonitorMetric` (its scalar fields are `MetricScalars`).
+pub struct MetricRelations(std::sync::Arc<Metric>);
+
+#[Object]
+impl MetricRelations {
     async fn session(&self, ctx: &Context<'_>) -> Result<SessionNode> {
         let s = loader(ctx)?
             .load_one(SessionId(self.0.session_id))
             .await
             .gql()?;
-        s.map(SessionNode)
+        s.map(SessionNode::new)
             .ok_or_else(|| AppError::Internal(format!("metric {} has no session", self.0.id)))
             .gql()
     }
@@ -287,5 +260,15 @@ async fn child_metrics(
         },
     };
     let cursor = metric_cursor(order);
-    nested(ctx, loaders, first, after, key, cursor, MetricNode, total).await
+    nested(
+        ctx,
+        loaders,
+        first,
+        after,
+        key,
+        cursor,
+        MetricNode::new,
+        total,
+    )
+    .await
 }

@@ -107,7 +107,7 @@ impl MonitorQuery {
             limit,
             after.is_some(),
             cursor,
-            SessionNode,
+            SessionNode::new,
             Total::counted(&st.db, move |db| async move {
                 svc::count_sessions(&db, &filter).await
             }),
@@ -132,7 +132,7 @@ impl MonitorQuery {
         )
         .await
         .gql()?;
-        Ok(rows.into_iter().next().map(SessionNode))
+        Ok(rows.into_iter().next().map(SessionNode::new))
     }
 
     /// Metrics across sessions, filtered and ordered.
@@ -163,7 +163,7 @@ impl MonitorQuery {
             limit,
             after.is_some(),
             metric_cursor(order),
-            MetricNode,
+            MetricNode::new,
             Total::counted(&st.db, move |db| async move {
                 svc::count_metrics(&db, &filter).await
             }),

@@ -73,3 +73,79 @@ pub fn put_time(out: &mut Vec<u8>, t: Option<DateTime<Utc>>) {
 pub fn put_naive(out: &mut Vec<u8>, t: Option<NaiveDateTime>) {
     put_time(out, t.map(utc));
 }
+
+/// A resolver's return value written as JSON, as async-graphql writes it: the writer's side of a
+/// field that `tree_object!` declares once.
+pub trait WriteJson {
+    fn write_json(&self, out: &mut Vec<u8>);
+}
+
+impl<T: WriteJson + ?Sized> WriteJson for &T {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        (**self).write_json(out);
+    }
+}
+
+impl WriteJson for str {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        put_str(out, self);
+    }
+}
+
+impl WriteJson for String {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        put_str(out, self);
+    }
+}
+
+impl WriteJson for bool {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        put_bool(out, *self);
+    }
+}
+
+impl WriteJson for i64 {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        put_int(out, *self);
+    }
+}
+
+impl WriteJson for i32 {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        put_int(out, i64::from(*self));
+    }
+}
+
+impl WriteJson for f64 {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        put_float(out, *self);
+    }
+}
+
+impl WriteJson for DateTime<Utc> {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        put_time(out, Some(*self));
+    }
+}
+
+impl<T: WriteJson> WriteJson for Option<T> {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        match self {
+            Some(v) => v.write_json(out),
+            None => out.extend_from_slice(b"null"),
+        }
+    }
+}
+
+impl<T: WriteJson> WriteJson for Vec<T> {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'[');
+        for (i, v) in self.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            v.write_json(out);
+        }
+        out.push(b']');
+    }
+}

@@ -24,16 +24,20 @@
 //! works through that trait alone.
 //!
 //! - `row`: `TreeRow`, what a domain implements, and `Resolved`, the field type it answers with;
+//! - `object`: `tree_object!`, an object type whose scalar fields are declared once for both its
+//!   resolvers and the writer;
 //! - `json`: the value writers;
 //! - `plan`: the selection turned into a plan (`plan_list`, `plan_one`), or `None`;
 //! - `write`: the plan read level by level and written (`answer_list`, `write_one`).
 
-mod json;
+pub(crate) mod json;
+pub(crate) mod object;
 mod plan;
-mod row;
+pub(crate) mod row;
 mod write;
 
 pub use json::*;
+pub(crate) use object::tree_object;
 pub use plan::{ConnPlan, NodePlan, plan_list, plan_one};
-pub use row::{ObjectList, Resolved, TreeRow};
+pub use row::{ObjectList, Resolved, Scalars, TreeRow};
 pub use write::{answer_list, write_list, write_one};

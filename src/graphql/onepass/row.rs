@@ -79,20 +79,14 @@ impl<T: OutputType> OutputType for Resolved<T> {
 
 /// A row type of the tree: its GraphQL name, its scalar fields and the level below it. Each
 /// domain implements it for its rows, in its GraphQL module, beside the object's resolvers.
-pub trait TreeRow: Send + Sync + 'static {
+pub trait TreeRow: Scalars + Send + Sync + 'static {
     /// The level below (`Self` for a leaf, which has none).
     type Child: TreeRow + Positional;
     /// The nested connection's `filter` argument, as the domain's service takes it (`()` for a
     /// leaf).
     type Filter: Default + Send + Sync + 'static;
-    /// The GraphQL object type.
-    const NODE: &'static str;
     /// The field that lists the level below, if any.
     const CHILDREN: Option<&'static str> = None;
-    /// The scalar fields `write_scalar` writes, exactly those of the GraphQL object, each with
-    /// the columns it reads (a nested page selects only those).
-    const FIELDS: &'static [(&'static str, &'static [&'static str])];
-
     fn id(&self) -> i64;
 
     /// The id of the row this one hangs off (its parent in the tree). Read only for rows listed
@@ -109,10 +103,6 @@ pub trait TreeRow: Send + Sync + 'static {
         debug_assert!(false, "{} is never listed below a parent", Self::NODE);
         KeyCursor::by_id(self.id())
     }
-    /// Writes the value of `field`, one of `FIELDS`, as the object's resolver would return it.
-    /// Only the field's own columns are certain to have been read.
-    fn write_scalar(&self, field: &str, out: &mut Vec<u8>);
-
     /// Fields that are lists of plain objects (a session's `tags`): the field, the objects'
     /// GraphQL type and their scalar fields, written by `write_objects`. None by default.
     const OBJECT_LISTS: &'static [ObjectList] = &[];
@@ -161,6 +151,21 @@ pub trait TreeRow: Send + Sync + 'static {
     fn field_names() -> Vec<&'static str> {
         Self::FIELDS.iter().map(|(name, _)| *name).collect()
     }
+}
+
+/// A row type's GraphQL object name and scalar fields, as the one-pass writer writes them. Not
+/// written by hand: `tree_object!` declares each field once and makes both this and the object's
+/// resolvers from it, so the two cannot drift.
+pub trait Scalars {
+    /// The GraphQL object type.
+    const NODE: &'static str;
+    /// The scalar fields `write_scalar` writes, in the object's order, each with the columns it
+    /// reads (a nested page selects only those).
+    const FIELDS: &'static [(&'static str, &'static [&'static str])];
+
+    /// Writes the value of `field`, one of `FIELDS`, as the object's resolver returns it. Only
+    /// the field's own columns are certain to have been read.
+    fn write_scalar(&self, field: &str, out: &mut Vec<u8>);
 }
 
 /// A field of a row that lists plain objects: its name, the objects' type, their fields and the
