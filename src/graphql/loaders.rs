@@ -114,6 +114,23 @@ pub fn new_loader<L: Send + Sync + 'static>(
     )
 }
 
+/// Answers keys that each wrap one id (`id` reads it, `key` wraps it back) with one call of
+/// `fetch` over all their ids, which returns the rows found by id: the loaders of rows by id.
+pub async fn by_ids<K, I, V, Fut>(
+    keys: &[K],
+    id: impl Fn(&K) -> I,
+    key: impl Fn(I) -> K,
+    fetch: impl FnOnce(Vec<I>) -> Fut,
+) -> Result<HashMap<K, V>, Shared>
+where
+    K: Eq + std::hash::Hash,
+    Fut: std::future::Future<Output = Result<HashMap<I, V>, AppError>>,
+{
+    let ids = keys.iter().map(id).collect();
+    let found = fetch(ids).await.map_err(Arc::new)?;
+    Ok(found.into_iter().map(|(i, v)| (key(i), v)).collect())
+}
+
 /// An encoded `after` cursor of a nested connection's key, decoded.
 pub fn decode_after(after: &Option<String>) -> Result<Option<KeyCursor>, AppError> {
     after.as_deref().map(super::connection::decode).transpose()

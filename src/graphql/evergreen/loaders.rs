@@ -10,7 +10,7 @@ use async_graphql::dataloader::Loader;
 use sea_orm::DatabaseConnection;
 
 use crate::config::Limits;
-use crate::graphql::loaders::{FetchQueue, Shared, decode_after, load_pages, new_loader};
+use crate::graphql::loaders::{FetchQueue, Shared, by_ids, decode_after, load_pages, new_loader};
 use crate::service::evergreen::{
     self as evg, Artifact, Build, ChildFilter, Parent, Project, Task, TestResult, Variant, Version,
 };
@@ -146,14 +146,13 @@ impl Loader<EvgProjectId> for EvergreenLoader {
     type Error = Shared;
 
     async fn load(&self, keys: &[EvgProjectId]) -> Result<HashMap<EvgProjectId, Project>, Shared> {
-        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
-        let found = evg::projects_by_ids(&self.db, &ids)
-            .await
-            .map_err(Arc::new)?;
-        Ok(found
-            .into_iter()
-            .map(|(id, p)| (EvgProjectId(id), p))
-            .collect())
+        by_ids(
+            keys,
+            |k| k.0,
+            EvgProjectId,
+            |ids| async move { evg::projects_by_ids(&self.db, &ids).await },
+        )
+        .await
     }
 }
 
@@ -162,14 +161,13 @@ impl Loader<EvgVersionId> for EvergreenLoader {
     type Error = Shared;
 
     async fn load(&self, keys: &[EvgVersionId]) -> Result<HashMap<EvgVersionId, Version>, Shared> {
-        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
-        let found = evg::versions_by_ids(&self.db, &ids)
-            .await
-            .map_err(Arc::new)?;
-        Ok(found
-            .into_iter()
-            .map(|(id, v)| (EvgVersionId(id), v))
-            .collect())
+        by_ids(
+            keys,
+            |k| k.0,
+            EvgVersionId,
+            |ids| async move { evg::versions_by_ids(&self.db, &ids).await },
+        )
+        .await
     }
 }
 
@@ -178,12 +176,13 @@ impl Loader<EvgBuildId> for EvergreenLoader {
     type Error = Shared;
 
     async fn load(&self, keys: &[EvgBuildId]) -> Result<HashMap<EvgBuildId, Build>, Shared> {
-        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
-        let found = evg::builds_by_ids(&self.db, &ids).await.map_err(Arc::new)?;
-        Ok(found
-            .into_iter()
-            .map(|(id, b)| (EvgBuildId(id), b))
-            .collect())
+        by_ids(
+            keys,
+            |k| k.0,
+            EvgBuildId,
+            |ids| async move { evg::builds_by_ids(&self.db, &ids).await },
+        )
+        .await
     }
 }
 
@@ -192,14 +191,13 @@ impl Loader<EvgTaskKey> for EvergreenLoader {
     type Error = Shared;
 
     async fn load(&self, keys: &[EvgTaskKey]) -> Result<HashMap<EvgTaskKey, Task>, Shared> {
-        let ids: Vec<String> = keys.iter().map(|k| k.0.clone()).collect();
-        let found = evg::tasks_by_task_ids(&self.db, &ids)
-            .await
-            .map_err(Arc::new)?;
-        Ok(found
-            .into_iter()
-            .map(|(id, t)| (EvgTaskKey(id), t))
-            .collect())
+        by_ids(
+            keys,
+            |k| k.0.clone(),
+            EvgTaskKey,
+            |ids| async move { evg::tasks_by_task_ids(&self.db, &ids).await },
+        )
+        .await
     }
 }
 

@@ -9,7 +9,7 @@ use async_graphql::dataloader::Loader;
 use sea_orm::DatabaseConnection;
 
 use crate::config::Limits;
-use crate::graphql::loaders::{FetchQueue, Shared, decode_after, load_pages, new_loader};
+use crate::graphql::loaders::{FetchQueue, Shared, by_ids, decode_after, load_pages, new_loader};
 use crate::service::monitor::{
     self as svc, Context, Metric, MetricFilter, MetricOrder, MetricParent, Session,
 };
@@ -75,14 +75,13 @@ impl Loader<SessionId> for MonitorLoader {
     type Error = Shared;
 
     async fn load(&self, keys: &[SessionId]) -> Result<HashMap<SessionId, Session>, Shared> {
-        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
-        let found = svc::sessions_by_ids(&self.db, &ids)
-            .await
-            .map_err(Arc::new)?;
-        Ok(found
-            .into_iter()
-            .map(|(id, s)| (SessionId(id), s))
-            .collect())
+        by_ids(
+            keys,
+            |k| k.0,
+            SessionId,
+            |ids| async move { svc::sessions_by_ids(&self.db, &ids).await },
+        )
+        .await
     }
 }
 
@@ -91,14 +90,13 @@ impl Loader<ContextId> for MonitorLoader {
     type Error = Shared;
 
     async fn load(&self, keys: &[ContextId]) -> Result<HashMap<ContextId, Context>, Shared> {
-        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
-        let found = svc::contexts_by_ids(&self.db, &ids)
-            .await
-            .map_err(Arc::new)?;
-        Ok(found
-            .into_iter()
-            .map(|(id, c)| (ContextId(id), c))
-            .collect())
+        by_ids(
+            keys,
+            |k| k.0,
+            ContextId,
+            |ids| async move { svc::contexts_by_ids(&self.db, &ids).await },
+        )
+        .await
     }
 }
 
