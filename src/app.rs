@@ -228,9 +228,11 @@ pub fn build(state: AppState) -> impl Endpoint<Output = Response> {
         .at("/healthz", get(healthz))
         .at("/readyz", get(readyz));
     for api in rest::apis() {
-        let (prefix, render) = (api.prefix, api.dialect.render);
-        let router = Arc::new(api).router(shared.clone());
-        route = route.nest(prefix, guarded(router, &limits, render));
+        let (render, api) = (api.dialect.render, Arc::new(api));
+        for prefix in std::iter::once(&api.prefix).chain(api.also_at) {
+            let router = api.clone().router(shared.clone());
+            route = route.nest(*prefix, guarded(router, &limits, render));
+        }
     }
     route
         .with(NormalizePath::new(TrailingSlash::Trim))

@@ -24,20 +24,30 @@ impl Principal {
     }
 }
 
+/// How a surface's clients send their token in the `Authorization` header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenForm {
+    /// `Bearer <token>`.
+    Bearer,
+    /// `Bearer <token>` or the bare token, as KernelCI's clients send it.
+    BearerOrBare,
+}
+
 /// Resolves the `Authorization` header. No header is an anonymous caller; a header that is not a
-/// live bearer token is an error even where anonymous calls are allowed, so that a client with a
+/// live token is an error even where anonymous calls are allowed, so that a client with a
 /// mistyped or revoked token learns it at once.
 pub async fn principal_from_header(
     db: &impl ConnectionTrait,
     header: Option<&str>,
+    form: TokenForm,
 ) -> AppResult<Principal> {
     let Some(value) = header else {
         return Ok(Principal::anonymous());
     };
-    let Some(secret) = value
+    let bearer = value
         .strip_prefix("Bearer ")
-        .or_else(|| value.strip_prefix("bearer "))
-    else {
+        .or_else(|| value.strip_prefix("bearer "));
+    let Some(secret) = bearer.or((form == TokenForm::BearerOrBare).then_some(value)) else {
         return Err(AppError::Unauthenticated(
             "expected 'Authorization: Bearer <token>'".into(),
         ));
@@ -52,7 +62,8 @@ pub async fn principal_from_header(
 ///
 /// - reads are open unless the operator requires a token on the surface;
 /// - pytest-monitor writes are open as they were (its plugin sends no credentials) unless required;
-/// - GraphQL mutations need a write token unless the operator opened them.
+/// - GraphQL mutations need a write token unless the operator opened them;
+/// - KernelCI needs a token on every request (`AuthPolicy::requires_token`).
 pub fn check(
     policy: &AuthPolicy,
     surface: Surface,
@@ -60,7 +71,7 @@ pub fn check(
     need: Scope,
 ) -> AppResult<()> {
     let required = policy.requires_token(surface)
-        || (surface == Surface::Graphql && need >= Scope::Write && !policy.open_mutations);
+        || (surface == Surface::Graphql && need != Scope::Read && !policy.open_mutations);
     if !required {
         return Ok(());
     }

@@ -81,7 +81,8 @@ pub enum TokenAction {
     Create {
         #[arg(long)]
         name: String,
-        /// Scopes: read, write, admin (repeat the flag or separate with commas).
+        /// Scopes: read, write, delete, admin (repeat the flag or separate with commas); KernelCI's
+        /// get and post are read and write.
         #[arg(long = "scope", value_delimiter = ',', default_value = "read")]
         scopes: Vec<String>,
         /// Group the token acts for (used by the group-aware legacy APIs).

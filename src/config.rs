@@ -76,6 +76,8 @@ pub enum Surface {
     Monitor,
     /// Evergreen REST v1 (`/rest/v1`).
     Evergreen,
+    /// KernelCI's job resource (`/job`, `/jobs`): a token on every request, as the backend had.
+    Kernelci,
 }
 
 /// Who may do what without a token. Each legacy surface defaults to what its real server did.
@@ -89,7 +91,7 @@ pub struct AuthPolicy {
 
 impl AuthPolicy {
     pub fn requires_token(&self, surface: Surface) -> bool {
-        self.require_token.contains(&surface)
+        surface == Surface::Kernelci || self.require_token.contains(&surface)
     }
 }
 

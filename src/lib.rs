@@ -12,6 +12,7 @@
 //!   rows, per-parent pages, cached totals, tokens) and one folder per domain.
 //! - `auth`: bearer tokens and scopes turned into a `Principal`, for every edge.
 //! - `cors`: the cross-origin policy (`--cors-origin`).
+//! - `gzip`: compressed answers for the legacy APIs whose servers compressed them.
 //! - `graphql`: the schema (one list of domains, `schema_parts!`), connections, dataloaders, the
 //!   one-pass writer and request limits, and one folder per domain.
 //! - `rest`: the route-table plumbing and the OpenAPI document, one folder per legacy API, and
@@ -31,6 +32,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod graphql;
+pub mod gzip;
 pub mod rest;
 pub mod service;
 pub mod state;

@@ -120,7 +120,9 @@ async fn main() -> anyhow::Result<()> {
                         .iter()
                         .map(|s| {
                             Scope::parse(s).ok_or_else(|| {
-                                anyhow::anyhow!("unknown scope '{s}': use read, write or admin")
+                                anyhow::anyhow!(
+                                    "unknown scope '{s}': use read, write, delete or admin"
+                                )
                             })
                         })
                         .collect::<anyhow::Result<Vec<_>>>()?;

@@ -9,6 +9,7 @@ mod m20261124_000001_monitor;
 mod m20261124_000002_api_tokens;
 mod m20261124_000003_evergreen;
 mod m20261124_000004_metric_hashes;
+mod m20261206_000005_kernelci;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000002_api_tokens::Migration),
             Box::new(m20261124_000003_evergreen::Migration),
             Box::new(m20261124_000004_metric_hashes::Migration),
+            Box::new(m20261206_000005_kernelci::Migration),
         ]
     }
 }

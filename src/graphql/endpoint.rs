@@ -95,11 +95,16 @@ pub async fn graphql(req: &Request, body: Body, schema: poem::web::Data<&AppSche
         )));
     }
 
-    let principal =
-        match auth::principal_from_header(&state.db, req.header(header::AUTHORIZATION)).await {
-            Ok(p) => p,
-            Err(e) => return app_error_response(e),
-        };
+    let principal = match auth::principal_from_header(
+        &state.db,
+        req.header(header::AUTHORIZATION),
+        auth::TokenForm::Bearer,
+    )
+    .await
+    {
+        Ok(p) => p,
+        Err(e) => return app_error_response(e),
+    };
     if let Err(e) = auth::check(
         &state.config.auth,
         Surface::Graphql,

@@ -113,8 +113,9 @@ pub struct Dialect {
     pub not_found: fn() -> Response,
     /// A method the path does not take; `allow` names those it takes.
     pub wrong_method: fn(HeaderValue) -> Response,
-    /// `OPTIONS` answers 200 with `Allow` (Flask did); otherwise it is a wrong method.
-    pub answers_options: bool,
+    /// How `OPTIONS` is answered, without a token, given the path's `Allow` header (Flask
+    /// answered 200 with `Allow`); `None`: it is a wrong method.
+    pub options: Option<fn(HeaderValue) -> Response>,
     /// `HEAD` is answered by the `GET` route (Flask, and poem by default); gorilla/mux did not.
     pub head_as_get: bool,
 }
@@ -125,14 +126,28 @@ pub struct RestApi {
     pub name: &'static str,
     /// Where it is mounted: `/api/v1`.
     pub prefix: &'static str,
+    /// Other prefixes it answers under as well (KernelCI's `/jobs` beside `/job`); the OpenAPI
+    /// document lists the routes under `prefix`.
+    pub also_at: &'static [&'static str],
     /// The surface its tokens are checked on.
     pub surface: Surface,
+    /// How its clients send a token.
+    pub token_form: auth::TokenForm,
     /// The scope a request of this method needs.
     pub scope: fn(&Method) -> Scope,
     pub routes: Vec<Route>,
     /// Its `components/schemas` part of the OpenAPI document.
     pub schemas: fn() -> serde_json::Value,
     pub dialect: Dialect,
+    /// What every answer of a route gets last, errors included (KernelCI's CORS echo and gzip).
+    pub finish: Option<fn(&Request, Response) -> Response>,
+}
+
+/// `OPTIONS` as Flask answered it: 200, no body, the path's methods in `Allow`.
+pub fn options_allow(allow: HeaderValue) -> Response {
+    let mut resp = Response::builder().status(StatusCode::OK).finish();
+    resp.headers_mut().insert(header::ALLOW, allow);
+    resp
 }
 
 /// Reads need `read`, everything else `write`: the legacy APIs' rule.
@@ -168,13 +183,9 @@ impl RestApi {
         let mut route = poem::Route::new();
         for (path, (mut entry, methods)) in by_path {
             let allow = self.allow_header(&methods);
-            if self.dialect.answers_options {
+            if let Some(options) = self.dialect.options {
                 let allow = allow.clone();
-                entry = entry.options(poem::endpoint::make_sync(move |_| {
-                    let mut resp = Response::builder().status(StatusCode::OK).finish();
-                    resp.headers_mut().insert(header::ALLOW, allow.clone());
-                    resp
-                }));
+                entry = entry.options(poem::endpoint::make_sync(move |_| options(allow.clone())));
             }
             if !self.dialect.head_as_get {
                 let not_found = self.dialect.not_found;
@@ -200,12 +211,20 @@ impl RestApi {
     }
 
     /// Runs route `i`: the token check on the API's surface, then the handler, errors rendered
-    /// in the dialect.
+    /// in the dialect; then the API's `finish`, if any, on whatever the answer is.
     async fn run(&self, i: usize, st: &AppState, mut req: Request) -> Response {
+        let resp = self.answer(i, st, &mut req).await;
+        match self.finish {
+            Some(finish) => finish(&req, resp),
+            None => resp,
+        }
+    }
+
+    async fn answer(&self, i: usize, st: &AppState, req: &mut Request) -> Response {
         let render = self.dialect.render;
         let need = (self.scope)(req.method());
-        let principal = match auth::principal_from_header(&st.db, req.header("authorization")).await
-        {
+        let header = req.header("authorization");
+        let principal = match auth::principal_from_header(&st.db, header, self.token_form).await {
             Ok(p) => p,
             Err(e) => return render(e),
         };
@@ -221,7 +240,7 @@ impl RestApi {
                 )));
             }
         };
-        match (self.routes[i].handler)(st, &req, &body).await {
+        match (self.routes[i].handler)(st, req, &body).await {
             Ok(resp) => resp,
             Err(e) => render(e),
         }
@@ -234,7 +253,7 @@ impl RestApi {
         if self.dialect.head_as_get && methods.contains(&Method::GET) {
             names.push("HEAD");
         }
-        if self.dialect.answers_options {
+        if self.dialect.options.is_some() {
             names.push("OPTIONS");
         }
         names.sort_unstable();

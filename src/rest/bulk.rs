@@ -60,7 +60,9 @@ pub fn api() -> RestApi {
     RestApi {
         name: "testgraph bulk ingestion",
         prefix: PREFIX,
+        also_at: &[],
         surface: Surface::Graphql,
+        token_form: crate::auth::TokenForm::Bearer,
         scope: |_| Scope::Write,
         routes,
         schemas,
@@ -68,9 +70,10 @@ pub fn api() -> RestApi {
             render,
             not_found,
             wrong_method,
-            answers_options: false,
+            options: None,
             head_as_get: false,
         },
+        finish: None,
     }
 }
 

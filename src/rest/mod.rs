@@ -8,6 +8,7 @@
 pub mod api;
 pub mod bulk;
 pub mod evergreen;
+pub mod kernelci;
 pub mod monitor;
 pub mod openapi;
 
@@ -15,5 +16,10 @@ use api::RestApi;
 
 /// Every REST API, in the order the OpenAPI document lists them.
 pub fn apis() -> Vec<RestApi> {
-    vec![monitor::api(), evergreen::api(), bulk::api()]
+    vec![
+        monitor::api(),
+        evergreen::api(),
+        kernelci::api(),
+        bulk::api(),
+    ]
 }

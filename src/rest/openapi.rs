@@ -41,7 +41,11 @@ pub fn document(apis: &[RestApi]) -> Value {
         }
         for r in api.docs() {
             let (path, path_params) = openapi_path(r.path);
-            let full = format!("{prefix}{path}");
+            // An API's root route (`/`) is its prefix itself.
+            let full = match path.as_str() {
+                "/" => prefix.to_owned(),
+                _ => format!("{prefix}{path}"),
+            };
             let mut params: Vec<Value> = path_params
                 .iter()
                 .map(|p| json!({"name": p, "in": "path", "required": true, "schema": {"type": "string"}}))

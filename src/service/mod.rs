@@ -3,6 +3,7 @@
 
 pub mod counts;
 pub mod evergreen;
+pub mod kernelci;
 pub mod monitor;
 pub mod per_parent;
 pub mod rows;

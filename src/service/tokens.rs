@@ -12,21 +12,34 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{AppError, AppResult};
 
-/// What a token may do. `Write` implies `Read`; `Admin` implies both.
+/// What a token may do. `Write` implies `Read`; `Delete` is on its own (KernelCI's delete
+/// permission, kept apart from its post permission); `Admin` implies every other.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Scope {
     Read,
     Write,
+    Delete,
     Admin,
 }
 
 impl Scope {
     pub fn parse(s: &str) -> Option<Scope> {
         match s.trim().to_ascii_lowercase().as_str() {
-            "read" => Some(Scope::Read),
-            "write" => Some(Scope::Write),
+            // KernelCI names its permissions after the methods: get, post, delete.
+            "read" | "get" => Some(Scope::Read),
+            "write" | "post" => Some(Scope::Write),
+            "delete" => Some(Scope::Delete),
             "admin" => Some(Scope::Admin),
             _ => None,
+        }
+    }
+
+    /// Whether holding `self` allows what `need` allows.
+    pub fn implies(self, need: Scope) -> bool {
+        match self {
+            Scope::Admin => true,
+            Scope::Write => matches!(need, Scope::Read | Scope::Write),
+            other => other == need,
         }
     }
 
@@ -34,6 +47,7 @@ impl Scope {
         match self {
             Scope::Read => "read",
             Scope::Write => "write",
+            Scope::Delete => "delete",
             Scope::Admin => "admin",
         }
     }
@@ -68,7 +82,7 @@ impl Token {
 
     /// True when the token grants `need` (directly or through a broader scope).
     pub fn grants(&self, need: Scope) -> bool {
-        self.scopes.iter().any(|s| *s >= need)
+        self.scopes.iter().any(|s| s.implies(need))
     }
 }
 

@@ -13,5 +13,6 @@ mod graphql_evergreen;
 mod graphql_limits;
 mod graphql_monitor;
 mod http;
+mod kernelci_rest;
 mod monitor_rest;
 mod server;

@@ -59,7 +59,9 @@ pub fn api() -> RestApi {
     RestApi {
         name: "Evergreen REST v1",
         prefix: PREFIX,
+        also_at: &[],
         surface: Surface::Evergreen,
+        token_form: crate::auth::TokenForm::Bearer,
         scope: read_or_write,
         routes,
         schemas: schemas::schemas,
@@ -68,9 +70,10 @@ pub fn api() -> RestApi {
             not_found: errors::gorilla_not_found,
             // gorilla/mux (of the seed era) fell through to its not-found handler.
             wrong_method: |_| errors::gorilla_not_found(),
-            answers_options: false,
+            options: None,
             // gorilla's `Methods("GET")` does not match HEAD.
             head_as_get: false,
         },
+        finish: None,
     }
 }

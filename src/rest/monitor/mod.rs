@@ -581,7 +581,9 @@ pub fn api() -> RestApi {
     RestApi {
         name: "pytest-monitor server (monitor-server-api 1.1)",
         prefix: PREFIX,
+        also_at: &[],
         surface: Surface::Monitor,
+        token_form: crate::auth::TokenForm::Bearer,
         scope: read_or_write,
         routes,
         schemas: wire::schemas,
@@ -589,8 +591,9 @@ pub fn api() -> RestApi {
             render: errors::render,
             not_found: errors::not_found,
             wrong_method: errors::method_not_allowed,
-            answers_options: true,
+            options: Some(super::api::options_allow),
             head_as_get: true,
         },
+        finish: None,
     }
 }
