@@ -6,6 +6,7 @@
 //! whose demo records are already there is left alone, so running it twice adds nothing.
 
 mod evergreen;
+mod kernelci;
 mod monitor;
 mod report;
 
@@ -30,15 +31,23 @@ pub async fn run(
         if evergreen::holds_data(db).await? {
             held.push(evergreen::DOMAIN);
         }
-        if !held.is_empty() {
+        if kernelci::holds_data(db).await? {
+            held.push(kernelci::DOMAIN);
+        }
+        if let Some((last, rest)) = held.split_last() {
+            let domains = if rest.is_empty() {
+                (*last).to_owned()
+            } else {
+                format!("{} and {last}", rest.join(", "))
+            };
             return Err(AppError::Conflict(format!(
-                "the store already holds {} data; `testgraph demo --force` adds the demo data beside it",
-                held.join(" and ")
+                "the store already holds {domains} data; `testgraph demo --force` adds the demo data beside it"
             )));
         }
     }
     Ok(vec![
         monitor::fill(db, progress).await?,
         evergreen::fill(db, progress).await?,
+        kernelci::fill(db, progress).await?,
     ])
 }

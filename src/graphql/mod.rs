@@ -8,6 +8,7 @@ pub mod connection;
 pub mod context;
 pub mod endpoint;
 pub mod evergreen;
+pub mod kernelci;
 pub mod limits;
 pub mod loaders;
 pub mod monitor;
@@ -52,7 +53,7 @@ macro_rules! schema_parts {
     };
 }
 
-schema_parts!(monitor, evergreen);
+schema_parts!(monitor, evergreen, kernelci);
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 

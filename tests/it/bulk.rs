@@ -12,6 +12,7 @@ use crate::http;
 
 const TEST_RESULTS: &str = "/bulk/v1/evergreen/test_results";
 const METRICS: &str = "/bulk/v1/monitor/metrics";
+const KERNELCI_BUILDS: &str = "/bulk/v1/kernelci/builds";
 
 /// POSTs `body` (raw bytes) with an optional bearer token; returns the status and the JSON answer.
 async fn post_raw(app: &TestApp, path: &str, body: &str, token: Option<&str>) -> (u16, Value) {
@@ -424,7 +425,7 @@ async fn openapi_documents_the_bulk_routes() {
         .into_json()
         .await
         .expect("json");
-    for path in [TEST_RESULTS, METRICS] {
+    for path in [TEST_RESULTS, METRICS, KERNELCI_BUILDS] {
         let op = &doc["paths"][path]["post"];
         assert!(op["requestBody"].is_object(), "{path}: {op}");
         assert!(op["responses"]["201"].is_object(), "{path}: {op}");
@@ -432,6 +433,10 @@ async fn openapi_documents_the_bulk_routes() {
     assert_eq!(
         doc["components"]["schemas"]["BulkTestResults"]["properties"]["results"]["maxItems"],
         json!(testgraph::service::evergreen::MAX_BATCH)
+    );
+    assert_eq!(
+        doc["components"]["schemas"]["BulkKernelciBuilds"]["properties"]["input"]["maxItems"],
+        json!(testgraph::service::kernelci::MAX_BATCH)
     );
 }
 
@@ -462,4 +467,141 @@ async fn a_nul_character_in_a_batch_is_the_clients_error() {
         let stored = stored_results(&app, &task).await;
         assert_eq!(stored[4]["testFile"], json!("jstests/nul\u{0}.js"));
     }
+}
+
+/// Every stored field of the builds of the jobs of `tree`, job by job, in report order.
+async fn stored_kernelci_builds(app: &TestApp, tree: &str) -> Vec<Value> {
+    let d = ok(
+        app,
+        "query($j: String!) { kernelciJobs(first: 10, filter: {job: [$j]}, orderBy: {field: KERNEL, direction: ASC}) {
+            edges { node { kernel gitBranch gitCommit gitDescribe compiler status createdOn
+              builds(first: 10) { edges { node { kernel gitBranch arch defconfig defconfigFull
+                buildEnvironment status buildTime errors warnings createdOn } } } } } } }",
+        json!({"j": tree}),
+    )
+    .await;
+    nodes(&d["kernelciJobs"])
+        .into_iter()
+        .map(|j| {
+            let mut j = j.clone();
+            j["builds"] = json!(nodes(&j["builds"]));
+            j
+        })
+        .collect()
+}
+
+fn kernelci_batch(tree: &str) -> Vec<Value> {
+    const ARCHES: [&str; 3] = ["x86_64", "arm64", "riscv"];
+    const STATUSES: [&str; 2] = ["PASS", "FAIL"];
+    (0..5)
+        .map(|i| {
+            let mut b = json!({"job": tree, "kernel": format!("v6.{}", i % 2), "gitBranch": "master",
+                "arch": ARCHES[i % 3], "defconfig": "defconfig",
+                "status": STATUSES[i % 2], "createdOn": "2026-12-01T10:00:00Z"});
+            if i % 2 == 0 {
+                b["gitCommit"] = json!("abc");
+                b["compiler"] = json!("gcc");
+                b["buildTime"] = json!(12.5);
+                b["errors"] = json!(i);
+                b["defconfigFull"] = json!("defconfig+kselftest");
+                b["buildEnvironment"] = json!("gcc-12");
+            }
+            b
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn bulk_kernelci_builds_store_what_the_mutation_stores() {
+    let app = open_app().await;
+    let (status, answer) = post(
+        &app,
+        KERNELCI_BUILDS,
+        &json!({"input": kernelci_batch("bulk")}),
+    )
+    .await;
+    assert_eq!(
+        (status, answer),
+        (201, json!({"builds": 5, "jobsCreated": 2}))
+    );
+    let d = ok(
+        &app,
+        "mutation($b: [KernelciBuildInput!]!) { reportKernelciBuilds(input: $b) { builds jobsCreated } }",
+        json!({"b": kernelci_batch("gql")}),
+    )
+    .await;
+    assert_eq!(
+        d["reportKernelciBuilds"],
+        json!({"builds": 5, "jobsCreated": 2})
+    );
+    let via_bulk = stored_kernelci_builds(&app, "bulk").await;
+    assert_eq!(via_bulk.len(), 2);
+    assert_eq!(via_bulk, stored_kernelci_builds(&app, "gql").await);
+    // The job takes its first build's fields; optional fields left out get their defaults.
+    assert_eq!(via_bulk[0]["gitCommit"], json!("abc"));
+    assert_eq!(via_bulk[0]["gitDescribe"], json!("v6.0"));
+    assert_eq!(via_bulk[0]["status"], json!("BUILD"));
+    assert_eq!(via_bulk[1]["compiler"], Value::Null);
+    let odd = &via_bulk[1]["builds"][0];
+    assert_eq!(
+        (
+            &odd["defconfigFull"],
+            &odd["buildEnvironment"],
+            &odd["errors"]
+        ),
+        (&json!("defconfig"), &json!(""), &json!(0))
+    );
+
+    // One invalid build refuses the whole batch.
+    let mut bad = kernelci_batch("bulk2");
+    bad[3]["kernel"] = json!(" ");
+    let (status, answer) = post(&app, KERNELCI_BUILDS, &json!({"input": bad})).await;
+    assert_eq!((status, code(&answer)), (400, "BAD_USER_INPUT"), "{answer}");
+    assert!(answer.to_string().contains("builds[3].kernel"), "{answer}");
+    assert!(stored_kernelci_builds(&app, "bulk2").await.is_empty());
+
+    for (body, expect) in [
+        (json!({"input": [{"job": "j"}]}), "missing field `kernel`"),
+        (
+            json!({"input": [{"job": "j", "kernel": "k", "gitBranch": "b", "arch": "a", "defconfig": "d", "status": "BOGUS"}]}),
+            "unknown variant `BOGUS`",
+        ),
+        (
+            json!({"input": [{"job": "j", "kernel": "k", "gitBranch": "b", "arch": "a", "defconfig": "d", "status": "PASS", "git_branch": "b"}]}),
+            "unknown field `git_branch`",
+        ),
+        (
+            json!({"input": [{"job": "j", "kernel": "k", "gitBranch": "b", "arch": "a", "defconfig": "d", "status": "PASS", "createdOn": "yesterday"}]}),
+            "input contains invalid characters",
+        ),
+        (json!({"builds": []}), "unknown field `builds`"),
+    ] {
+        let (status, answer) = post(&app, KERNELCI_BUILDS, &body).await;
+        assert_eq!(
+            (status, code(&answer)),
+            (400, "BAD_USER_INPUT"),
+            "{body}: {answer}"
+        );
+        let message = answer["errors"][0]["message"].as_str().unwrap_or("");
+        assert!(message.contains(expect), "{body}: {message}");
+    }
+
+    // The mutations' authorisation.
+    let closed = TestApp::new().await;
+    let body = json!({"input": []}).to_string();
+    let (status, answer) = post_raw(&closed, KERNELCI_BUILDS, &body, None).await;
+    assert_eq!(
+        (status, code(&answer)),
+        (401, "UNAUTHENTICATED"),
+        "{answer}"
+    );
+    let read = closed.token(&[Scope::Read]).await;
+    let (status, answer) = post_raw(&closed, KERNELCI_BUILDS, &body, Some(&read)).await;
+    assert_eq!((status, code(&answer)), (403, "FORBIDDEN"), "{answer}");
+    let write = closed.token(&[Scope::Write]).await;
+    let (status, answer) = post_raw(&closed, KERNELCI_BUILDS, &body, Some(&write)).await;
+    assert_eq!(
+        (status, answer),
+        (201, json!({"builds": 0, "jobsCreated": 0}))
+    );
 }

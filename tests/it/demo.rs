@@ -5,12 +5,45 @@
 use serde_json::json;
 use testgraph::demo;
 use testgraph::error::AppError;
+use testgraph::service::kernelci::{self as kci, Clause, Criteria, JOB_FIELDS, Sort, Value};
+use testgraph::service::tokens::Scope;
 
 use crate::common::TestApp;
-use crate::http::get;
+use crate::http::{Reply, get, reply};
 
 async fn fill(app: &TestApp, force: bool) -> Result<Vec<demo::Written>, AppError> {
     demo::run(&app.state.db, force, &mut |_, _, _| {}).await
+}
+
+/// KernelCI's jobs, builds and log summaries, counted through the service.
+async fn kernelci_counts(app: &TestApp) -> (u64, u64, u64) {
+    let db = &app.state.db;
+    let all = Criteria::default();
+    let jobs = kci::list_jobs(db, &all, &Sort::default(), 0, 0)
+        .await
+        .expect("jobs");
+    let ids: Vec<i64> = jobs.iter().map(|j| j.id).collect();
+    let builds = kci::count_builds_for_jobs(db, &ids)
+        .await
+        .expect("builds")
+        .values()
+        .sum();
+    let jobs_n = kci::count_jobs(db, &all).await.expect("count jobs");
+    assert_eq!(jobs_n, jobs.len() as u64);
+    let summaries = kci::count_summaries(db, &all).await.expect("summaries");
+    (jobs_n, builds, summaries)
+}
+
+/// A KernelCI `GET` with a read token, sent as KernelCI's clients did (`Authorization: <token>`).
+async fn kernelci_get(app: &TestApp, token: &str, path: &str) -> Reply {
+    reply(
+        app.client
+            .get(path)
+            .header("authorization", token)
+            .send()
+            .await,
+    )
+    .await
 }
 
 #[tokio::test]
@@ -36,8 +69,24 @@ async fn demo_data_answers_the_first_queries() {
                     ("files", 6)
                 ]
             ),
+            (
+                "KernelCI",
+                vec![("jobs", 10), ("builds", 89), ("log summaries", 6)]
+            ),
         ]
     );
+    assert_eq!(kernelci_counts(&app).await, (10, 89, 6));
+    let db = &app.state.db;
+    let status = |s: &str| Criteria {
+        clauses: vec![Clause::AnyOf(
+            kci::field(JOB_FIELDS, "status").expect("status field"),
+            vec![Value::Text(s.into())],
+        )],
+        ..Default::default()
+    };
+    for (s, n) in [("PASS", 4), ("FAIL", 4), ("BUILD", 2)] {
+        assert_eq!(kci::count_jobs(db, &status(s)).await.expect(s), n, "{s}");
+    }
 
     let d = app
         .graphql(
@@ -67,6 +116,46 @@ async fn demo_data_answers_the_first_queries() {
         .await
         .json();
     assert_eq!(versions["versions"].as_array().map(Vec::len), Some(3));
+
+    // The README's KernelCI call (natural order: oldest first), a date window counted back from
+    // a day of the demo week, and the log summaries of one tree.
+    let token = app.token(&[Scope::Read]).await;
+    let jobs = kernelci_get(&app, &token, "/job?job=mainline&field=kernel&field=status")
+        .await
+        .json();
+    assert_eq!(jobs["count"], 3, "{jobs}");
+    let kernels: Vec<(&str, &str)> = jobs["result"]
+        .as_array()
+        .expect("result")
+        .iter()
+        .map(|j| {
+            (
+                j["kernel"].as_str().unwrap_or_default(),
+                j["status"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kernels,
+        vec![
+            ("v6.19-rc4", "FAIL"),
+            ("v6.19-rc4-12-ge7811ec15834", "PASS"),
+            ("v6.19-rc4-58-gcfbf687b216b", "BUILD")
+        ]
+    );
+    let window = kernelci_get(
+        &app,
+        &token,
+        "/job?created_on=2026-01-07&date_range=1&field=kernel",
+    )
+    .await
+    .json();
+    // January 6 and 7 (up to the day's last second but one).
+    assert_eq!(window["count"], 5, "{window}");
+    let logs = kernelci_get(&app, &token, "/job/logs?job=next")
+        .await
+        .json();
+    assert_eq!(logs["count"], 2, "{logs}");
 }
 
 #[tokio::test]
@@ -76,7 +165,7 @@ async fn a_store_with_data_is_refused_unless_forced_and_nothing_is_written_twice
         .graphql_as(
             "mutation { createMonitorContext(input: {h: \"mine\", cpuCount: 1, cpuFrequency: 1, cpuType: \"t\", ramTotal: 1, machineNode: \"n\", machineType: \"t\", machineArch: \"a\", systemInfo: \"s\", pythonInfo: \"p\"}) { h } }",
             json!({}),
-            Some(&app.token(&[testgraph::service::tokens::Scope::Write]).await),
+            Some(&app.token(&[Scope::Write]).await),
         )
         .await;
     assert!(r.get("errors").is_none(), "{r}");
@@ -84,6 +173,26 @@ async fn a_store_with_data_is_refused_unless_forced_and_nothing_is_written_twice
         Err(AppError::Conflict(msg)) => assert!(msg.contains("pytest-monitor"), "{msg}"),
         other => panic!("expected a refusal, got {other:?}"),
     }
+    // A lab's build of its own is KernelCI data too.
+    let own = kci::NewBuild {
+        job: "lab-tree".into(),
+        kernel: "v6.1-1-g0123456789ab".into(),
+        git_branch: "main".into(),
+        arch: "x86_64".into(),
+        defconfig: "x86_64_defconfig".into(),
+        status: "PASS".into(),
+        ..Default::default()
+    };
+    kci::report_builds(&app.state.db, &[own])
+        .await
+        .expect("a build");
+    match fill(&app, false).await {
+        Err(AppError::Conflict(msg)) => {
+            assert!(msg.contains("pytest-monitor and KernelCI"), "{msg}")
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert_eq!(kernelci_counts(&app).await, (1, 1, 0));
     let total = "{ monitorContexts { totalCount } evergreenProjects { totalCount } }";
     let d = app.graphql(total, json!({})).await;
     assert_eq!(d["data"]["monitorContexts"]["totalCount"], 1, "{d}");
@@ -96,4 +205,30 @@ async fn a_store_with_data_is_refused_unless_forced_and_nothing_is_written_twice
     let d = app.graphql(total, json!({})).await;
     assert_eq!(d["data"]["monitorContexts"]["totalCount"], 3, "{d}");
     assert_eq!(d["data"]["evergreenProjects"]["totalCount"], 1, "{d}");
+    assert_eq!(kernelci_counts(&app).await, (11, 90, 6));
+}
+
+#[tokio::test]
+async fn a_store_with_only_kernelci_data_is_refused() {
+    let app = TestApp::new().await;
+    let own = kci::NewBuild {
+        job: "lab-tree".into(),
+        kernel: "v6.1-1-g0123456789ab".into(),
+        git_branch: "main".into(),
+        arch: "arm64".into(),
+        defconfig: "defconfig".into(),
+        status: "FAIL".into(),
+        errors: Some(1),
+        ..Default::default()
+    };
+    kci::report_builds(&app.state.db, &[own])
+        .await
+        .expect("a build");
+    match fill(&app, false).await {
+        Err(AppError::Conflict(msg)) => {
+            assert!(msg.contains("holds KernelCI data"), "{msg}")
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert_eq!(kernelci_counts(&app).await, (1, 1, 0));
 }

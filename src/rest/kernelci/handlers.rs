@@ -25,13 +25,14 @@ fn route_id(req: &Request) -> Option<String> {
     (id.len() == 24 && id.bytes().all(|b| b.is_ascii_alphanumeric())).then(|| id.to_owned())
 }
 
-/// The route's id, checked: the app's 404 (`Err(Ok)`), a 400 for an id that is not hex.
-fn checked_id(req: &Request, wrong: &str) -> Result<String, AppResult<Response>> {
+/// The route's id, checked; otherwise the answer: the app's 404, or a 400 `wrong` for an id that
+/// is not hex.
+fn checked_id(req: &Request, wrong: &str) -> Result<String, Box<Response>> {
     let Some(id) = route_id(req) else {
-        return Err(Ok(errors::not_found()));
+        return Err(Box::new(errors::not_found()));
     };
     if !is_oid(&id) {
-        return Err(Err(AppError::bad_request(wrong)));
+        return Err(Box::new(errors::render(AppError::bad_request(wrong))));
     }
     Ok(id)
 }
@@ -59,7 +60,7 @@ pub async fn list_jobs(st: &AppState, req: &Request) -> AppResult<Response> {
 pub async fn job(st: &AppState, req: &Request) -> AppResult<Response> {
     let id = match checked_id(req, "Wrong ID value provided") {
         Ok(id) => id,
-        Err(answer) => return answer,
+        Err(answer) => return Ok(*answer),
     };
     let projection = query::projection(&pairs(req))?;
     let found = svc::job_by_oid(&st.db, &id)
@@ -87,7 +88,7 @@ pub async fn distinct(st: &AppState, req: &Request) -> AppResult<Response> {
 pub async fn job_logs(st: &AppState, req: &Request) -> AppResult<Response> {
     let id = match checked_id(req, "Wrong ID value provided") {
         Ok(id) => id,
-        Err(answer) => return answer,
+        Err(answer) => return Ok(*answer),
     };
     let projection = query::projection(&pairs(req))?;
     let found = svc::summary_for_job(&st.db, &id)
@@ -238,7 +239,7 @@ pub async fn delete_without_id() -> AppResult<Response> {
 pub async fn delete_job(st: &AppState, req: &Request) -> AppResult<Response> {
     let id = match checked_id(req, "Wrong ID specified") {
         Ok(id) => id,
-        Err(answer) => return answer,
+        Err(answer) => return Ok(*answer),
     };
     if !svc::delete_job(&st.db, &id).await? {
         return Err(AppError::not_found("Resource not found"));

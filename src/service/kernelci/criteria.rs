@@ -27,7 +27,7 @@ fn operand(table: &str, f: &Field) -> Expr {
 
 fn any_of(db: &impl ConnectionTrait, table: &str, f: &Field, values: &[Value]) -> Condition {
     let mut any = Condition::any();
-    let nulls = values.iter().any(|v| *v == Value::Null);
+    let nulls = values.contains(&Value::Null);
     if nulls {
         any = any.add(operand(table, f).is_null());
     }

@@ -88,7 +88,7 @@ pub async fn page_jobs(
     let mut q = select(criteria, db);
     let sort = Expr::col((Alias::new(TABLE), Alias::new(by.column())));
     let id = Expr::col((Alias::new(TABLE), Alias::new("id")));
-    apply_slice(&mut q, Some(sort.into()), id.into(), direction, slice);
+    apply_slice(&mut q, Some(sort), id, direction, slice);
     fetch_all(db, &q).await
 }
 
@@ -125,7 +125,7 @@ pub async fn distinct_jobs(
         .from(Alias::new(TABLE))
         .cond_where(condition(db, TABLE, criteria))
         .order_by_expr_with_nulls(
-            c.into(),
+            c,
             sea_orm::sea_query::Order::Asc,
             sea_orm::sea_query::NullOrdering::First,
         )
@@ -183,7 +183,7 @@ pub async fn set_job_status(
             .add(job::Column::GitBranch.eq(branch))
     };
     let updated = job::Entity::update_many()
-        .col_expr(job::Column::Status, Expr::val(status).into())
+        .col_expr(job::Column::Status, Expr::val(status))
         .filter(key())
         .exec(db)
         .await?;
