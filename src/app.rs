@@ -1,4 +1,5 @@
-//! Assembles the HTTP application: `/graphql`, `/graphiql`, `/openapi.json`, `/healthz`, `/readyz`,
+//! Assembles the HTTP application: `/graphql`, `/graphiql`, `/docs` and their `/assets`,
+//! `/openapi.json`, `/healthz`, `/readyz`,
 //! every legacy REST family and the bulk-ingestion routes, behind the request guards (body limit,
 //! time limit), and runs it on a listener until shutdown.
 
@@ -148,6 +149,7 @@ fn index(req: &Request) -> Response {
             "graphql": "graphql",
             "graphiql": "graphiql",
             "openapi": "openapi.json",
+            "docs": "docs",
             "health": "healthz",
             "ready": "readyz",
             "rest": apis,
@@ -176,7 +178,7 @@ fn index(req: &Request) -> Response {
 <p>Test and CI results from five legacy systems in one store.</p>
 <ul>
 <li><a href="graphiql">GraphiQL</a>: explore the GraphQL API (<code>POST graphql</code>)</li>
-<li><a href="openapi.json">OpenAPI document</a> of the legacy REST APIs</li>
+<li><a href="docs">REST reference</a> of the legacy APIs (<a href="openapi.json">OpenAPI document</a>)</li>
 <li><a href="healthz">healthz</a> and <a href="readyz">readyz</a></li>
 </ul>
 <h2>Legacy REST APIs</h2>
@@ -223,7 +225,9 @@ pub fn build(state: AppState) -> impl Endpoint<Output = Response> {
     let mut route = Route::new()
         .at("/", get(index))
         .at("/graphql", graphql_route)
-        .at("/graphiql", get(graphql::endpoint::graphiql))
+        .at("/graphiql", get(crate::web::graphiql))
+        .at("/docs", get(crate::web::docs))
+        .at("/assets/:name", get(crate::web::asset))
         .at("/openapi.json", get(openapi))
         .at("/healthz", get(healthz))
         .at("/readyz", get(readyz));

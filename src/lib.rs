@@ -18,6 +18,8 @@
 //! - `rest`: the route-table plumbing and the OpenAPI document, one folder per legacy API, and
 //!   `rest::bulk`, the batch mutations as plain JSON POSTs under `/bulk/v1`; `rest::apis()` lists
 //!   them.
+//! - `web`: the browser pages (GraphiQL at `/graphiql`, the REST reference at `/docs`) and their
+//!   embedded, pinned bundles (`build.rs` fetches them).
 //! - `app`: assembles the HTTP routes and middleware; `serve` runs them on a listener.
 //!
 //! `docs/architecture.md` walks a request of each kind through these layers and lists what
@@ -36,3 +38,4 @@ pub mod gzip;
 pub mod rest;
 pub mod service;
 pub mod state;
+pub mod web;

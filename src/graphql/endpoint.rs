@@ -1,12 +1,10 @@
-//! The HTTP side of GraphQL: `POST /graphql` (single or batched), `GET /graphql` for queries only,
-//! and GraphiQL at `/graphiql`. Bodies are read with a hard limit, chunked ones included; each
+//! The HTTP side of GraphQL: `POST /graphql` (single or batched) and `GET /graphql` for queries
+//! only (GraphiQL's page is `web::graphiql`). Bodies are read with a hard limit, chunked ones included; each
 //! request gets its own `DataLoader` and the caller's `Principal`.
 
-use async_graphql::http::GraphiQLSource;
 use async_graphql::{BatchRequest, BatchResponse, ErrorExtensions};
 use poem::http::{Method, StatusCode, header};
-use poem::web::Html;
-use poem::{Body, IntoResponse, Request, Response, handler};
+use poem::{Body, Request, Response, handler};
 
 use super::loaders::FetchQueue;
 use super::{AppSchema, limits};
@@ -264,16 +262,6 @@ async fn execute_one(
 
 fn schema_state(schema: &AppSchema) -> Result<&AppState, ()> {
     schema.data::<AppState>().ok_or(())
-}
-
-#[handler]
-pub async fn graphiql() -> impl IntoResponse {
-    Html(
-        GraphiQLSource::build()
-            .endpoint("/graphql")
-            .title("testgraph GraphiQL")
-            .finish(),
-    )
 }
 
 /// Anything but GET and POST on `/graphql`, answered with a clear message.

@@ -3,6 +3,7 @@
 //! when `TEST_DATABASE_URL` is set.
 
 mod architecture;
+mod browser;
 mod bulk;
 mod common;
 mod concurrency;
@@ -10,6 +11,7 @@ mod demo;
 mod e2e_pytest_monitor;
 mod evergreen_rest;
 mod graphql_evergreen;
+mod graphql_kernelci;
 mod graphql_limits;
 mod graphql_monitor;
 mod http;

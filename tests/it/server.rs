@@ -91,6 +91,7 @@ async fn the_front_page_leads_browsers_and_clients_to_every_surface() {
     // Relative links: the page also works under a reverse proxy's path prefix.
     for link in [
         r#"href="graphiql""#,
+        r#"href="docs""#,
         r#"href="openapi.json""#,
         r#"href="healthz""#,
     ] {
@@ -107,6 +108,7 @@ async fn the_front_page_leads_browsers_and_clients_to_every_surface() {
     let index: serde_json::Value = resp.0.into_body().into_json().await.expect("json");
     assert_eq!(index["graphql"], "graphql");
     assert_eq!(index["openapi"], "openapi.json");
+    assert_eq!(index["docs"], "docs");
     let prefixes: Vec<&str> = index["rest"]
         .as_array()
         .expect("rest")
@@ -116,14 +118,130 @@ async fn the_front_page_leads_browsers_and_clients_to_every_surface() {
     assert_eq!(prefixes, ["/api/v1", "/rest/v1", "/job", "/bulk/v1"]);
 }
 
+/// The `src`/`href` values of a page.
+fn links(html: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for attr in ["src=\"", "href=\""] {
+        for part in html.split(attr).skip(1) {
+            out.push(part.split('"').next().unwrap_or_default().to_owned());
+        }
+    }
+    out
+}
+
 #[tokio::test]
-async fn graphiql_is_served() {
+async fn graphiql_and_the_rest_reference_are_served_offline_from_relative_urls() {
     let app = TestApp::new().await;
-    let resp = app.client.get("/graphiql").send().await;
+    for (page, marker) in [
+        ("/graphiql", "GraphiQL.createFetcher"),
+        ("/docs", "Redoc.init"),
+    ] {
+        let resp = app.client.get(page).send().await;
+        resp.assert_status_is_ok();
+        resp.assert_content_type("text/html; charset=utf-8");
+        let body = resp.0.into_body().into_string().await.expect("body");
+        assert!(body.contains(marker), "{page}: {body}");
+        assert!(
+            !body.contains("://"),
+            "{page} must load nothing from another host"
+        );
+        let found = links(&body);
+        assert!(!found.is_empty(), "{page} loads its bundles");
+        for link in found {
+            assert!(
+                link.starts_with("assets/"),
+                "{page}: {link} must be relative"
+            );
+            let asset = app.client.get(format!("/{link}")).send().await;
+            asset.assert_status_is_ok();
+        }
+    }
+    // The examples: one tab per domain, and the endpoint relative to the page.
+    let body = app
+        .client
+        .get("/graphiql")
+        .send()
+        .await
+        .0
+        .into_body()
+        .into_string()
+        .await
+        .unwrap();
+    for root in ["monitorSessions", "evergreenVersions", "kernelciJobs"] {
+        assert!(body.contains(root), "an example of {root}");
+    }
+    assert!(body.contains(r#"new URL("graphql", window.location.href)"#));
+}
+
+#[tokio::test]
+async fn bundles_are_cacheable_and_compressed_when_asked() {
+    let app = TestApp::new().await;
+    let path = "/assets/graphiql-4.1.2.min.js";
+    let resp = app.client.get(path).send().await;
     resp.assert_status_is_ok();
-    let body = resp.0.into_body().into_string().await.expect("body");
-    assert!(body.contains("graphiql"), "GraphiQL page expected");
-    assert!(body.contains("/graphql"), "GraphiQL must point at /graphql");
+    resp.assert_content_type("text/javascript; charset=utf-8");
+    let headers = resp.0.headers().clone();
+    let etag = headers
+        .get("etag")
+        .expect("an ETag")
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        headers.get("cache-control").unwrap(),
+        "public, max-age=31536000, immutable"
+    );
+    assert!(headers.get("content-encoding").is_none());
+    let plain = resp.0.into_body().into_vec().await.unwrap();
+    // gzip when asked, the same bytes once decompressed.
+    let resp = app
+        .client
+        .get(path)
+        .header("Accept-Encoding", "gzip, br")
+        .send()
+        .await;
+    assert_eq!(resp.0.headers().get("content-encoding").unwrap(), "gzip");
+    assert_eq!(resp.0.headers().get("vary").unwrap(), "Accept-Encoding");
+    let packed = resp.0.into_body().into_vec().await.unwrap();
+    assert!(packed.len() < plain.len() / 2);
+    let mut unpacked = Vec::new();
+    std::io::Read::read_to_end(
+        &mut flate2::read::GzDecoder::new(&packed[..]),
+        &mut unpacked,
+    )
+    .unwrap();
+    assert_eq!(unpacked, plain);
+    // Revalidation: 304 without a body.
+    let resp = app
+        .client
+        .get(path)
+        .header("If-None-Match", etag.as_str())
+        .send()
+        .await;
+    resp.assert_status(poem::http::StatusCode::NOT_MODIFIED);
+    assert!(resp.0.into_body().into_vec().await.unwrap().is_empty());
+    // Pages are revalidated on every load; unknown assets are 404.
+    let page = app.client.get("/graphiql").send().await;
+    assert_eq!(page.0.headers().get("cache-control").unwrap(), "no-cache");
+    let tag = page
+        .0
+        .headers()
+        .get("etag")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    app.client
+        .get("/graphiql")
+        .header("If-None-Match", tag.as_str())
+        .send()
+        .await
+        .assert_status(poem::http::StatusCode::NOT_MODIFIED);
+    app.client
+        .get("/assets/nothing.js")
+        .send()
+        .await
+        .assert_status(poem::http::StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
