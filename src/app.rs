@@ -33,6 +33,8 @@ pub enum StartError {
     Pending(String),
     #[error("cannot listen: {0}")]
     Io(#[from] std::io::Error),
+    #[error("StackTach trigger definitions: {0}")]
+    Triggers(String),
 }
 
 /// Opens the database and brings its schema up to date (or refuses, with `--no-migrate`).
@@ -52,7 +54,16 @@ pub async fn prepare(config: Config) -> Result<AppState, StartError> {
             return Err(StartError::Pending(pending.join(", ")));
         }
     }
-    Ok(AppState::new(db, config))
+    let triggers = match &config.stacktach.triggers_file {
+        None => Vec::new(),
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| StartError::Triggers(format!("{}: {e}", path.display())))?;
+            crate::service::stacktach::definitions::load(&text)
+                .map_err(|e| StartError::Triggers(format!("{}: {e}", path.display())))?
+        }
+    };
+    Ok(AppState::new(db, config, triggers))
 }
 
 /// Bounds every request: bodies larger than the limit (declared or streamed) are refused with
@@ -249,7 +260,7 @@ pub fn build(state: AppState) -> impl Endpoint<Output = Response> {
 }
 
 /// Serves the application on `listener` until `shutdown` resolves, then lets in-flight requests
-/// finish (up to 10 s).
+/// finish (up to 10 s). The StackTach worker runs beside it unless turned off, and stops with it.
 pub async fn serve(
     state: AppState,
     listener: tokio::net::TcpListener,
@@ -263,8 +274,20 @@ pub async fn serve(
         .map(|a| a.to_string())
         .unwrap_or_default();
     tracing::info!(graphiql = %format!("http://{}/graphiql", addr.trim_start_matches("socket://")), "testgraph listening");
-    Server::new_with_acceptor(acceptor)
+    let (stop, stopped) = crate::worker::stop_signal();
+    let worker = state
+        .config
+        .stacktach
+        .worker
+        .then(|| tokio::spawn(crate::worker::run(state.clone(), stopped)));
+    let result = Server::new_with_acceptor(acceptor)
         .run_with_graceful_shutdown(build(state), shutdown, Some(Duration::from_secs(10)))
-        .await?;
+        .await;
+    // The worker ends its pass; a claimed stream it did not finish stays claimed in the database.
+    let _ = stop.send(true);
+    if let Some(w) = worker {
+        let _ = tokio::time::timeout(crate::worker::STOP_GRACE, w).await;
+    }
+    result?;
     Ok(())
 }

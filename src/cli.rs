@@ -160,6 +160,19 @@ pub struct ServeArgs {
         value_delimiter = ','
     )]
     pub cors_origins: Vec<String>,
+    /// StackTach trigger definitions, winchester's YAML format (see examples/stacktach/).
+    #[arg(long, env = "TESTGRAPH_STACKTACH_TRIGGERS")]
+    pub stacktach_triggers: Option<PathBuf>,
+    /// Do not run the StackTach pipeline worker in this process.
+    #[arg(long, env = "TESTGRAPH_NO_STACKTACH_WORKER")]
+    pub no_stacktach_worker: bool,
+    /// How often (ms) the StackTach worker looks for streams to fire or expire.
+    #[arg(
+        long,
+        env = "TESTGRAPH_STACKTACH_WORKER_INTERVAL_MS",
+        default_value_t = 1000
+    )]
+    pub stacktach_worker_interval_ms: u64,
 }
 
 impl ServeArgs {
@@ -191,6 +204,14 @@ impl ServeArgs {
             monitor_page_size: self.monitor_page_size,
             monitor_count_cache: std::time::Duration::from_millis(self.count_cache_ms),
             cors_origins: crate::cors::CorsOrigins::parse(&self.cors_origins)?,
+            stacktach: crate::config::StacktachConfig {
+                triggers_file: self.stacktach_triggers,
+                worker: !self.no_stacktach_worker,
+                worker_interval: std::time::Duration::from_millis(
+                    self.stacktach_worker_interval_ms,
+                ),
+                ..crate::config::StacktachConfig::default()
+            },
         };
         config.validate()?;
         Ok(config)

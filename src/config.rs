@@ -24,6 +24,31 @@ pub struct Config {
     pub monitor_count_cache: Duration,
     /// Browser origins allowed to read answers across origins (none by default).
     pub cors_origins: CorsOrigins,
+    pub stacktach: StacktachConfig,
+}
+
+/// StackTach's trigger definitions and pipeline worker.
+#[derive(Clone, Debug)]
+pub struct StacktachConfig {
+    /// winchester's trigger definitions (YAML); without it events are stored and no stream opens.
+    pub triggers_file: Option<std::path::PathBuf>,
+    /// Run the pipeline worker in this process (several processes may share the work).
+    pub worker: bool,
+    /// How often the worker looks for streams to fire or expire.
+    pub worker_interval: Duration,
+    /// Most streams one pass claims at a time.
+    pub worker_batch: u64,
+}
+
+impl Default for StacktachConfig {
+    fn default() -> Self {
+        StacktachConfig {
+            triggers_file: None,
+            worker: true,
+            worker_interval: Duration::from_secs(1),
+            worker_batch: 1_000,
+        }
+    }
 }
 
 /// Every bound the server enforces. Each has a default, a flag and an environment variable.
@@ -78,6 +103,8 @@ pub enum Surface {
     Evergreen,
     /// KernelCI's job resource (`/job`, `/jobs`): a token on every request, as the backend had.
     Kernelci,
+    /// StackTach.v3's REST API (`/v1`): open, as quincy had no authentication.
+    Stacktach,
 }
 
 /// Who may do what without a token. Each legacy surface defaults to what its real server did.
@@ -123,6 +150,7 @@ impl Config {
             monitor_page_size: 500,
             monitor_count_cache: Duration::from_secs(1),
             cors_origins: CorsOrigins::default(),
+            stacktach: StacktachConfig::default(),
         }
     }
 
@@ -145,6 +173,9 @@ impl Config {
         }
         if l.graphql_max_batch == 0 {
             return Err("GraphQL batch limit must be at least 1".into());
+        }
+        if self.stacktach.worker_batch == 0 || self.stacktach.worker_interval.is_zero() {
+            return Err("the StackTach worker needs a batch and an interval above zero".into());
         }
         if self.db_max_connections == 0 {
             return Err("database max connections must be at least 1".into());

@@ -20,6 +20,7 @@
 //!   them.
 //! - `web`: the browser pages (GraphiQL at `/graphiql`, the REST reference at `/docs`) and their
 //!   embedded, pinned bundles (`build.rs` fetches them).
+//! - `worker`: StackTach's pipeline worker, a background task of `serve`.
 //! - `app`: assembles the HTTP routes and middleware; `serve` runs them on a listener.
 //!
 //! `docs/architecture.md` walks a request of each kind through these layers and lists what
@@ -39,3 +40,4 @@ pub mod rest;
 pub mod service;
 pub mod state;
 pub mod web;
+pub mod worker;

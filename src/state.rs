@@ -8,6 +8,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::config::Config;
 use crate::service::counts::CountCache;
+use crate::service::stacktach::TriggerDefinition;
 
 /// What every handler can reach: the database pool and the configuration.
 #[derive(Clone)]
@@ -19,16 +20,19 @@ pub struct AppState {
     /// How many answers were written in one pass (`graphql::onepass`)
     /// rather than by the resolvers: for tests and diagnostics.
     pub one_pass_answers: Arc<AtomicU64>,
+    /// StackTach's trigger definitions, read at start.
+    pub triggers: Arc<Vec<TriggerDefinition>>,
 }
 
 impl AppState {
-    /// The state over an open, migrated database.
-    pub fn new(db: DatabaseConnection, config: Config) -> Self {
+    /// The state over an open, migrated database, with the StackTach trigger definitions read.
+    pub fn new(db: DatabaseConnection, config: Config, triggers: Vec<TriggerDefinition>) -> Self {
         AppState {
             db,
             counts: Arc::new(CountCache::new(config.monitor_count_cache)),
             config: Arc::new(config),
             one_pass_answers: Arc::default(),
+            triggers: Arc::new(triggers),
         }
     }
 }

@@ -16,3 +16,6 @@ pub mod monitor_context;
 pub mod monitor_metric;
 pub mod monitor_session;
 pub mod monitor_session_tag;
+pub mod stt_event;
+pub mod stt_stream;
+pub mod stt_stream_event;

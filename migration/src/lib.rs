@@ -10,6 +10,7 @@ mod m20261124_000002_api_tokens;
 mod m20261124_000003_evergreen;
 mod m20261124_000004_metric_hashes;
 mod m20261206_000005_kernelci;
+mod m20261206_000006_stacktach;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000003_evergreen::Migration),
             Box::new(m20261124_000004_metric_hashes::Migration),
             Box::new(m20261206_000005_kernelci::Migration),
+            Box::new(m20261206_000006_stacktach::Migration),
         ]
     }
 }

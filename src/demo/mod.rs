@@ -9,6 +9,7 @@ mod evergreen;
 mod kernelci;
 mod monitor;
 mod report;
+mod stacktach;
 
 pub use report::{Progress, Written};
 
@@ -34,6 +35,9 @@ pub async fn run(
         if kernelci::holds_data(db).await? {
             held.push(kernelci::DOMAIN);
         }
+        if stacktach::holds_data(db).await? {
+            held.push(stacktach::DOMAIN);
+        }
         if let Some((last, rest)) = held.split_last() {
             let domains = if rest.is_empty() {
                 (*last).to_owned()
@@ -49,5 +53,6 @@ pub async fn run(
         monitor::fill(db, progress).await?,
         evergreen::fill(db, progress).await?,
         kernelci::fill(db, progress).await?,
+        stacktach::fill(db, progress).await?,
     ])
 }

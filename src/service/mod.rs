@@ -7,6 +7,7 @@ pub mod kernelci;
 pub mod monitor;
 pub mod per_parent;
 pub mod rows;
+pub mod stacktach;
 pub mod tokens;
 
 use sea_orm::sea_query::extension::postgres::PgFunc;

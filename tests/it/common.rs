@@ -141,6 +141,7 @@ impl TestApp {
             config: state.config,
             counts: state.counts,
             one_pass_answers: state.one_pass_answers,
+            triggers: state.triggers,
         };
         let client = TestClient::new(testgraph::app::build(state.clone()).boxed());
         TestApp {

@@ -18,3 +18,4 @@ mod http;
 mod kernelci_rest;
 mod monitor_rest;
 mod server;
+mod stacktach_engine;

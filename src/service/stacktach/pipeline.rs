@@ -1,0 +1,135 @@
+//! The pipeline worker's two passes, as winchester's pipeline manager ran them: streams whose
+//! fire time has come (active or `retry_fire`) are claimed as `firing`, their trigger's fire
+//! pipeline runs, and they end `completed` (or `error` when the pipeline fails); streams whose
+//! expiry has come (active or `retry_expire`) likewise through `expiring` to `completed` (or
+//! `expire_error`).
+//!
+//! Claiming is one statement that moves a stream out of its waiting state and bumps its serial
+//! number; on PostgreSQL the candidates are read `FOR UPDATE SKIP LOCKED`, so several processes
+//! sharing one database each take different streams, and a stream is fired or expired exactly once.
+//! Nothing is remembered in the process: a worker that stops leaves its claimed streams in
+//! `firing`/`expiring`, which `recover` hands back after a time.
+
+use chrono::NaiveDateTime;
+use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, LockBehavior, LockType, Order, Query};
+use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult};
+
+use super::model::{Stream, StreamState};
+use crate::error::AppResult;
+
+/// Which pass.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pass {
+    Fire,
+    Expire,
+}
+
+impl Pass {
+    fn waiting(self) -> [StreamState; 2] {
+        match self {
+            Pass::Fire => [StreamState::Active, StreamState::RetryFire],
+            Pass::Expire => [StreamState::Active, StreamState::RetryExpire],
+        }
+    }
+
+    fn running(self) -> StreamState {
+        match self {
+            Pass::Fire => StreamState::Firing,
+            Pass::Expire => StreamState::Expiring,
+        }
+    }
+
+    fn failed(self) -> StreamState {
+        match self {
+            Pass::Fire => StreamState::Error,
+            Pass::Expire => StreamState::ExpireError,
+        }
+    }
+
+    fn due_column(self) -> &'static str {
+        match self {
+            Pass::Fire => "fire_timestamp",
+            Pass::Expire => "expire_timestamp",
+        }
+    }
+}
+
+/// Claims up to `limit` streams due for `pass` at `now`, moving them to `firing` or `expiring`;
+/// answers them. A stream due for both is fired first: the expire pass leaves streams whose
+/// fire time has come.
+pub async fn claim_due(
+    db: &impl ConnectionTrait,
+    pass: Pass,
+    now: NaiveDateTime,
+    limit: u64,
+) -> AppResult<Vec<Stream>> {
+    let table = Alias::new("stt_streams");
+    let col = |c: &str| Expr::col((table.clone(), Alias::new(c)));
+    let waiting = pass.waiting().map(StreamState::code);
+    let mut due = Query::select();
+    due.column((table.clone(), Alias::new("id")))
+        .from(table.clone())
+        .and_where(col("state").is_in(waiting))
+        .and_where(col(pass.due_column()).lte(now))
+        .order_by((table.clone(), Alias::new(pass.due_column())), Order::Asc)
+        .order_by((table.clone(), Alias::new("id")), Order::Asc)
+        .limit(limit);
+    if pass == Pass::Expire {
+        // Expiring a stream whose fire time has come would skip its firing.
+        due.cond_where(
+            Condition::any()
+                .add(col("fire_timestamp").is_null())
+                .add(col("fire_timestamp").gt(now)),
+        );
+    }
+    let backend = db.get_database_backend();
+    if backend == DbBackend::Postgres {
+        due.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+    }
+    let mut claim = Query::update();
+    claim
+        .table(table.clone())
+        .value(Alias::new("state"), pass.running().code())
+        .value(
+            Alias::new("state_serial_no"),
+            Expr::col(Alias::new("state_serial_no")).add(1),
+        )
+        .and_where(col("id").in_subquery(due))
+        // Checked again: on PostgreSQL a row another worker changed meanwhile is re-read here.
+        .and_where(col("state").is_in(waiting))
+        .returning_all();
+    let _turn = crate::service::write_turn(db).await;
+    Ok(Stream::find_by_statement(backend.build(&claim))
+        .all(db)
+        .await?)
+}
+
+/// Ends a claimed stream: `completed`, or the pass's failure state. Only a stream still in the
+/// state the claim gave it, with the serial number the claim left, changes.
+pub async fn finish(
+    db: &impl ConnectionTrait,
+    pass: Pass,
+    stream: &Stream,
+    ok: bool,
+) -> AppResult<bool> {
+    let to = if ok {
+        StreamState::Completed
+    } else {
+        pass.failed()
+    };
+    use entity::stt_stream as stm;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let _turn = crate::service::write_turn(db).await;
+    let done = stm::Entity::update_many()
+        .col_expr(stm::Column::State, Expr::val(to.code()))
+        .col_expr(
+            stm::Column::StateSerialNo,
+            Expr::col(stm::Column::StateSerialNo).add(1),
+        )
+        .filter(stm::Column::Id.eq(stream.id))
+        .filter(stm::Column::State.eq(pass.running().code()))
+        .filter(stm::Column::StateSerialNo.eq(stream.state_serial_no))
+        .exec(db)
+        .await?;
+    Ok(done.rows_affected == 1)
+}
