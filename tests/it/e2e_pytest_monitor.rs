@@ -7,179 +7,28 @@
 //! test prepares `target/e2e-venv` with that script when `python3` is on PATH. Without Python the
 //! test prints a SKIPPED line and passes, unless `TESTGRAPH_E2E_REQUIRED=1` (CI), where it fails.
 
-use std::io::Read;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc;
+use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
 use crate::common::{LiveServer, TestApp};
+use crate::external::{Finished, SHORT_TIMEOUT, Venv, manifest_dir, run, venv_python_path};
 
 const PYTEST_TIMEOUT: Duration = Duration::from_secs(180);
-const VENV_TIMEOUT: Duration = Duration::from_secs(600);
-const SHORT_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Floats travel Python repr → JSON → server → JSON; serde_json's default parser may be one ULP
 /// off, so a float matches when bit-identical or within this.
 const FLOAT_TOLERANCE: f64 = 1e-9;
 
-fn manifest_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn required() -> bool {
-    std::env::var("TESTGRAPH_E2E_REQUIRED").is_ok_and(|v| v.trim() == "1")
-}
-
-/// Python is missing: skip (print and return None), or fail when CI requires the test.
-fn unavailable(reason: &str) -> Option<PathBuf> {
-    if required() {
-        panic!("TESTGRAPH_E2E_REQUIRED=1 but the pytest-monitor e2e test cannot run: {reason}");
-    }
-    let line = format!(
-        "SKIPPED e2e_pytest_monitor: {reason} (set TESTGRAPH_E2E_REQUIRED=1 to make this a failure)"
-    );
-    println!("{line}");
-    eprintln!("{line}");
-    None
-}
-
-/// A finished (or timed-out) child process.
-struct Finished {
-    /// None when the timeout killed it.
-    status: Option<ExitStatus>,
-    stdout: String,
-    stderr: String,
-}
-
-impl Finished {
-    fn success(&self) -> bool {
-        self.status.is_some_and(|s| s.success())
-    }
-
-    fn describe(&self) -> String {
-        let status = match self.status {
-            Some(s) => s.to_string(),
-            None => "killed after timeout".to_owned(),
-        };
-        format!(
-            "{status}\n--- stdout ---\n{}\n--- stderr ---\n{}",
-            self.stdout, self.stderr
-        )
-    }
-}
-
-/// Kills the child when dropped while it still runs (timeout, or a panic while waiting).
-struct KillOnDrop(Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        if let Ok(None) = self.0.try_wait() {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-}
-
-fn pipe_reader(pipe: Option<impl Read + Send + 'static>) -> mpsc::Receiver<String> {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        if let Some(mut p) = pipe {
-            let _ = p.read_to_end(&mut buf);
-        }
-        let _ = tx.send(String::from_utf8_lossy(&buf).into_owned());
-    });
-    rx
-}
-
-fn run_with_timeout(mut cmd: Command, timeout: Duration) -> std::io::Result<Finished> {
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = KillOnDrop(cmd.spawn()?);
-    let out = pipe_reader(child.0.stdout.take());
-    let err = pipe_reader(child.0.stderr.take());
-    let deadline = Instant::now() + timeout;
-    let status = loop {
-        if let Some(status) = child.0.try_wait()? {
-            break Some(status);
-        }
-        if Instant::now() >= deadline {
-            let _ = child.0.kill();
-            let _ = child.0.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    // A grandchild may still hold the pipes; never wait for the readers for long.
-    let grace = if status.is_some() {
-        Duration::from_secs(10)
-    } else {
-        Duration::from_secs(1)
-    };
-    let collect = |rx: mpsc::Receiver<String>| {
-        rx.recv_timeout(grace)
-            .unwrap_or_else(|_| "<output not collected>".into())
-    };
-    Ok(Finished {
-        status,
-        stdout: collect(out),
-        stderr: collect(err),
-    })
-}
-
-async fn run(cmd: Command, timeout: Duration) -> std::io::Result<Finished> {
-    tokio::task::spawn_blocking(move || run_with_timeout(cmd, timeout))
-        .await
-        .expect("join blocking child runner")
-}
-
-fn venv_python_path(venv: &Path) -> PathBuf {
-    if cfg!(windows) {
-        venv.join("Scripts").join("python.exe")
-    } else {
-        venv.join("bin").join("python")
-    }
-}
-
-/// The virtualenv's python, preparing `target/e2e-venv` when no venv is given.
-async fn venv_python() -> Option<PathBuf> {
-    if let Some(v) = std::env::var_os("TESTGRAPH_E2E_VENV").filter(|v| !v.is_empty()) {
-        let python = venv_python_path(Path::new(&v));
-        assert!(
-            python.is_file(),
-            "TESTGRAPH_E2E_VENV={} has no {}",
-            Path::new(&v).display(),
-            python.display()
-        );
-        return Some(python);
-    }
-    let mut probe = Command::new("python3");
-    probe.arg("--version");
-    match run(probe, SHORT_TIMEOUT).await {
-        Ok(f) if f.success() => {}
-        Ok(f) => return unavailable(&format!("`python3 --version` failed: {}", f.describe())),
-        Err(e) => return unavailable(&format!("python3 is not on PATH ({e})")),
-    }
-    let venv = manifest_dir().join("target").join("e2e-venv");
-    let mut setup = Command::new("bash");
-    setup
-        .arg(manifest_dir().join(".ci").join("e2e-venv.sh"))
-        .arg(&venv)
-        .current_dir(manifest_dir());
-    match run(setup, VENV_TIMEOUT).await {
-        Ok(f) if f.success() => Some(venv_python_path(&venv)),
-        Ok(f) => unavailable(&format!(
-            "`.ci/e2e-venv.sh {}` failed: {}",
-            venv.display(),
-            f.describe()
-        )),
-        Err(e) => unavailable(&format!("cannot run bash for .ci/e2e-venv.sh ({e})")),
-    }
-}
+/// The virtualenv with the real plugin (`.ci/e2e-venv.sh`).
+const VENV: Venv = Venv {
+    test: "e2e_pytest_monitor",
+    script: "e2e-venv.sh",
+    env_var: "TESTGRAPH_E2E_VENV",
+    dir: "e2e-venv",
+};
 
 /// Makes `dir` a git repository with one commit, so the plugin records a real `scm_ref`
 /// (`git rev-parse HEAD`). Returns the commit, or None when git is unavailable.
@@ -382,7 +231,7 @@ fn served_tags(tags: &Value) -> Vec<(String, String)> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn e2e_real_pytest_monitor_plugin_round_trips_through_rest_and_graphql() {
-    let Some(python) = venv_python().await else {
+    let Some(python) = VENV.prepare().await.map(|v| venv_python_path(&v)) else {
         return;
     };
 

@@ -10,6 +10,7 @@ mod concurrency;
 mod demo;
 mod e2e_pytest_monitor;
 mod evergreen_rest;
+mod external;
 mod graphql_evergreen;
 mod graphql_kernelci;
 mod graphql_limits;
