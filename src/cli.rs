@@ -144,7 +144,8 @@ pub struct ServeArgs {
     /// Let GraphQL mutations run without a write token.
     #[arg(long, env = "TESTGRAPH_OPEN_MUTATIONS")]
     pub open_mutations: bool,
-    /// Surfaces on which every request needs a token (comma-separated: graphql, monitor, evergreen).
+    /// Surfaces on which every request needs a token (comma-separated: graphql, monitor, evergreen,
+    /// stacktach; KernelCI always needs one).
     #[arg(
         long,
         env = "TESTGRAPH_REQUIRE_TOKEN",

@@ -11,6 +11,7 @@ pub mod evergreen;
 pub mod kernelci;
 pub mod monitor;
 pub mod openapi;
+pub mod stacktach;
 
 use api::RestApi;
 
@@ -20,6 +21,7 @@ pub fn apis() -> Vec<RestApi> {
         monitor::api(),
         evergreen::api(),
         kernelci::api(),
+        stacktach::api(),
         bulk::api(),
     ]
 }

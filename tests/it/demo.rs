@@ -78,12 +78,19 @@ async fn demo_data_answers_the_first_queries() {
     );
     // The week's streams are all due: the worker's first pass fires or expires every one.
     use testgraph::service::stacktach::{self as stt, StreamFilter, StreamState};
-    assert_eq!(testgraph::worker::pass_all(&app.state).await.expect("worker"), 63);
+    assert_eq!(
+        testgraph::worker::pass_all(&app.state)
+            .await
+            .expect("worker"),
+        63
+    );
     let completed = StreamFilter {
         state: Some(StreamState::Completed),
         ..StreamFilter::default()
     };
-    let done = stt::count_streams(&app.state.db, &completed).await.expect("count");
+    let done = stt::count_streams(&app.state.db, &completed)
+        .await
+        .expect("count");
     assert_eq!(done, 63);
     assert_eq!(kernelci_counts(&app).await, (10, 89, 6));
     let db = &app.state.db;
