@@ -13,6 +13,7 @@ pub mod limits;
 pub mod loaders;
 pub mod monitor;
 pub mod onepass;
+pub mod stacktach;
 pub mod time;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema};
@@ -53,7 +54,7 @@ macro_rules! schema_parts {
     };
 }
 
-schema_parts!(monitor, evergreen, kernelci);
+schema_parts!(monitor, evergreen, kernelci, stacktach);
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 

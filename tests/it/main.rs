@@ -16,6 +16,7 @@ mod graphql_evergreen;
 mod graphql_kernelci;
 mod graphql_limits;
 mod graphql_monitor;
+mod graphql_stacktach;
 mod http;
 mod kernelci_rest;
 mod monitor_rest;
