@@ -167,7 +167,12 @@ async fn graphiql_and_the_rest_reference_are_served_offline_from_relative_urls()
         .into_string()
         .await
         .unwrap();
-    for root in ["monitorSessions", "evergreenVersions", "kernelciJobs"] {
+    for root in [
+        "monitorSessions",
+        "evergreenVersions",
+        "kernelciJobs",
+        "stacktachStreams",
+    ] {
         assert!(body.contains(root), "an example of {root}");
     }
     assert!(body.contains(r#"new URL("graphql", window.location.href)"#));
