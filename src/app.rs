@@ -33,7 +33,7 @@ pub enum StartError {
     Pending(String),
     #[error("cannot listen: {0}")]
     Io(#[from] std::io::Error),
-    #[error("StackTach trigger definitions: {0}")]
+    #[error("StackTach trigger definitions or pipelines: {0}")]
     Triggers(String),
 }
 
@@ -63,7 +63,16 @@ pub async fn prepare(config: Config) -> Result<AppState, StartError> {
                 .map_err(|e| StartError::Triggers(format!("{}: {e}", path.display())))?
         }
     };
-    Ok(AppState::new(db, config, triggers))
+    let pipelines = match &config.stacktach.pipelines_file {
+        None => crate::service::stacktach::Pipelines::default(),
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| StartError::Triggers(format!("{}: {e}", path.display())))?;
+            crate::service::stacktach::load_pipelines(&text)
+                .map_err(|e| StartError::Triggers(format!("{}: {e}", path.display())))?
+        }
+    };
+    Ok(AppState::new(db, config, triggers, pipelines))
 }
 
 /// Bounds every request: bodies larger than the limit (declared or streamed) are refused with

@@ -164,6 +164,9 @@ pub struct ServeArgs {
     /// StackTach trigger definitions, winchester's YAML format (see examples/stacktach/).
     #[arg(long, env = "TESTGRAPH_STACKTACH_TRIGGERS")]
     pub stacktach_triggers: Option<PathBuf>,
+    /// StackTach pipelines, winchester's pipelines.yaml format (see examples/stacktach/).
+    #[arg(long, env = "TESTGRAPH_STACKTACH_PIPELINES")]
+    pub stacktach_pipelines: Option<PathBuf>,
     /// Do not run the StackTach pipeline worker in this process.
     #[arg(long, env = "TESTGRAPH_NO_STACKTACH_WORKER")]
     pub no_stacktach_worker: bool,
@@ -207,6 +210,7 @@ impl ServeArgs {
             cors_origins: crate::cors::CorsOrigins::parse(&self.cors_origins)?,
             stacktach: crate::config::StacktachConfig {
                 triggers_file: self.stacktach_triggers,
+                pipelines_file: self.stacktach_pipelines,
                 worker: !self.no_stacktach_worker,
                 worker_interval: std::time::Duration::from_millis(
                     self.stacktach_worker_interval_ms,

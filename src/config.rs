@@ -32,6 +32,9 @@ pub struct Config {
 pub struct StacktachConfig {
     /// winchester's trigger definitions (YAML); without it events are stored and no stream opens.
     pub triggers_file: Option<std::path::PathBuf>,
+    /// winchester's pipeline configuration (YAML); without it a trigger's named pipeline is
+    /// unknown, and its streams end in `error`.
+    pub pipelines_file: Option<std::path::PathBuf>,
     /// Run the pipeline worker in this process (several processes may share the work).
     pub worker: bool,
     /// How often the worker looks for streams to fire or expire.
@@ -44,6 +47,7 @@ impl Default for StacktachConfig {
     fn default() -> Self {
         StacktachConfig {
             triggers_file: None,
+            pipelines_file: None,
             worker: true,
             worker_interval: Duration::from_secs(1),
             worker_batch: 1_000,

@@ -8,7 +8,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::config::Config;
 use crate::service::counts::CountCache;
-use crate::service::stacktach::TriggerDefinition;
+use crate::service::stacktach::{Pipelines, TriggerDefinition};
 
 /// What every handler can reach: the database pool and the configuration.
 #[derive(Clone)]
@@ -22,17 +22,25 @@ pub struct AppState {
     pub one_pass_answers: Arc<AtomicU64>,
     /// StackTach's trigger definitions, read at start.
     pub triggers: Arc<Vec<TriggerDefinition>>,
+    /// StackTach's pipelines, read at start.
+    pub pipelines: Arc<Pipelines>,
 }
 
 impl AppState {
-    /// The state over an open, migrated database, with the StackTach trigger definitions read.
-    pub fn new(db: DatabaseConnection, config: Config, triggers: Vec<TriggerDefinition>) -> Self {
+    /// The state over an open, migrated database, with StackTach's definitions read.
+    pub fn new(
+        db: DatabaseConnection,
+        config: Config,
+        triggers: Vec<TriggerDefinition>,
+        pipelines: Pipelines,
+    ) -> Self {
         AppState {
             db,
             counts: Arc::new(CountCache::new(config.monitor_count_cache)),
             config: Arc::new(config),
             one_pass_answers: Arc::default(),
             triggers: Arc::new(triggers),
+            pipelines: Arc::new(pipelines),
         }
     }
 }

@@ -2,7 +2,9 @@
 //! 2026) for eight instances of two tenants — builds, resizes, daily audit (`exists`) events,
 //! deletions, and a tenant's failing large Ubuntu builds — ingested with the example trigger
 //! definitions (`examples/stacktach/triggers.yaml`), so that they open the streams those
-//! definitions describe. The server's worker then fires and expires them on its first pass.
+//! definitions describe; then, as of the week's end, the pipeline passes fire or expire every
+//! stream with the example pipelines (`examples/stacktach/pipelines.yaml`), as a server with those
+//! definitions would have done that week.
 
 use std::collections::BTreeMap;
 
@@ -18,6 +20,7 @@ pub const DOMAIN: &str = "StackTach";
 /// The definitions the demo's streams follow (those `serve --stacktach-triggers` reads from the
 /// same file).
 const TRIGGERS: &str = include_str!("../../examples/stacktach/triggers.yaml");
+const PIPELINES: &str = include_str!("../../examples/stacktach/pipelines.yaml");
 
 /// The instances: id, tenant, flavor memory, OS.
 const INSTANCES: [(&str, &str, i64, &str); 8] = [
@@ -267,8 +270,15 @@ pub async fn fill(db: &DatabaseConnection, progress: Progress<'_>) -> AppResult<
         opened += report.streams_opened;
         progress(DOMAIN, step as u64 + 1, days.len() as u64);
     }
+    let pipelines = svc::load_pipelines(PIPELINES)
+        .map_err(|e| AppError::Internal(format!("the example pipelines: {e}")))?;
+    let ended = svc::run_due(db, &triggers, &pipelines, at(8, 0, 0, 0)?, 1_000).await?;
     Ok(Written {
         domain: DOMAIN,
-        rows: vec![("events", stored), ("streams", opened)],
+        rows: vec![
+            ("events", stored),
+            ("streams", opened),
+            ("streams fired or expired", ended),
+        ],
     })
 }

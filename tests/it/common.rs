@@ -142,6 +142,7 @@ impl TestApp {
             counts: state.counts,
             one_pass_answers: state.one_pass_answers,
             triggers: state.triggers,
+            pipelines: state.pipelines,
         };
         let client = TestClient::new(testgraph::app::build(state.clone()).boxed());
         TestApp {
@@ -305,4 +306,12 @@ impl Drop for LiveServer {
             let _ = tx.send(());
         }
     }
+}
+
+/// The example StackTach trigger definitions and pipelines (`examples/stacktach/`), as
+/// `serve --stacktach-triggers ... --stacktach-pipelines ...` reads them.
+pub fn stacktach_examples(c: &mut Config) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/stacktach");
+    c.stacktach.triggers_file = Some(dir.join("triggers.yaml"));
+    c.stacktach.pipelines_file = Some(dir.join("pipelines.yaml"));
 }

@@ -15,7 +15,7 @@ use std::time::Duration;
 use chrono::{Duration as Span, NaiveDateTime, Utc};
 use testgraph::service::stacktach::{self as svc, NewEvent, StreamFilter, StreamState, TraitValue};
 
-use crate::common::{LiveServer, TestApp};
+use crate::common::{LiveServer, TestApp, stacktach_examples};
 use crate::external::{Venv, run};
 
 const VENV: Venv = Venv {
@@ -81,9 +81,8 @@ async fn e2e_real_klugman_reads_streams_and_events() {
     let Some(venv) = VENV.prepare().await else {
         return;
     };
-    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/stacktach/triggers.yaml");
     let app = TestApp::with_config(|c| {
-        c.stacktach.triggers_file = Some(examples);
+        stacktach_examples(c);
         // The test runs the worker's passes itself.
         c.stacktach.worker = false;
     })

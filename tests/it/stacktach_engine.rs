@@ -8,14 +8,10 @@ use std::collections::BTreeMap;
 use chrono::{Duration, NaiveDateTime, Utc};
 use testgraph::service::stacktach::{self as svc, NewEvent, StreamFilter, StreamState, TraitValue};
 
-use crate::common::TestApp;
-
-fn triggers_file() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/stacktach/triggers.yaml")
-}
+use crate::common::{TestApp, stacktach_examples};
 
 async fn app() -> TestApp {
-    TestApp::with_config(|c| c.stacktach.triggers_file = Some(triggers_file())).await
+    TestApp::with_config(stacktach_examples).await
 }
 
 fn text(s: &str) -> TraitValue {
@@ -228,7 +224,7 @@ async fn two_workers_sharing_a_database_end_each_stream_exactly_once() {
     // A second process: its own pool on the same database, a small batch so both take turns.
     let mut config = testgraph::config::Config::with_database(app.db.url.clone());
     config.stacktach.worker_batch = 7;
-    config.stacktach.triggers_file = Some(triggers_file());
+    stacktach_examples(&mut config);
     let other = testgraph::app::prepare(config.clone()).await.unwrap();
     let mine = testgraph::app::prepare(config).await.unwrap();
     let (a, b) = tokio::join!(
@@ -244,5 +240,92 @@ async fn two_workers_sharing_a_database_end_each_stream_exactly_once() {
     assert!(
         done.iter().all(|s| s.state_serial_no == 2),
         "serial numbers"
+    );
+}
+
+#[tokio::test]
+async fn a_failing_pipeline_errors_the_stream_and_a_reset_retries_it() {
+    // The definitions without their pipelines: every named pipeline is unknown.
+    let app = TestApp::with_config(|c| {
+        stacktach_examples(c);
+        c.stacktach.pipelines_file = None;
+    })
+    .await;
+    let now = svc::truncate_us(Utc::now().naive_utc());
+    let recent = now - Duration::minutes(10);
+    let old = now - Duration::days(2);
+    let batch = vec![
+        event("m1", "compute.instance.create.start", "i1", "r1", recent),
+        event("m2", "compute.instance.exists", "i1", "r1", recent),
+        event("m3", "compute.instance.create.start", "i2", "r2", old),
+    ];
+    svc::ingest(&app.state.db, &batch, &app.state.triggers, now)
+        .await
+        .unwrap();
+    testgraph::worker::pass_all(&app.state).await.unwrap();
+    // i1's usage stream was due to fire, i2's streams to expire: all failed.
+    assert_eq!(
+        streams(&app, "instance_usage", Some(StreamState::Error))
+            .await
+            .len(),
+        1
+    );
+    assert_eq!(
+        streams(&app, "instance_usage", Some(StreamState::ExpireError))
+            .await
+            .len(),
+        1
+    );
+    assert_eq!(
+        streams(&app, "request_trace", Some(StreamState::ExpireError))
+            .await
+            .len(),
+        1
+    );
+    // Reset: error → retry_fire, expire_error → retry_expire; a worker with the pipelines
+    // configured then ends them.
+    for s in streams(&app, "instance_usage", None).await {
+        svc::reset_stream(&app.state.db, s.id).await.unwrap();
+    }
+    assert_eq!(
+        streams(&app, "instance_usage", Some(StreamState::RetryFire))
+            .await
+            .len(),
+        1
+    );
+    assert_eq!(
+        streams(&app, "instance_usage", Some(StreamState::RetryExpire))
+            .await
+            .len(),
+        1
+    );
+    let mut config = testgraph::config::Config::with_database(app.db.url.clone());
+    stacktach_examples(&mut config);
+    let configured = testgraph::app::prepare(config).await.unwrap();
+    assert_eq!(testgraph::worker::pass_all(&configured).await.unwrap(), 2);
+    assert_eq!(
+        streams(&app, "instance_usage", Some(StreamState::Completed))
+            .await
+            .len(),
+        2
+    );
+    // The trace stays in expire_error until reset; a stream of a trigger no longer loaded fails.
+    assert_eq!(
+        streams(&app, "request_trace", Some(StreamState::ExpireError))
+            .await
+            .len(),
+        1
+    );
+    let mut bare = testgraph::config::Config::with_database(app.db.url.clone());
+    bare.stacktach.worker = false;
+    let without = testgraph::app::prepare(bare).await.unwrap();
+    let trace = &streams(&app, "request_trace", None).await[0];
+    svc::reset_stream(&app.state.db, trace.id).await.unwrap();
+    testgraph::worker::pass_all(&without).await.unwrap();
+    assert_eq!(
+        streams(&app, "request_trace", Some(StreamState::ExpireError))
+            .await
+            .len(),
+        1
     );
 }

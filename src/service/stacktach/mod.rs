@@ -10,6 +10,7 @@ mod filters;
 mod ingest;
 mod model;
 mod pipeline;
+mod pipelines;
 mod streams;
 pub mod timex;
 
@@ -21,7 +22,8 @@ pub use model::{
     Mark, NewEvent, Stream, StreamFilter, StreamState, TraitValue, datetime_json, dist_json, iso,
     parse_iso, parse_traits, traits_json, truncate_us,
 };
-pub use pipeline::{Pass, claim_due, finish};
+pub use pipeline::{MAX_PIPELINE_EVENTS, Pass, claim_due, finish, run_due};
+pub use pipelines::{Handler, Pipelines, load_pipelines};
 pub use streams::{
     count_streams, delete_stream, list_streams, reset_stream, stream_by_id, streams_by_ids,
     streams_of_events,

@@ -14,7 +14,12 @@ use chrono::NaiveDateTime;
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, LockBehavior, LockType, Order, Query};
 use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult};
 
-use super::model::{Stream, StreamState};
+use std::collections::HashMap;
+
+use super::definitions::TriggerDefinition;
+use super::events::events_of_streams;
+use super::model::{Event, Stream, StreamState};
+use super::pipelines::Pipelines;
 use crate::error::AppResult;
 
 /// Which pass.
@@ -132,4 +137,54 @@ pub async fn finish(
         .exec(db)
         .await?;
     Ok(done.rows_affected == 1)
+}
+
+/// Most events of one stream a pipeline is given.
+pub const MAX_PIPELINE_EVENTS: u64 = 100_000;
+
+/// Both passes at `now`, each until nothing more is due, `batch` streams a claim: each claimed
+/// stream's pipeline runs over its events, and the stream ends `completed`, or in the pass's
+/// failure state when its trigger is not loaded, its pipeline is not configured, or a handler
+/// fails (winchester's `fire_stream`/`expire_stream`). Answers how many streams ended here.
+pub async fn run_due(
+    db: &impl ConnectionTrait,
+    triggers: &[TriggerDefinition],
+    pipelines: &Pipelines,
+    now: NaiveDateTime,
+    batch: u64,
+) -> AppResult<u64> {
+    let mut ended = 0;
+    for pass in [Pass::Fire, Pass::Expire] {
+        loop {
+            let claimed = claim_due(db, pass, now, batch).await?;
+            if claimed.is_empty() {
+                break;
+            }
+            let ids: Vec<i64> = claimed.iter().map(|s| s.id).collect();
+            let mut events: HashMap<i64, Vec<Event>> = HashMap::new();
+            for (stream, e) in events_of_streams(db, &ids, MAX_PIPELINE_EVENTS).await? {
+                events.entry(stream).or_default().push(e);
+            }
+            for stream in &claimed {
+                let outcome = match triggers.iter().find(|t| t.name == stream.name) {
+                    None => Err(format!("unknown trigger definition '{}'", stream.name)),
+                    Some(t) => {
+                        let name = match pass {
+                            Pass::Fire => t.fire_pipeline.as_deref(),
+                            Pass::Expire => t.expire_pipeline.as_deref(),
+                        };
+                        let mine = events.get(&stream.id).map(Vec::as_slice).unwrap_or(&[]);
+                        pipelines.run(name, stream, mine)
+                    }
+                };
+                if let Err(why) = &outcome {
+                    tracing::error!(stream = stream.id, trigger = %stream.name, pass = ?pass, "{why}");
+                }
+                if finish(db, pass, stream, outcome.is_ok()).await? {
+                    ended += 1;
+                }
+            }
+        }
+    }
+    Ok(ended)
 }
