@@ -101,6 +101,31 @@ pub type Shared = Arc<AppError>;
 /// complexity limit) takes more than one statement; SQLite binds at most 32,766 parameters.
 const MAX_KEYS_PER_FETCH: usize = 10_000;
 
+/// One domain's loader: the database, and the domain as a type, so that each domain
+/// implements `Loader<K>` for its own keys on `DomainLoader<ItsDomain>`.
+pub struct DomainLoader<D> {
+    pub db: sea_orm::DatabaseConnection,
+    domain: std::marker::PhantomData<fn() -> D>,
+}
+
+/// A request's loader of domain `D`, shared by the operations of a batch.
+pub type Loaders<D> = Arc<DataLoader<DomainLoader<D>>>;
+
+/// Gives the request domain `D`'s loader (`schema_parts!` calls this for every domain).
+pub fn attach<D: 'static>(
+    batch: async_graphql::BatchRequest,
+    db: &sea_orm::DatabaseConnection,
+    fetches: &FetchQueue,
+    limits: &Limits,
+) -> async_graphql::BatchRequest {
+    let loader = DomainLoader::<D> {
+        db: db.clone(),
+        domain: std::marker::PhantomData,
+    };
+    let loaders: Loaders<D> = new_loader(loader, fetches, limits);
+    batch.data(loaders)
+}
+
 /// A request's `DataLoader` over `loader`, its fetches run by `fetches`.
 pub fn new_loader<L: Send + Sync + 'static>(
     loader: L,

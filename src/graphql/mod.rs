@@ -2,7 +2,7 @@
 //! dataloaders, and the poem endpoint that serves it with GraphiQL.
 //!
 //! `schema_parts!` below is the one list of domains: each entry is a module that exports its
-//! `Query` and `Mutation` roots, `loaders::attach` and `one_pass_fields`.
+//! `Query` and `Mutation` roots, `loaders::Domain` and `one_pass_fields`.
 
 pub mod connection;
 pub mod context;
@@ -36,7 +36,7 @@ macro_rules! schema_parts {
             fetches: &loaders::FetchQueue,
             limits: &crate::config::Limits,
         ) -> async_graphql::BatchRequest {
-            $(let batch = $domain::loaders::attach(batch, db, fetches, limits);)+
+            $(let batch = loaders::attach::<$domain::loaders::Domain>(batch, db, fetches, limits);)+
             batch
         }
 

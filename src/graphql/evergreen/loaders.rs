@@ -5,35 +5,22 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use async_graphql::BatchRequest;
 use async_graphql::dataloader::Loader;
-use sea_orm::DatabaseConnection;
 
-use crate::config::Limits;
-use crate::graphql::loaders::{FetchQueue, Shared, by_ids, decode_after, load_pages, new_loader};
+use crate::graphql::loaders::{DomainLoader, Loaders, Shared, by_ids, decode_after, load_pages};
 use crate::service::evergreen::{
     self as evg, Artifact, Build, ChildFilter, Parent, Project, Task, TestResult, Variant, Version,
 };
 use crate::service::rows::{ColumnSet, Positional};
 
-/// Gives the request its Evergreen loader, shared by the operations of a batch.
-pub fn attach(
-    batch: BatchRequest,
-    db: &DatabaseConnection,
-    fetches: &FetchQueue,
-    limits: &Limits,
-) -> BatchRequest {
-    let loader: EvergreenLoaders = new_loader(EvergreenLoader { db: db.clone() }, fetches, limits);
-    batch.data(loader)
-}
+/// The Evergreen domain, as the type its loader is made for (`graphql::loaders::attach`).
+pub enum Domain {}
+
+/// Loads the Evergreen domain's relations: one per request, wrapped in a `DataLoader`.
+pub type EvergreenLoader = DomainLoader<Domain>;
 
 /// The request's Evergreen loader, shared by the operations of a batch.
-pub type EvergreenLoaders = Arc<async_graphql::dataloader::DataLoader<EvergreenLoader>>;
-
-/// Loads the Evergreen domain's relations. One instance per request, wrapped in a `DataLoader`.
-pub struct EvergreenLoader {
-    pub db: DatabaseConnection,
-}
+pub type EvergreenLoaders = Loaders<Domain>;
 
 /// A project by its row id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

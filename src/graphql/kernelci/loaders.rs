@@ -4,32 +4,19 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use async_graphql::BatchRequest;
 use async_graphql::dataloader::Loader;
-use sea_orm::DatabaseConnection;
 
-use crate::config::Limits;
-use crate::graphql::loaders::{FetchQueue, Shared, by_ids, decode_after, load_pages, new_loader};
+use crate::graphql::loaders::{DomainLoader, Loaders, Shared, by_ids, decode_after, load_pages};
 use crate::service::kernelci::{self as kci, Build, Job, LogSummary};
 
-/// Gives the request its KernelCI loader, shared by the operations of a batch.
-pub fn attach(
-    batch: BatchRequest,
-    db: &DatabaseConnection,
-    fetches: &FetchQueue,
-    limits: &Limits,
-) -> BatchRequest {
-    let loader: KernelciLoaders = new_loader(KernelciLoader { db: db.clone() }, fetches, limits);
-    batch.data(loader)
-}
+/// The Kernelci domain, as the type its loader is made for (`graphql::loaders::attach`).
+pub enum Domain {}
 
-/// The request's KernelCI loader, shared by the operations of a batch.
-pub type KernelciLoaders = Arc<async_graphql::dataloader::DataLoader<KernelciLoader>>;
+/// Loads the Kernelci domain's relations: one per request, wrapped in a `DataLoader`.
+pub type KernelciLoader = DomainLoader<Domain>;
 
-/// Loads the KernelCI domain's relations. One instance per request, wrapped in a `DataLoader`.
-pub struct KernelciLoader {
-    pub db: DatabaseConnection,
-}
+/// The request's Kernelci loader, shared by the operations of a batch.
+pub type KernelciLoaders = Loaders<Domain>;
 
 /// A job by its row id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

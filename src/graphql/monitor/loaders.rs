@@ -4,33 +4,21 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use async_graphql::BatchRequest;
 use async_graphql::dataloader::Loader;
-use sea_orm::DatabaseConnection;
 
-use crate::config::Limits;
-use crate::graphql::loaders::{FetchQueue, Shared, by_ids, decode_after, load_pages, new_loader};
+use crate::graphql::loaders::{DomainLoader, Loaders, Shared, by_ids, decode_after, load_pages};
 use crate::service::monitor::{
     self as svc, Context, Metric, MetricFilter, MetricOrder, MetricParent, Session,
 };
 
-/// Gives the request its monitor loader, shared by the operations of a batch.
-pub fn attach(
-    batch: BatchRequest,
-    db: &DatabaseConnection,
-    fetches: &FetchQueue,
-    limits: &Limits,
-) -> BatchRequest {
-    let loader: MonitorLoaders = new_loader(MonitorLoader { db: db.clone() }, fetches, limits);
-    batch.data(loader)
-}
+/// The Monitor domain, as the type its loader is made for (`graphql::loaders::attach`).
+pub enum Domain {}
 
-pub type MonitorLoaders = Arc<async_graphql::dataloader::DataLoader<MonitorLoader>>;
+/// Loads the Monitor domain's relations: one per request, wrapped in a `DataLoader`.
+pub type MonitorLoader = DomainLoader<Domain>;
 
-/// Loads the monitor domain's relations. One instance per request, wrapped in a `DataLoader`.
-pub struct MonitorLoader {
-    pub db: DatabaseConnection,
-}
+/// The request's Monitor loader, shared by the operations of a batch.
+pub type MonitorLoaders = Loaders<Domain>;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct SessionId(pub i64);

@@ -3,32 +3,19 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use async_graphql::BatchRequest;
 use async_graphql::dataloader::Loader;
-use sea_orm::DatabaseConnection;
 
-use crate::config::Limits;
-use crate::graphql::loaders::{FetchQueue, Shared, load_pages, new_loader};
+use crate::graphql::loaders::{DomainLoader, Loaders, Shared, load_pages};
 use crate::service::stacktach::{self as stt, Event, Stream};
 
-/// Gives the request its StackTach loader, shared by the operations of a batch.
-pub fn attach(
-    batch: BatchRequest,
-    db: &DatabaseConnection,
-    fetches: &FetchQueue,
-    limits: &Limits,
-) -> BatchRequest {
-    let loader: StacktachLoaders = new_loader(StacktachLoader { db: db.clone() }, fetches, limits);
-    batch.data(loader)
-}
+/// The Stacktach domain, as the type its loader is made for (`graphql::loaders::attach`).
+pub enum Domain {}
 
-/// The request's StackTach loader, shared by the operations of a batch.
-pub type StacktachLoaders = Arc<async_graphql::dataloader::DataLoader<StacktachLoader>>;
+/// Loads the Stacktach domain's relations: one per request, wrapped in a `DataLoader`.
+pub type StacktachLoader = DomainLoader<Domain>;
 
-/// Loads the StackTach domain's relations. One instance per request, wrapped in a `DataLoader`.
-pub struct StacktachLoader {
-    pub db: DatabaseConnection,
-}
+/// The request's Stacktach loader, shared by the operations of a batch.
+pub type StacktachLoaders = Loaders<Domain>;
 
 /// The first `limit` events of one stream, oldest generated first. Keys with the same `limit`
 /// are answered by one statement.
