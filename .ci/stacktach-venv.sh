@@ -66,47 +66,9 @@ if ! is_311 "$python"; then
     exit 3
 fi
 
-sha256() {
-    if command -v sha256sum >/dev/null 2>&1; then
-        sha256sum | cut -d' ' -f1
-    elif command -v shasum >/dev/null 2>&1; then
-        shasum -a 256 | cut -d' ' -f1
-    else
-        "$python" -c 'import hashlib, sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())'
-    fi
-}
-
-key=$({ cat "$script"; "$python" -c 'import sys; print(sys.version)'; } | sha256)
-
-up_to_date() {
-    [ -x "$dir/bin/python" ] && [ -f "$marker" ] && [ "$(cat "$marker")" = "$key" ] \
-        && "$dir/bin/python" -c '' >/dev/null 2>&1
-}
-
-if up_to_date; then
-    exit 0
-fi
-
-mkdir -p "$(dirname "$dir")"
-# Serialise concurrent runs (two test processes preparing the same venv).
-if command -v flock >/dev/null 2>&1; then
-    exec 9>"$dir.lock"
-    flock 9
-    if up_to_date; then
-        exit 0
-    fi
-fi
-
-# A venv whose interpreter no longer runs (the base Python changed) is rebuilt; only a folder
-# that is recognisably a venv is ever removed.
-if [ -f "$dir/pyvenv.cfg" ] && ! "$dir/bin/python" -c '' >/dev/null 2>&1; then
-    rm -rf "$dir"
-fi
-if [ ! -x "$dir/bin/python" ]; then
-    log "creating $dir"
-    "$python" -m venv "$dir"
-fi
-rm -f "$marker"
+# shellcheck source=venv-lib.sh
+. "$(dirname "$script")/venv-lib.sh"
+venv_begin "$script"
 vpy="$dir/bin/python"
 pip=("$vpy" -m pip install --disable-pip-version-check --no-input -q)
 
