@@ -86,7 +86,9 @@ pub(super) fn condition(db: &impl ConnectionTrait, table: &str, criteria: &Crite
 }
 
 /// Orders `q` by `sort`, then by insertion order in the same direction (the natural order when
-/// there is no field). Nulls sort first ascending and last descending, as in MongoDB.
+/// there is no field). Nulls sort first ascending and last descending, as in MongoDB; the rule is
+/// written only for columns that may hold null, since an explicit `NULLS` order no index serves
+/// (PostgreSQL then read and sorted every match of `created_on DESC NULLS LAST` for a page).
 pub(super) fn order(q: &mut SelectStatement, table: &str, sort: &Sort) {
     let dir = sort.direction.order();
     let nulls = match sort.direction {
@@ -94,11 +96,12 @@ pub(super) fn order(q: &mut SelectStatement, table: &str, sort: &Sort) {
         crate::service::Direction::Desc => NullOrdering::Last,
     };
     for f in &sort.fields {
-        q.order_by_with_nulls(
-            (Alias::new(table), Alias::new(f.column)),
-            dir.clone(),
-            nulls,
-        );
+        let col = (Alias::new(table), Alias::new(f.column));
+        if f.nullable() {
+            q.order_by_with_nulls(col, dir.clone(), nulls);
+        } else {
+            q.order_by(col, dir.clone());
+        }
     }
     if sort.fields.is_empty() {
         q.order_by(

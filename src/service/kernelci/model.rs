@@ -56,6 +56,27 @@ pub struct Field {
     pub distinct: bool,
 }
 
+/// The job columns that may hold null (the others are set from a job's first build).
+const NULLABLE: &[&str] = &[
+    "git_commit",
+    "git_describe",
+    "git_describe_v",
+    "git_url",
+    "kernel_version",
+    "compiler",
+    "compiler_version",
+    "compiler_version_ext",
+    "compiler_version_full",
+    "cross_compile",
+];
+
+impl Field {
+    /// Whether the column may hold null, which decides how a sort places nulls.
+    pub fn nullable(&self) -> bool {
+        NULLABLE.contains(&self.column)
+    }
+}
+
 const fn f(
     wire: &'static str,
     column: &'static str,
