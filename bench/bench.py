@@ -9,6 +9,7 @@ bench/README.md for what is measured. Standard library only. Everything it start
 import argparse
 import datetime
 import glob
+import hashlib
 import json
 import os
 import re
@@ -37,9 +38,10 @@ INGEST_TASKS = 160
 MSA_WORKERS = 4  # monitor-server-api's own launcher default (launch-monitor-server.sh -w)
 
 FULL = dict(versions=1000, builds=10, tasks=20, results=10, metrics=100_000, sessions=1000,
-            contexts=10, duration=12, warmup=3, single_duration=8)
+            contexts=10, jobs=100_000, builds_per_job=4, duration=12, warmup=3,
+            single_duration=8)
 QUICK = dict(versions=30, builds=10, tasks=20, results=10, metrics=3000, sessions=30,
-             contexts=4, duration=2, warmup=1, single_duration=2)
+             contexts=4, jobs=3000, builds_per_job=4, duration=2, warmup=1, single_duration=2)
 
 NESTED_TG = ("{evergreenVersions(first:20){edges{node{builds(first:10){edges{node{"
              "tasks(first:5){edges{node{testResults(first:5){edges{node{testFile}}}}}}}}}}}}}")
@@ -47,6 +49,18 @@ FLAT_FIELDS = "item itemPath itemVariant kind component totalTime userTime kerne
 FLAT_TG = "{monitorMetrics(first:100){edges{node{id sessionH %s}}}}" % FLAT_FIELDS
 POINT_FIELDS = "displayName status variant activated createTime timeTakenNs"
 POINT_TG = "query($id:String!){evergreenTask(id:$id){id %s}}" % POINT_FIELDS
+# KernelCI: the seeder spreads the jobs over ten trees; both KernelCI cases read one tree's
+# newest jobs (a filter and a sort), the list through the legacy REST route, the tree with each
+# job's builds (and their count) through GraphQL.
+KCI_TREE = "next"
+KCI_PAGE = 20
+KCI_BUILDS = 10
+KCI_JOB_FIELDS = "kernel status"
+KCI_BUILD_FIELDS = "arch defconfig status"
+KCI_TG = ("{kernelciJobs(first:%d,filter:{job:[\"%s\"]},orderBy:{field:CREATED_ON,direction:DESC})"
+          "{edges{node{id %s builds(first:%d){totalCount edges{node{%s}}}}}}}" % (
+              KCI_PAGE, KCI_TREE, KCI_JOB_FIELDS, KCI_BUILDS, KCI_BUILD_FIELDS))
+KCI_REST = "/jobs?job=%s&sort=created_on&limit=%d" % (KCI_TREE, KCI_PAGE)
 
 
 def log(*a):
@@ -224,11 +238,12 @@ def machine():
 # HTTP
 # --------------------------------------------------------------------------------------------
 
-def http(method, url, body=None, timeout=60):
+def http(method, url, body=None, timeout=60, extra_headers=None):
     data = body if body is None or isinstance(body, bytes) else body.encode()
     # Only bodies get a content type: Flask (monitor-server-api) answers 400 to a bodiless
     # request that claims JSON.
     headers = {"Content-Type": "application/json"} if data is not None else {}
+    headers.update(extra_headers or {})
     req = urllib.request.Request(url, data=data, method=method, headers=headers)
     try:
         with urllib.request.urlopen(req, timeout=timeout) as r:
@@ -320,10 +335,11 @@ class Case:
     equivalence checks) and how to load it with wrk."""
 
     def __init__(self, key, server, path, script, body_file=None, rows=None, conns=4, threads=2,
-                 method="GET"):
+                 method="GET", token_file=None):
         self.key, self.server, self.path, self.script = key, server, path, script
         self.body_file, self.rows, self.conns, self.threads = body_file, rows, conns, threads
-        self.method = method
+        # A file holding the `Authorization` value (KernelCI's routes; get_auth.lua sends it).
+        self.method, self.token_file = method, token_file
 
     def one_body(self):
         if self.body_file is None:
@@ -333,7 +349,12 @@ class Case:
         return data.split(b"\n")[0] if self.script == "post_cycle.lua" else data
 
     def send_once(self):
-        st, body = http(self.method, self.server.base + self.path, self.one_body())
+        auth = None
+        if self.token_file:
+            with open(self.token_file) as f:
+                auth = {"Authorization": f.readline().strip()}
+        st, body = http(self.method, self.server.base + self.path, self.one_body(),
+                        extra_headers=auth)
         if st >= 300:
             raise RuntimeError("%s on %s: HTTP %s %s" % (self.key, self.server.name, st, body[:400]))
         if body[:1] == b"{":
@@ -345,6 +366,8 @@ class Case:
 
     def load(self, dur, warm):
         args = [self.body_file] if self.body_file else []
+        if self.token_file:
+            args = [self.token_file]
         url = self.server.base + self.path
         if warm:
             wrk(url, self.script, args, self.conns, self.threads, warm)
@@ -430,7 +453,9 @@ class AloneCase:
                  sqlite=None):
         self.key, self.server, self.rows = key, server, rows
         self.pgbench_script, self.pgbench_vars, self.sqlite = pgbench_script, pgbench_vars, sqlite
-        self.conns = 4 if pgbench_script else 1
+        # SQLite takes one writer at a time, but readers side by side (as many as wrk's
+        # connections, the size of testgraph's SQLite pool).
+        self.conns = 4 if pgbench_script or sqlite[1] == "read" else 1
 
     def _pgbench(self, dur, log_prefix=None):
         cmd = ["pgbench", "-h", PG_HOST, "-p", PG_PORT, "-U", PG_USER, "-n", "-M", "prepared",
@@ -533,6 +558,28 @@ BULK_RESULTS_SQL = (
     "log_id text, line_num int4, exit_code int4, start_s float8, end_s float8)) "
     "WITH ORDINALITY AS r(test_file, status, url, log_id, line_num, exit_code, start_s, end_s, "
     "ord) ORDER BY r.ord;\n")
+
+
+# The three statements testgraph sends for `GET /jobs?job=…&sort=created_on&limit=20`, as
+# PostgreSQL logs them: the token's look-up by the SHA-256 of its secret (src/service/tokens.rs),
+# then the page and the count side by side on two connections (src/service/kernelci/jobs.rs:
+# `list_jobs`, `count_jobs`). For pgbench, prepared, so the hash, the tree (an array), the limit
+# and the offset are parameters, as sqlx binds them; and the same three for SQLite.
+KCI_TOKEN_COLS = ('"api_tokens"."id", "api_tokens"."name", "api_tokens"."secret_hash", '
+                  '"api_tokens"."scopes", "api_tokens"."group_name", "api_tokens"."created_at", '
+                  '"api_tokens"."revoked_at"')
+KCI_TOKEN_PG = ('SELECT %s FROM "api_tokens" WHERE "api_tokens"."secret_hash" = :hash '
+                'AND "api_tokens"."revoked_at" IS NULL LIMIT 1;\n' % KCI_TOKEN_COLS)
+KCI_LIST_PG = (
+    'SELECT * FROM "kci_jobs" WHERE "kci_jobs"."job" = ANY(:trees) ORDER BY '
+    '"kci_jobs"."created_on" DESC NULLS LAST, "kci_jobs"."id" DESC LIMIT :limit OFFSET :offset;\n')
+KCI_COUNT_PG = 'SELECT COUNT(*) AS "n" FROM "kci_jobs" WHERE "kci_jobs"."job" = ANY(:trees);\n'
+KCI_TOKEN_SQLITE = ('SELECT %s FROM "api_tokens" WHERE "api_tokens"."secret_hash" = ? '
+                    'AND "api_tokens"."revoked_at" IS NULL LIMIT 1' % KCI_TOKEN_COLS)
+KCI_LIST_SQLITE = (
+    'SELECT * FROM "kci_jobs" WHERE "kci_jobs"."job" IN (?) ORDER BY '
+    '"kci_jobs"."created_on" DESC NULLS LAST, "kci_jobs"."id" DESC LIMIT ? OFFSET ?')
+KCI_COUNT_SQLITE = 'SELECT COUNT(*) AS "n" FROM "kci_jobs" WHERE "kci_jobs"."job" IN (?)'
 
 
 def sql_text(s):
@@ -656,26 +703,42 @@ def postgraphile_queries(url):
         metrics, order("MonitorMetric", ["PRIMARY_KEY_ASC"]), metric_id, metric_session,
         FLAT_FIELDS)
     point = "query($id:String!){%s(taskId:$id){taskId %s}}" % (task_by_id, POINT_FIELDS)
+    # KernelCI: kci_jobs with their builds (the foreign key kci_builds.job_id), one tree's
+    # newest jobs first (then the newest id, as testgraph breaks ties), each job's builds in
+    # insertion order.
+    jobs = [f["name"] for f in query_type["fields"]
+            if unwrap(f["type"]) == "KciJobConnection"
+            and {"orderBy", "condition"} <= {a["name"] for a in f["args"]}][0]
+    job_builds = field("KciJob", "KciBuildConnection", prefer="JobId")
+    job_fields = {f["name"] for f in types["KciJob"]["fields"]}
+    # Aliased to testgraph's names, so that the two answers also compare with sorted keys.
+    job_id = "id:oid" if "oid" in job_fields else "id"
+    kci = ("{%s(first:%d,condition:{job:\"%s\"},orderBy:%s){edges{node{%s %s "
+           "builds:%s(first:%d,orderBy:%s){totalCount edges{node{%s}}}}}}}" % (
+               jobs, KCI_PAGE, KCI_TREE, order("KciJob", ["CREATED_ON_DESC", "PRIMARY_KEY_DESC"]),
+               job_id, KCI_JOB_FIELDS, job_builds, KCI_BUILDS,
+               order("KciBuild", ["PRIMARY_KEY_ASC"]), KCI_BUILD_FIELDS))
     names = dict(versions=versions, builds=builds, tasks=tasks, results=results,
                  metrics=metrics, metric_id=metric_id, metric_session=metric_session,
-                 task_by_id=task_by_id)
-    return dict(nested=nested, flat=flat, point=point, names=names)
+                 task_by_id=task_by_id, kci_jobs=jobs, kci_builds=job_builds)
+    return dict(nested=nested, flat=flat, point=point, kci_tree=kci, names=names)
 
 
 # --------------------------------------------------------------------------------------------
 # Equivalence: the same rows, in the same order, from both GraphQL servers
 # --------------------------------------------------------------------------------------------
 
-def leaves(doc, skip=()):
-    """Scalar values in document order, ignoring the keys in `skip`."""
+def leaves(doc, skip=(), sort_keys=False):
+    """Scalar values in document order (or with every object's keys sorted), ignoring the keys
+    in `skip`."""
     out = []
     if isinstance(doc, dict):
-        for k, v in doc.items():
+        for k, v in (sorted(doc.items()) if sort_keys else doc.items()):
             if k not in skip:
-                out.extend(leaves(v, skip))
+                out.extend(leaves(v, skip, sort_keys))
     elif isinstance(doc, list):
         for v in doc:
-            out.extend(leaves(v, skip))
+            out.extend(leaves(v, skip, sort_keys))
     else:
         out.append(doc)
     return out
@@ -691,9 +754,9 @@ def normalise(v):
     return v
 
 
-def same_rows(a, b):
-    la = [normalise(x) for x in leaves(a)]
-    lb = [normalise(x) for x in leaves(b)]
+def same_rows(a, b, sort_keys=False):
+    la = [normalise(x) for x in leaves(a, sort_keys=sort_keys)]
+    lb = [normalise(x) for x in leaves(b, sort_keys=sort_keys)]
     return la == lb, len(la)
 
 
@@ -734,17 +797,21 @@ def count_statements(case, logfile):
 
 def seed(url, scale, seed_bin, concurrency):
     cmd = [seed_bin, "--database-url", url]
-    for k in ("versions", "builds", "tasks", "results", "metrics", "sessions", "contexts"):
-        cmd += ["--%s" % k, str(scale[k])]
+    for k in ("versions", "builds", "tasks", "results", "metrics", "sessions", "contexts",
+              "jobs", "builds_per_job"):
+        cmd += ["--%s" % k.replace("_", "-"), str(scale[k])]
     cmd += ["--concurrency", str(concurrency)]
     log("seeding", url, "with", " ".join(cmd[3:]))
     t = time.time()
     out = sh(cmd)
     summary = json.loads(out.strip().splitlines()[-1])
     summary["wall_seconds"] = round(time.time() - t, 1)
-    log("  seeded in %.1fs: %s" % (summary["wall_seconds"], {k: summary[k] for k in (
-        "versions", "builds", "tasks", "test_results", "sessions", "metrics")}))
-    return summary
+    # The KernelCI read token's secret stays out of results.json.
+    token = summary.pop("kci_token", None)
+    log("  seeded in %.1fs: %s; seconds %s" % (summary["wall_seconds"], {k: summary[k] for k in (
+        "versions", "builds", "tasks", "test_results", "sessions", "metrics", "kci_jobs",
+        "kci_builds")}, {k: round(v, 1) for k, v in summary["seconds"].items()}))
+    return summary, token
 
 
 def fresh_pg_db(name):
@@ -826,8 +893,12 @@ def main():
     sqlite_path = os.path.join(tmp, "bench.db")
     pg_url = "postgres://%s@%s:%s/%s" % (PG_USER, PG_HOST, PG_PORT, TG_DB)
     sqlite_url = "sqlite://%s?mode=rwc" % sqlite_path
-    res["seed"] = {"postgres": seed(pg_url, scale, a.seed, 8),
-                   "sqlite": seed(sqlite_url, scale, a.seed, 4)}
+    (pg_seed, pg_token), (sqlite_seed, sqlite_token) = (seed(pg_url, scale, a.seed, 8),
+                                                        seed(sqlite_url, scale, a.seed, 4))
+    res["seed"] = {"postgres": pg_seed, "sqlite": sqlite_seed}
+    # KernelCI's routes need a token on every request; each database has its own.
+    token_files = {"tg_pg": write(os.path.join(tmp, "kci_token_pg"), pg_token + "\n"),
+                   "tg_sqlite": write(os.path.join(tmp, "kci_token_sqlite"), sqlite_token + "\n")}
     psql(TG_DB, "VACUUM ANALYZE")
     msa_env = {"FLASK_ENV": "prod",
                "MONITOR_SERVER_DATABASE_URI": "postgresql://%s@%s:%s/%s" % (
@@ -840,9 +911,11 @@ def main():
 
     # ---- servers ---------------------------------------------------------------------------
     def tg(name, url):
+        # No StackTach pipeline worker: the bench holds no StackTach data, and its polls (two
+        # UPDATEs of stt_streams a pass) would land in every case's statement count.
         return Server(name, [a.testgraph, "serve", "--database-url", url, "--bind",
                              "127.0.0.1:%d" % PORTS[name], "--open-mutations",
-                             "--monitor-page-size", str(REST_PAGE)],
+                             "--monitor-page-size", str(REST_PAGE), "--no-stacktach-worker"],
                       {"TESTGRAPH_LOG": "warn"}, PORTS[name], "/readyz", logdir,
                       TG_DB if name == "tg_pg" else None)
 
@@ -865,6 +938,14 @@ def main():
     f_nested = write(os.path.join(bodies, "tg_nested.json"), gql_body(NESTED_TG))
     f_point = write(os.path.join(bodies, "tg_point.jsonl"),
                     "\n".join(gql_body(POINT_TG, {"id": t}) for t in tasks) + "\n")
+    f_kci = write(os.path.join(bodies, "tg_kci_tree.json"), gql_body(KCI_TG))
+    # The KernelCI list's statements for the database alone (see KCI_LIST_PG).
+    pgb_kci = write(os.path.join(bodies, "pgbench_kci_jobs.sql"),
+                    KCI_TOKEN_PG + KCI_LIST_PG + KCI_COUNT_PG)
+    f_kci_sqlite = write(os.path.join(bodies, "sqlite_kci_jobs.json"), json.dumps({
+        "readers": 4, "statements": [
+            [KCI_TOKEN_SQLITE, [hashlib.sha256(sqlite_token.encode()).hexdigest()]],
+            [KCI_LIST_SQLITE, [KCI_TREE, KCI_PAGE, 0]], [KCI_COUNT_SQLITE, [KCI_TREE]]]}))
     metric = {"session_h": sessions[0], "context_h": contexts[0],
               "item_start_time": "2024-06-01T12:00:00.000000", "item_path": "tests.test_bench",
               "item": "test_post", "item_variant": "test_post[1]",
@@ -922,16 +1003,24 @@ def main():
                                               ("ch", metric["context_h"])]),
                     "bulk_metrics": AloneCase("bulk_metrics", pg_alone, INGEST_ROWS, pgb_bulk),
                     "bulk_test_results": AloneCase("bulk_test_results", pg_alone, INGEST_ROWS,
-                                                   pgb_results)}
+                                                   pgb_results),
+                    "rest_kci_jobs": AloneCase("rest_kci_jobs", pg_alone, None, pgb_kci,
+                                               [("hash", hashlib.sha256(
+                                                   pg_token.encode()).hexdigest()),
+                                                ("trees", "{%s}" % KCI_TREE),
+                                                ("limit", KCI_PAGE), ("offset", 0)])}
         return {"post_metric": AloneCase("post_metric", sqlite_alone, None,
                                          sqlite=(sqlite_path, "one", f_one)),
                 "bulk_metrics": AloneCase("bulk_metrics", sqlite_alone, INGEST_ROWS,
                                           sqlite=(sqlite_path, "batch", f_batch)),
                 "bulk_test_results": AloneCase("bulk_test_results", sqlite_alone, INGEST_ROWS,
-                                               sqlite=(sqlite_path, "results", f_results))}
+                                               sqlite=(sqlite_path, "results", f_results)),
+                "rest_kci_jobs": AloneCase("rest_kci_jobs", sqlite_alone, None,
+                                           sqlite=(sqlite_path, "read", f_kci_sqlite))}
 
     def with_ceilings(s, cases):
-        """Each of those write cases preceded by the same writes from the database alone."""
+        """Each of those write cases (and the KernelCI list, which has no peer) preceded by
+        the same statements from the database alone."""
         alone = alone_cases(s)
         out = []
         for c in cases:
@@ -951,6 +1040,11 @@ def main():
             Case("rest_metrics", s, "/api/v1/metrics/", "get.lua"),
             Case("rest_evg_versions", s, "/rest/v1/projects/%s/versions" % info["project"],
                  "get.lua"),
+            # KernelCI: one tree's 20 newest jobs (a filter and a sort) through the legacy REST
+            # route, with the read token it needs; then the same jobs with their builds and
+            # each job's build count through GraphQL.
+            Case("rest_kci_jobs", s, KCI_REST, "get_auth.lua", token_file=token_files[s.name]),
+            Case("kci_tree", s, "/graphql", "post.lua", f_kci, method="POST"),
             Case("post_metric", s, "/api/v1/metrics/", "post.lua", f_post, method="POST"),
             Case("ingest_metrics", s, "/graphql", "post.lua", f_ingm, rows=INGEST_ROWS,
                  method="POST"),
@@ -993,8 +1087,14 @@ def main():
         for c in tg_cases(tg_pg):
             if not c.key.startswith(("ingest", "post", "bulk")):
                 c.send_once()
-            if c.key in ("flat_list", "nested_tree", "point_lookup"):
+            if c.key in ("flat_list", "nested_tree", "point_lookup", "kci_tree"):
                 tg_answers[c.key] = c.send_once()
+            if c.key == "rest_kci_jobs":
+                doc = c.send_once()
+                res["kci_rest_answer"] = {"count": doc["count"], "results": len(doc["result"])}
+                log("  GET %s: count %s, %d jobs" % (KCI_REST, doc["count"], len(doc["result"])))
+                if len(doc["result"]) != KCI_PAGE:
+                    raise RuntimeError("GET %s answered %d jobs" % (KCI_REST, len(doc["result"])))
             if can_log and c.key != "nested_tree_1c":
                 stmts[("tg_pg", c.key)] = count_statements(c, logfile)
         tg_pg.stop()
@@ -1007,19 +1107,31 @@ def main():
         pf_nested = write(os.path.join(bodies, "pgl_nested.json"), gql_body(q["nested"]))
         pf_point = write(os.path.join(bodies, "pgl_point.jsonl"),
                          "\n".join(gql_body(q["point"], {"id": t}) for t in tasks) + "\n")
+        pf_kci = write(os.path.join(bodies, "pgl_kci_tree.json"), gql_body(q["kci_tree"]))
         pgl_cases = [
             Case("flat_list", pgl, "/graphql", "post.lua", pf_flat, method="POST"),
             Case("point_lookup", pgl, "/graphql", "post_cycle.lua", pf_point, method="POST"),
             Case("nested_tree", pgl, "/graphql", "post.lua", pf_nested, method="POST"),
             Case("nested_tree_1c", pgl, "/graphql", "post.lua", pf_nested, conns=1, threads=1,
                  method="POST"),
+            Case("kci_tree", pgl, "/graphql", "post.lua", pf_kci, method="POST"),
         ]
         for c in pgl_cases:
             c.send_once()
             if c.key in tg_answers:
-                same, n = same_rows(tg_answers[c.key], c.send_once())
+                theirs = c.send_once()
+                same, n = same_rows(tg_answers[c.key], theirs)
                 checks[c.key] = {"same_rows": same, "values_compared": n}
-                log("  equivalence %s: %s (%d values)" % (c.key, same, n))
+                if c.key == "kci_tree":
+                    # The KernelCI query aliases PostGraphile's names to testgraph's: the values
+                    # compare with each object's keys sorted too, whatever order the fields
+                    # come in (GraphQL answers them in the query's order).
+                    checks[c.key]["in_query_order"] = same
+                    same, n = same_rows(tg_answers[c.key], theirs, sort_keys=True)
+                    checks[c.key].update(same_rows=same, values_compared=n)
+                log("  equivalence %s: %s (%d values)%s" % (
+                    c.key, same, n, "" if checks[c.key].get("in_query_order", True)
+                    else "; the fields' order differs"))
             if can_log and c.key != "nested_tree_1c":
                 stmts[("postgraphile", c.key)] = count_statements(c, logfile)
         pgl.stop()
@@ -1139,6 +1251,26 @@ def targets(res):
     st = res["statements"].get("tg_pg/nested_tree")
     add("nested tree: one SQL statement per level (4 levels)",
         None if st is None else "%d statements" % len(st), st is not None and len(st) == 4)
+    # KernelCI: the jobs→builds tree against PostGraphile; the REST list has no runnable peer
+    # (the KernelCI backend needs MongoDB), so it is held against the database alone.
+    r = ratio(get(res, "tg_pg", "kci_tree", "rps"), get(res, "postgraphile", "kci_tree", "rps"))
+    add("GraphQL KernelCI jobs→builds >= 1x PostGraphile req/s",
+        None if r is None else "%.2fx" % r, r is not None and r >= 1)
+    st = res["statements"].get("tg_pg/kci_tree")
+    add("KernelCI jobs→builds with totalCount: <= 3 SQL statements (jobs, builds, counts)",
+        None if st is None else "%d statements" % len(st), st is not None and len(st) <= 3)
+    st = res["statements"].get("tg_pg/rest_kci_jobs")
+    add("GET /jobs list: <= 3 SQL statements (token, page, count)",
+        None if st is None else "%d statements" % len(st), st is not None and len(st) <= 3)
+    for srv, ceiling in (("tg_pg", "pg_alone"), ("tg_sqlite", "sqlite_alone")):
+        mine, alone_rps = get(res, srv, "rest_kci_jobs", "rps"), get(res, ceiling,
+                                                                     "rest_kci_jobs", "rps")
+        share = ratio(mine, alone_rps)
+        add("GET /jobs list >= 50 %% of the database alone (%s)" % srv,
+            None if share is None else "%.0f %% (%.1f req/s)" % (100 * share, mine),
+            share is not None and share >= 0.5,
+            "" if alone_rps is None else "%s alone: %.1f req/s (same statements)" % (
+                "PostgreSQL" if srv == "tg_pg" else "SQLite", alone_rps))
     for srv in ("tg_pg", "tg_sqlite"):
         s = res["servers"].get(srv)
         if s:
@@ -1182,6 +1314,8 @@ LABELS = {
     "rest_sessions": "GET /api/v1/sessions/ (100/page)",
     "rest_metrics": "GET /api/v1/metrics/ (100/page)",
     "rest_evg_versions": "GET /rest/v1/projects/bench/versions",
+    "rest_kci_jobs": "GET %s (KernelCI, token; no peer)" % KCI_REST,
+    "kci_tree": "KernelCI jobs→builds %d→%d + totalCount (GraphQL)" % (KCI_PAGE, KCI_BUILDS),
     "post_metric": "POST /api/v1/metrics/ (one metric)",
     "ingest_metrics": "addMetrics, 5,000 rows/request",
     "ingest_test_results": "addEvergreenTestResults, 5,000 rows/request",
@@ -1191,11 +1325,12 @@ LABELS = {
 }
 SERVER_LABEL = {"tg_pg": "testgraph (PostgreSQL)", "tg_sqlite": "testgraph (SQLite)",
                 "pg_alone": "PostgreSQL alone (pgbench, same SQL, 4 clients)",
-                "sqlite_alone": "SQLite alone (one writer, same SQL)",
+                "sqlite_alone": "SQLite alone (same SQL; one writer, or 4 readers for a read)",
                 "postgraphile": "PostGraphile 5 (PostgreSQL)",
                 "msa": "monitor-server-api 1.1.0 (PostgreSQL)"}
 PEER_OF = {"flat_list": "postgraphile", "point_lookup": "postgraphile",
            "nested_tree": "postgraphile", "nested_tree_1c": "postgraphile",
+           "kci_tree": "postgraphile",
            "nested_tree_after_ingest": "postgraphile",
            "rest_sessions": "msa", "rest_metrics": "msa", "post_metric": "msa"}
 # The database alone beside testgraph on that database (see AloneCase).
@@ -1224,6 +1359,16 @@ def render(res):
                 res["scale"]["results"], "{:,}".format(pg["test_results"]),
                 "{:,}".format(pg["sessions"]), "{:,}".format(pg["metrics"]), pg["contexts"],
                 pg["wall_seconds"], seed["sqlite"]["wall_seconds"]))
+    if pg.get("kci_jobs"):
+        L.append("- KernelCI (same on both databases): %s jobs (kernels) over %d trees, %s builds "
+                 "(%d a job, one architecture each of five), created over 100 days; reported "
+                 "through `service::kernelci::report_builds` in batches of 2,000 builds, which "
+                 "took %.0f s of the seeding on PostgreSQL (8 writers) and %.0f s on SQLite "
+                 "(4 writers, taking turns). The KernelCI cases read tree `%s` (%s jobs)."
+                 % ("{:,}".format(pg["kci_jobs"]), len(pg["kci_trees"]),
+                    "{:,}".format(pg["kci_builds"]), res["scale"]["builds_per_job"],
+                    pg["seconds"]["kernelci"], seed["sqlite"]["seconds"]["kernelci"], KCI_TREE,
+                    "{:,}".format(res.get("kci_rest_answer", {}).get("count", 0))))
     L.append("- Load: wrk, %d s per case after %d s of warm-up, 4 connections on 2 threads "
              "(single-client rows: 1 connection, %d s). CPU is the server process tree's "
              "utime+stime over the measured run divided by requests; DB CPU likewise for the "
@@ -1239,13 +1384,18 @@ def render(res):
              "connection settings "
              "(`bench/sqlite_alone.py`). Their CPU column is the client's own (pgbench; for "
              "SQLite the writer, SQLite included). No server can write faster than its database "
-             "alone does, so these rows are each write case's ceiling on this machine.")
+             "alone does, so these rows are each write case's ceiling on this machine. The "
+             "KernelCI `/jobs` list, which has no runnable peer here (the KernelCI backend needs "
+             "MongoDB), gets the same: its three statements (the token's look-up, the page and the "
+             "count) from pgbench, and on SQLite from 4 reader processes, one round of the three "
+             "a request.")
     L.append("")
     L.append("| case | server | req/s | p50 ms | p99 ms | CPU ms/req | DB CPU ms/req | peak MB "
              "| SQL/req | ÷ peer (req/s) |")
     L.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
-    order = ["flat_list", "point_lookup", "nested_tree", "nested_tree_1c", "rest_sessions",
-             "rest_metrics", "rest_evg_versions", "post_metric", "ingest_metrics",
+    order = ["flat_list", "point_lookup", "nested_tree", "nested_tree_1c", "kci_tree",
+             "rest_sessions", "rest_metrics", "rest_evg_versions", "rest_kci_jobs",
+             "post_metric", "ingest_metrics",
              "ingest_test_results", "bulk_metrics", "bulk_test_results",
              "nested_tree_after_ingest"]
     for case in order:
@@ -1258,7 +1408,7 @@ def render(res):
             if st is None and srv == "tg_sqlite":
                 st_s = "(as PG)"
             elif srv == "pg_alone":
-                st_s = "1"
+                st_s = "3" if case == "rest_kci_jobs" else "1"  # the token, page and count
             else:
                 st_s = "—" if st is None else str(len(st))
             peer = PEER_OF.get(case)
@@ -1295,9 +1445,12 @@ def render(res):
                     "{:,}".format(pg["test_results"]), "{:,}".format(pg["metrics"])))
     L.append("")
     L.append("Equivalence of the GraphQL queries (every scalar of both answers compared in order): "
-             + "; ".join("%s %s (%d values)" % (k, "same" if v["same_rows"] else "DIFFERENT",
-                                                v["values_compared"])
-                         for k, v in res["equivalence"].items()) + ".")
+             + "; ".join("%s %s (%d values)%s" % (
+                 k, "same" if v["same_rows"] else "DIFFERENT", v["values_compared"],
+                 "" if v.get("in_query_order", True) else
+                 ", compared with sorted keys: the fields of the two answers come in different "
+                 "orders (GraphQL answers them in the query's order)")
+                 for k, v in res["equivalence"].items()) + ".")
     L.append("")
     L.append("### Targets")
     L.append("")

@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
 # Benchmarks testgraph against PostGraphile and monitor-server-api on the same data.
 #
-#   bench/run.sh           full run (~12 min plus the build): 1,000 versions × 10 builds × 20 tasks
-#                          × 10 results, 100k metrics; rewrites the generated block of
-#                          docs/performance.md
-#   bench/run.sh --quick   smoke run (~3 min): tiny data, 2 s per case; writes bench/out only
+#   bench/run.sh           full run (~14 min plus the build and the seeding): 1,000 versions × 10
+#                          builds × 20 tasks × 10 results, 100k metrics, 100k KernelCI jobs × 4
+#                          builds; rewrites the generated block of docs/performance.md
+#   bench/run.sh --quick   smoke run (~4 min): tiny data (3,000 KernelCI jobs), 2 s per case;
+#                          writes bench/out only
 #   bench/run.sh --install-peers   only install the peers into bench/.peers (npm and PyPI)
+#
+# Cases: GraphQL flat list, point lookup, nested tree and KernelCI jobs→builds tree (against
+# PostGraphile), pytest-monitor REST (against monitor-server-api), Evergreen and KernelCI REST
+# lists (the KernelCI `/jobs` list with a filter, a sort and a token, beside the database alone:
+# no runnable peer), ingestion; SQL statements per request from PostgreSQL's log.
 #
 # Needs PostgreSQL on 127.0.0.1:5432 (user postgres, trust), python3, npm, and wrk. Peers are
 # taken from $BENCH_PEERS_DIR, bench/.peers or /tmp/peers, whichever is complete, else installed
@@ -21,7 +27,7 @@ for arg in "$@"; do
   case "$arg" in
     --quick) QUICK=(--quick); DOCS=() ;;
     --install-peers) INSTALL_ONLY=1 ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "unknown argument: $arg" >&2; exit 2 ;;
   esac
 done

@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """SQLite with no server in front: one writer inserting the very rows testgraph's write cases
-insert, with the same statements and the same connection settings, for a fixed time.
+insert, or readers sending the very statements of a read case, with the same statements and the
+same connection settings, for a fixed time.
 
 bench.py runs it against the SQLite bench file while testgraph's SQLite server idles, right
 before testgraph's own case, to show what SQLite itself reaches with testgraph's schema on this
 machine: the ceiling of any server in front of it. One writer, because SQLite admits one writer
 at a time (testgraph's writers take turns too).
 
-    sqlite_alone.py DB one|batch|results ROWS_JSON SECONDS WARMUP_SECONDS
+    sqlite_alone.py DB one|batch|results|read ROWS_JSON SECONDS WARMUP_SECONDS
 
 `one`: each row of ROWS_JSON (a list of pytest-monitor metrics as POSTed, with session and context
 hashes) is its own transaction, as `INSERT ... SELECT` joining the two hashes, the statement
@@ -15,11 +16,15 @@ hashes) is its own transaction, as `INSERT ... SELECT` joining the two hashes, t
 inserted in one transaction, as `service::monitor::add_metrics` does. `results`: ROWS_JSON is
 `{"tasks": [Evergreen task ids], "results": [test results as the bulk route takes them]}`; each
 transaction inserts all the results into the next task in turn, after looking the task up, as
-`service::evergreen::add_test_results` does (without its lock and count). Prints one JSON line.
+`service::evergreen::add_test_results` does (without its lock and count). `read`: ROWS_JSON is
+`{"readers": N, "statements": [[SQL, [parameters]], ...]}`; N processes (SQLite reads side by
+side, as testgraph's pool of 4 does) each run the statements in turn, every row fetched, one
+round counting as one request. Prints one JSON line.
 Standard library only; it uses Python's own SQLite library, whose version it reports.
 """
 
 import json
+import os
 import sqlite3
 import sys
 import time
@@ -41,11 +46,85 @@ def start_at(text):
     return text[:19].replace("T", " ")
 
 
+def read_rounds(path, statements, seconds, warmup, out):
+    """One reader: the statements in turn until the time is up; writes its figures to `out`."""
+    db = sqlite3.connect(path, isolation_level=None)
+    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON",
+                   "busy_timeout=10000"):
+        db.execute("PRAGMA " + pragma)
+
+    def one():
+        for sql, params in statements:
+            if not db.execute(sql, params).fetchall():
+                raise SystemExit("no rows from %s" % sql[:80])
+
+    end = time.perf_counter() + warmup
+    while time.perf_counter() < end:
+        one()
+    lat = []
+    cpu0 = time.process_time()
+    t0 = time.perf_counter()
+    end = t0 + seconds
+    now = t0
+    while now < end:
+        one()
+        t = time.perf_counter()
+        lat.append(t - now)
+        now = t
+    os.write(out, json.dumps({"lat": lat, "seconds": now - t0,
+                              "cpu_s": time.process_time() - cpu0}).encode())
+    os.close(out)
+
+
+def read_mode(path, spec, seconds, warmup):
+    """`spec["readers"]` forked readers; their rounds summed, their latencies merged."""
+    kids = []
+    for _ in range(spec["readers"]):
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(r)
+            try:
+                read_rounds(path, spec["statements"], seconds, warmup, w)
+            finally:
+                os._exit(0)
+        os.close(w)
+        kids.append((pid, r))
+    parts = []
+    for pid, r in kids:
+        chunks = []
+        while True:
+            b = os.read(r, 1 << 20)
+            if not b:
+                break
+            chunks.append(b)
+        os.close(r)
+        os.waitpid(pid, 0)
+        if not chunks:
+            raise SystemExit("a reader failed")
+        parts.append(json.loads(b"".join(chunks)))
+    lat = sorted(x for p in parts for x in p["lat"])
+    secs = max(p["seconds"] for p in parts)
+    print(json.dumps({
+        "commits": len(lat),
+        "rows": len(lat),
+        "seconds": secs,
+        "cpu_s": sum(p["cpu_s"] for p in parts),
+        "p50_ms": lat[len(lat) // 2] * 1000,
+        "p99_ms": lat[min(len(lat) - 1, len(lat) * 99 // 100)] * 1000,
+        "sqlite_version": sqlite3.sqlite_version,
+        "readers": len(parts),
+    }))
+
+
 def main():
     path, mode, rows_file, seconds, warmup = sys.argv[1:6]
     seconds, warmup = float(seconds), float(warmup)
     with open(rows_file) as f:
         rows = json.load(f)
+    if mode == "read":
+        read_mode(path, rows, seconds, warmup)
+        return
     db = sqlite3.connect(path, isolation_level=None)
     # testgraph's connection settings (src/db.rs).
     for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON",
@@ -95,7 +174,7 @@ def main():
             db.executemany(RESULTS, [task + r for r in results])
             db.execute("COMMIT")
     else:
-        raise SystemExit("mode is one, batch or results")
+        raise SystemExit("mode is one, batch, results or read")
 
     per_commit = 1 if mode == "one" else len(rows)
     i, end = 0, time.perf_counter() + warmup

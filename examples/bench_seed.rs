@@ -4,7 +4,11 @@
 //! Evergreen: one project with `--builds` variants of `--tasks` tasks each, `--versions` versions
 //! (so versions × builds builds and versions × builds × tasks tasks), and `--results` test results
 //! per task. pytest-monitor: `--contexts` contexts, `--sessions` sessions (tagged with a pipeline
-//! branch and build number) and `--metrics` metrics spread evenly over the sessions.
+//! branch and build number) and `--metrics` metrics spread evenly over the sessions. KernelCI
+//! (only with `--jobs`): `--jobs` jobs over ten trees, each job a kernel of its own with
+//! `--builds-per-job` builds (one architecture each, of five), reported through
+//! `service::kernelci::report_builds` in batches of whole jobs, created over 100 days; and a
+//! `read` token for the `/job` routes, whose secret the summary prints.
 //!
 //! Every name, hash, time and number is derived from the row's index, so two runs with the same
 //! arguments store the same content (row ids of test results may interleave differently across
@@ -18,7 +22,9 @@ use chrono::{Duration, NaiveDate, NaiveDateTime};
 use clap::Parser;
 use sha2::{Digest, Sha256};
 use testgraph::service::evergreen::{self as evg, NewTestResult, NewVersion, ProjectInput};
+use testgraph::service::kernelci::{self as kci, NewBuild};
 use testgraph::service::monitor::{self as mon, NewContext, NewMetric, NewSession};
+use testgraph::service::tokens::{self, Scope};
 
 #[derive(Parser, Debug)]
 #[command(about = "Seed deterministic benchmark data into a testgraph database")]
@@ -59,6 +65,15 @@ struct Args {
     /// How many sample task ids to print (spread over all tasks).
     #[arg(long, default_value_t = 200)]
     samples: usize,
+    /// KernelCI jobs (kernels), spread over ten trees; none by default.
+    #[arg(long, default_value_t = 0)]
+    jobs: usize,
+    /// KernelCI builds per job, one architecture each (at most 5).
+    #[arg(long, default_value_t = 4)]
+    builds_per_job: usize,
+    /// KernelCI builds per `report_builds` call (rounded down to whole jobs).
+    #[arg(long, default_value_t = 2000)]
+    build_batch: usize,
 }
 
 /// The first `len` hex digits of SHA-256 over `seed`: stable, realistic-looking hashes.
@@ -167,6 +182,80 @@ fn test_result(task_index: usize, k: usize, start: f64) -> NewTestResult {
     }
 }
 
+/// KernelCI's trees (a job's `job`); job `i` is on tree `i % TREES.len()`.
+const TREES: [&str; 10] = [
+    "mainline",
+    "next",
+    "stable",
+    "stable-rc",
+    "arm-soc",
+    "net-next",
+    "tip",
+    "media",
+    "kernelci",
+    "android",
+];
+/// Architectures with the defconfig and cross-compiler each is built with.
+const ARCHES: [(&str, &str, &str); 5] = [
+    ("arm64", "defconfig", "aarch64-linux-gnu-"),
+    ("x86_64", "x86_64_defconfig", ""),
+    ("arm", "multi_v7_defconfig", "arm-linux-gnueabihf-"),
+    ("riscv", "defconfig", "riscv64-linux-gnu-"),
+    ("mips", "32r2el_defconfig", "mips-linux-gnu-"),
+];
+/// The span the jobs' creation times cover.
+const KCI_SPAN_S: i64 = 100 * 24 * 3600;
+
+/// Build `k` of job `i` (of `jobs`): the job's fields, which a new job takes from its first
+/// build, and one configuration. The job's creation time is its index's share of 100 days.
+fn kci_build(i: usize, k: usize, jobs: usize) -> NewBuild {
+    let tree = TREES[i % TREES.len()];
+    let minor = 1 + (i * 10 / jobs.max(1));
+    let kernel = format!(
+        "v6.{minor}-{}-g{}",
+        i / TREES.len(),
+        hash(&format!("bench-kci-commit-{i}"), 12)
+    );
+    let created = base_time() + Duration::seconds(i as i64 * KCI_SPAN_S / jobs.max(1) as i64);
+    let (arch, defconfig, cross) = ARCHES[(i + k) % ARCHES.len()];
+    let code = (i * 31 + k * 7) % 13;
+    let status = match code {
+        0 => "FAIL",
+        1 => "UNKNOWN",
+        _ => "PASS",
+    };
+    NewBuild {
+        job: tree.into(),
+        kernel: kernel.clone(),
+        git_branch: ["master", "for-next", "linux-6.6.y"][(i / TREES.len()) % 3].into(),
+        git_commit: Some(hash(&format!("bench-kci-commit-{i}"), 40)),
+        git_url: Some(format!(
+            "https://git.kernel.org/pub/scm/linux/kernel/git/{tree}/linux.git"
+        )),
+        git_describe: Some(kernel),
+        git_describe_v: None,
+        kernel_version: Some(format!("6.{minor}.0")),
+        compiler: Some("gcc".into()),
+        compiler_version: Some("12.2.0".into()),
+        compiler_version_ext: Some("gcc 12.2.0".into()),
+        compiler_version_full: Some("gcc (Debian 12.2.0-14) 12.2.0".into()),
+        cross_compile: (!cross.is_empty()).then(|| cross.to_string()),
+        arch: arch.into(),
+        defconfig: defconfig.into(),
+        defconfig_full: None,
+        build_environment: Some("gcc-12".into()),
+        status: status.into(),
+        build_time: Some(60.0 + ((i * 7919 + k * 104_729) % 1800) as f64 / 2.0),
+        errors: Some(if status == "FAIL" {
+            1 + (i % 3) as i32
+        } else {
+            0
+        }),
+        warnings: Some(((i + k) % 5) as i32),
+        created_on: Some(created + Duration::seconds(30 * k as i64)),
+    }
+}
+
 fn project_input(a: &Args) -> ProjectInput {
     let tasks: Vec<String> = (0..a.tasks).map(|t| format!("task_{t:02}")).collect();
     ProjectInput {
@@ -209,6 +298,9 @@ async fn main() -> anyhow::Result<()> {
     let a = Args::parse();
     if a.builds == 0 || a.tasks == 0 || a.sessions == 0 || a.contexts == 0 {
         bail!("--builds, --tasks, --sessions and --contexts must be at least 1");
+    }
+    if a.jobs > 0 && !(1..=ARCHES.len()).contains(&a.builds_per_job) {
+        bail!("--builds-per-job must be 1 to {}", ARCHES.len());
     }
     let conc = a.concurrency.max(1);
     let db = testgraph::db::connect(&a.database_url, conc as u32 + 2)
@@ -312,6 +404,49 @@ async fn main() -> anyhow::Result<()> {
     }
     let monitor_s = t2.elapsed().as_secs_f64();
 
+    // ---- KernelCI ----------------------------------------------------------------------------
+    // Batches of whole jobs (a job's builds together, as a lab reports them), taken by the
+    // writers in turn.
+    let t3 = Instant::now();
+    let jobs = a.jobs;
+    let per_job = a.builds_per_job;
+    let jobs_per_batch = (a.build_batch / per_job.max(1)).max(1);
+    let kci_batches = jobs.div_ceil(jobs_per_batch);
+    let mut workers = tokio::task::JoinSet::new();
+    for w in 0..conc {
+        let db = db.clone();
+        workers.spawn(async move {
+            let mut report = kci::BuildsReport::default();
+            for b in (w..kci_batches).step_by(conc) {
+                let first = b * jobs_per_batch;
+                let rows: Vec<NewBuild> = (first..(first + jobs_per_batch).min(jobs))
+                    .flat_map(|i| (0..per_job).map(move |k| kci_build(i, k, jobs)))
+                    .collect();
+                let r = kci::report_builds(&db, &rows).await?;
+                report.builds += r.builds;
+                report.jobs_created += r.jobs_created;
+            }
+            Ok::<kci::BuildsReport, testgraph::error::AppError>(report)
+        });
+    }
+    let (mut kci_builds, mut kci_jobs) = (0u64, 0u64);
+    while let Some(r) = workers.join_next().await {
+        let r = r??;
+        kci_builds += r.builds;
+        kci_jobs += r.jobs_created;
+    }
+    // A read token for the `/job` routes (KernelCI's get), printed once.
+    let kci_token = if jobs > 0 {
+        Some(
+            tokens::create(&db, "bench", &[Scope::Read], "default")
+                .await?
+                .1,
+        )
+    } else {
+        None
+    };
+    let kernelci_s = t3.elapsed().as_secs_f64();
+
     let step = (task_ids.len() / a.samples.max(1)).max(1);
     let sample_tasks: Vec<&str> = task_ids
         .iter()
@@ -332,7 +467,12 @@ async fn main() -> anyhow::Result<()> {
             "versions": versions_s,
             "test_results": results_s,
             "monitor": monitor_s,
+            "kernelci": kernelci_s,
         },
+        "kci_jobs": kci_jobs,
+        "kci_builds": kci_builds,
+        "kci_trees": TREES[..jobs.min(TREES.len())],
+        "kci_token": kci_token,
         "sample_task_ids": sample_tasks,
         "sample_session_hs": (0..a.sessions.min(a.samples)).map(session_h).collect::<Vec<_>>(),
         "context_hs": (0..a.contexts).map(context_h).collect::<Vec<_>>(),
