@@ -572,13 +572,13 @@ KCI_TOKEN_PG = ('SELECT %s FROM "api_tokens" WHERE "api_tokens"."secret_hash" = 
                 'AND "api_tokens"."revoked_at" IS NULL LIMIT 1;\n' % KCI_TOKEN_COLS)
 KCI_LIST_PG = (
     'SELECT * FROM "kci_jobs" WHERE "kci_jobs"."job" = ANY(:trees) ORDER BY '
-    '"kci_jobs"."created_on" DESC NULLS LAST, "kci_jobs"."id" DESC LIMIT :limit OFFSET :offset;\n')
+    '"kci_jobs"."created_on" DESC, "kci_jobs"."id" DESC LIMIT :limit OFFSET :offset;\n')
 KCI_COUNT_PG = 'SELECT COUNT(*) AS "n" FROM "kci_jobs" WHERE "kci_jobs"."job" = ANY(:trees);\n'
 KCI_TOKEN_SQLITE = ('SELECT %s FROM "api_tokens" WHERE "api_tokens"."secret_hash" = ? '
                     'AND "api_tokens"."revoked_at" IS NULL LIMIT 1' % KCI_TOKEN_COLS)
 KCI_LIST_SQLITE = (
     'SELECT * FROM "kci_jobs" WHERE "kci_jobs"."job" IN (?) ORDER BY '
-    '"kci_jobs"."created_on" DESC NULLS LAST, "kci_jobs"."id" DESC LIMIT ? OFFSET ?')
+    '"kci_jobs"."created_on" DESC, "kci_jobs"."id" DESC LIMIT ? OFFSET ?')
 KCI_COUNT_SQLITE = 'SELECT COUNT(*) AS "n" FROM "kci_jobs" WHERE "kci_jobs"."job" IN (?)'
 
 
