@@ -503,6 +503,13 @@ async fn jobs_are_ordered_and_paged_by_cursor() {
         code(&app, JOBS, json!({"after": "not-a-cursor"})).await,
         "BAD_USER_INPUT"
     );
+    // A cursor of the newest-first list, used with another order.
+    let d = ok(&app, JOBS, json!({"o": Value::Null, "n": 1})).await;
+    let cursor = d["kernelciJobs"]["pageInfo"]["endCursor"].clone();
+    assert_eq!(
+        code(&app, JOBS, json!({"o": {"field": "JOB"}, "after": cursor})).await,
+        "BAD_USER_INPUT"
+    );
     assert_eq!(code(&app, JOBS, json!({"n": 101})).await, "BAD_USER_INPUT");
     // Only the total: the page is not read.
     app.reset_statements();

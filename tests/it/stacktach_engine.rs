@@ -96,6 +96,18 @@ async fn a_burst_opens_streams_that_fire_and_expire_as_defined() {
         "{}",
         i1.dist_traits
     );
+    // A stream's events, oldest first, cut per stream in SQL.
+    let ids: Vec<i64> = usage.iter().map(|s| s.id).collect();
+    let two = svc::events_of_streams(&app.state.db, &ids, 2)
+        .await
+        .unwrap();
+    let of_i1: Vec<&str> = two
+        .iter()
+        .filter(|(s, _)| *s == i1.id)
+        .map(|(_, e)| e.message_id.as_str())
+        .collect();
+    assert_eq!(of_i1, ["m1", "m2"]);
+    assert_eq!(two.len(), 2 + 2 + 2, "two of each stream's events");
     let traces = streams(&app, "request_trace", None).await;
     assert_eq!(traces.len(), 3);
     assert!(

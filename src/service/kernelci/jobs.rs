@@ -85,6 +85,24 @@ pub async fn page_jobs(
     direction: Direction,
     slice: &Slice,
 ) -> AppResult<Vec<Job>> {
+    // A cursor made in another order holds a value of another type: compared with this order's
+    // column it would be a database error, so it is the caller's.
+    if let Slice::After {
+        after: Some(cursor),
+        ..
+    } = slice
+    {
+        let fits = match by {
+            JobOrder::CreatedOn => matches!(cursor.value, SortValue::Time(_)),
+            _ => matches!(cursor.value, SortValue::Text(_)),
+        };
+        if !fits {
+            return Err(AppError::invalid_field(
+                "after",
+                "the cursor comes from a list in another order",
+            ));
+        }
+    }
     let mut q = select(criteria, db);
     let sort = Expr::col((Alias::new(TABLE), Alias::new(by.column())));
     let id = Expr::col((Alias::new(TABLE), Alias::new("id")));

@@ -69,13 +69,14 @@ pub async fn event_by_message_id(
 }
 
 /// The events of each stream in `stream_ids`, oldest generated first, with their stream's id;
-/// at most `per_stream` each.
+/// at most `per_stream` each, cut in SQL (a window numbering each stream's events), so a stream
+/// of millions of events costs only the rows returned.
 pub async fn events_of_streams(
     db: &impl ConnectionTrait,
     stream_ids: &[i64],
     per_stream: u64,
 ) -> AppResult<Vec<(i64, Event)>> {
-    if stream_ids.is_empty() {
+    if stream_ids.is_empty() || per_stream == 0 {
         return Ok(Vec::new());
     }
     #[derive(sea_orm::FromQueryResult)]
@@ -89,31 +90,41 @@ pub async fn events_of_streams(
     }
     let se = Alias::new("stt_stream_events");
     let e = Alias::new(TABLE);
-    let mut q = Query::select();
-    q.column((se.clone(), Alias::new("stream_id")))
+    let numbered = Alias::new("numbered");
+    let mut inner = Query::select();
+    inner
+        .column((se.clone(), Alias::new("stream_id")))
         .column((e.clone(), Asterisk))
+        .expr_as(
+            Expr::cust(
+                "ROW_NUMBER() OVER (PARTITION BY \"stt_stream_events\".\"stream_id\" \
+                 ORDER BY \"stt_events\".\"generated\", \"stt_events\".\"id\")",
+            ),
+            Alias::new("n"),
+        )
         .from(se.clone())
         .inner_join(
             e.clone(),
             Expr::col((e.clone(), Alias::new("id"))).equals((se.clone(), Alias::new("event_id"))),
         )
-        .and_where(in_list(
-            db,
-            (se.clone(), Alias::new("stream_id")),
-            stream_ids,
-        ))
-        .order_by((se, Alias::new("stream_id")), Order::Asc)
-        .order_by((e.clone(), Alias::new("generated")), Order::Asc)
-        .order_by((e, Alias::new("id")), Order::Asc);
+        .and_where(in_list(db, (se, Alias::new("stream_id")), stream_ids));
+    let col = |c: &str| (numbered.clone(), Alias::new(c));
+    let mut q = Query::select();
+    q.columns([
+        col("stream_id"),
+        col("id"),
+        col("message_id"),
+        col("event_type"),
+        col("generated"),
+        col("traits"),
+    ])
+    .from_subquery(inner, numbered.clone())
+    .and_where(Expr::col(col("n")).lte(per_stream as i64))
+    .order_by(col("stream_id"), Order::Asc)
+    .order_by(col("n"), Order::Asc);
     let rows: Vec<Row> = fetch_all(db, &q).await?;
-    let mut taken: HashMap<i64, u64> = HashMap::new();
     Ok(rows
         .into_iter()
-        .filter(|r| {
-            let n = taken.entry(r.stream_id).or_default();
-            *n += 1;
-            *n <= per_stream
-        })
         .map(|r| {
             (
                 r.stream_id,
