@@ -4,6 +4,7 @@
 pub mod counts;
 pub mod evergreen;
 pub mod kernelci;
+pub mod locks;
 pub mod monitor;
 pub mod per_parent;
 pub mod rows;

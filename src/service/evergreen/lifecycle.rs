@@ -16,7 +16,7 @@ use sea_orm::{
 };
 
 use super::children::count_artifacts;
-use super::locks::{lock, lock_pk};
+use crate::service::locks::{lock, lock_pk};
 use super::model::{
     MAX_BATCH, MAX_FILES_PER_TASK, MAX_RESULTS_PER_TASK, NewArtifact, NewTestResult, Task, TaskEnd,
     nanos_between, now, status, truncate_ms,

@@ -10,7 +10,6 @@
 mod children;
 mod history;
 mod lifecycle;
-mod locks;
 mod model;
 mod positional;
 mod projects;

@@ -11,7 +11,7 @@ use sea_orm::{
     TransactionTrait,
 };
 
-use super::locks::lock;
+use crate::service::locks::lock;
 use super::model::{MAX_TASKS, MAX_VARIANTS, Project, ProjectInput, TaskDef, Variant, clean_name};
 use crate::error::{AppError, AppResult};
 use crate::service::{Direction, Slice, apply_slice, count_star, fetch_all, fetch_count, in_list};

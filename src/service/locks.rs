@@ -1,4 +1,5 @@
-//! Row locks taken as a transaction's first statement, the same way on both backends.
+//! Row locks taken as a transaction's first statement, the same way on both backends (Evergreen's
+//! task lifecycle, XPRESSO's requests).
 
 use sea_orm::ConnectionTrait;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
@@ -9,7 +10,7 @@ use crate::error::AppResult;
 /// holds the row until commit (like `SELECT ... FOR UPDATE`), on SQLite it takes the database's
 /// write lock before anything is read, so a concurrent writer waits (busy timeout) instead of
 /// failing on a stale snapshot. Returns how many rows matched.
-pub(super) async fn lock(
+pub(crate) async fn lock(
     txn: &impl ConnectionTrait,
     table: &str,
     column: &str,
@@ -23,7 +24,7 @@ pub(super) async fn lock(
 }
 
 /// Locks a row by its primary key, the same way.
-pub(super) async fn lock_pk(txn: &impl ConnectionTrait, table: &str, id: i64) -> AppResult<()> {
+pub(crate) async fn lock_pk(txn: &impl ConnectionTrait, table: &str, id: i64) -> AppResult<()> {
     let mut q = Query::update();
     q.table(Alias::new(table))
         .value(Alias::new("id"), Expr::col(Alias::new("id")))
