@@ -31,6 +31,8 @@ pub enum TokenForm {
     Bearer,
     /// `Bearer <token>` or the bare token, as KernelCI's clients send it.
     BearerOrBare,
+    /// `Bearer <token>` or `Jwt <token>`, as XPRESSO's clients send it.
+    BearerOrJwt,
 }
 
 /// Resolves the `Authorization` header. No header is an anonymous caller; a header that is not a
@@ -47,10 +49,17 @@ pub async fn principal_from_header(
     let bearer = value
         .strip_prefix("Bearer ")
         .or_else(|| value.strip_prefix("bearer "));
-    let Some(secret) = bearer.or((form == TokenForm::BearerOrBare).then_some(value)) else {
-        return Err(AppError::Unauthenticated(
-            "expected 'Authorization: Bearer <token>'".into(),
-        ));
+    let secret = match form {
+        TokenForm::Bearer => bearer,
+        TokenForm::BearerOrBare => bearer.or(Some(value)),
+        TokenForm::BearerOrJwt => bearer.or_else(|| value.strip_prefix("Jwt ")),
+    };
+    let Some(secret) = secret else {
+        return Err(AppError::Unauthenticated(match form {
+            TokenForm::BearerOrJwt => "expected 'Authorization: Jwt <token>' or 'Bearer <token>'",
+            _ => "expected 'Authorization: Bearer <token>'",
+        }
+        .into()));
     };
     match tokens::find_by_secret(db, secret.trim()).await? {
         Some(token) => Ok(Principal { token: Some(token) }),

@@ -81,13 +81,17 @@ pub enum TokenAction {
     Create {
         #[arg(long)]
         name: String,
-        /// Scopes: read, write, delete, admin (repeat the flag or separate with commas); KernelCI's
-        /// get and post are read and write.
+        /// Scopes: read, write, delete, run_request, stop_request, admin (repeat the flag or
+        /// separate with commas); KernelCI's get and post are read and write; XPRESSO's
+        /// permissions are run_request and stop_request.
         #[arg(long = "scope", value_delimiter = ',', default_value = "read")]
         scopes: Vec<String>,
         /// Group the token acts for (used by the group-aware legacy APIs).
         #[arg(long, default_value = "default")]
         group: String,
+        /// User the token acts for (XPRESSO's submitter); the token's name when not given.
+        #[arg(long, default_value = "")]
+        user: String,
     },
     /// List tokens (never their secrets).
     List,
@@ -145,7 +149,7 @@ pub struct ServeArgs {
     #[arg(long, env = "TESTGRAPH_OPEN_MUTATIONS")]
     pub open_mutations: bool,
     /// Surfaces on which every request needs a token (comma-separated: graphql, monitor, evergreen,
-    /// stacktach; KernelCI always needs one).
+    /// stacktach; KernelCI and XPRESSO always need one).
     #[arg(
         long,
         env = "TESTGRAPH_REQUIRE_TOKEN",
@@ -177,6 +181,10 @@ pub struct ServeArgs {
         default_value_t = 1000
     )]
     pub stacktach_worker_interval_ms: u64,
+    /// XPRESSO's public base URL, from which its request and service URLs are built (such as
+    /// https://testgraph.example.com/); http://<bind address>/ when not given.
+    #[arg(long, env = "TESTGRAPH_XPRESSO_PUBLIC_URL")]
+    pub xpresso_public_url: Option<String>,
 }
 
 impl ServeArgs {
@@ -216,6 +224,13 @@ impl ServeArgs {
                     self.stacktach_worker_interval_ms,
                 ),
                 ..crate::config::StacktachConfig::default()
+            },
+            xpresso: crate::config::XpressoConfig {
+                public_url: self
+                    .xpresso_public_url
+                    .as_deref()
+                    .map(crate::config::public_base_url)
+                    .transpose()?,
             },
         };
         config.validate()?;

@@ -25,6 +25,50 @@ pub struct Config {
     /// Browser origins allowed to read answers across origins (none by default).
     pub cors_origins: CorsOrigins,
     pub stacktach: StacktachConfig,
+    /// XPRESSO's public URLs.
+    pub xpresso: XpressoConfig,
+}
+
+/// Where XPRESSO's answers say the server is.
+#[derive(Clone, Debug, Default)]
+pub struct XpressoConfig {
+    /// The public base URL the request and service URLs are built from (`instance_url`), with a
+    /// trailing slash; `None`: `http://<bind address>/`.
+    pub public_url: Option<String>,
+}
+
+impl Config {
+    /// XPRESSO's `instance_url`: the configured public URL, else this server's bind address.
+    pub fn xpresso_base_url(&self) -> String {
+        match &self.xpresso.public_url {
+            Some(url) => url.clone(),
+            None => format!("http://{}/", self.bind),
+        }
+    }
+}
+
+/// Checks and normalises a public base URL: http or https, a host, no query or fragment; a
+/// trailing slash is added.
+pub fn public_base_url(raw: &str) -> Result<String, String> {
+    let url = raw.trim();
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
+        .ok_or_else(|| format!("public URL '{url}' must start with http:// or https://"))?;
+    let host = rest.split('/').next().unwrap_or("");
+    if host.is_empty()
+        || url.contains(['?', '#'])
+        || url.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(format!(
+            "public URL '{url}' needs a host and no query, fragment or spaces"
+        ));
+    }
+    Ok(if url.ends_with('/') {
+        url.to_owned()
+    } else {
+        format!("{url}/")
+    })
 }
 
 /// StackTach's trigger definitions and pipeline worker.
@@ -109,6 +153,9 @@ pub enum Surface {
     Kernelci,
     /// StackTach.v3's REST API (`/v1`): open, as quincy had no authentication.
     Stacktach,
+    /// XPRESSO's requests API (`/api/v1/requests`): a token on every request, whose group
+    /// scopes what it sees.
+    Xpresso,
 }
 
 /// Who may do what without a token. Each legacy surface defaults to what its real server did.
@@ -122,7 +169,8 @@ pub struct AuthPolicy {
 
 impl AuthPolicy {
     pub fn requires_token(&self, surface: Surface) -> bool {
-        surface == Surface::Kernelci || self.require_token.contains(&surface)
+        matches!(surface, Surface::Kernelci | Surface::Xpresso)
+            || self.require_token.contains(&surface)
     }
 }
 
@@ -155,6 +203,7 @@ impl Config {
             monitor_count_cache: Duration::from_secs(1),
             cors_origins: CorsOrigins::default(),
             stacktach: StacktachConfig::default(),
+            xpresso: XpressoConfig::default(),
         }
     }
 

@@ -115,18 +115,19 @@ async fn main() -> anyhow::Result<()> {
                     name,
                     scopes,
                     group,
+                    user,
                 } => {
                     let scopes = scopes
                         .iter()
                         .map(|s| {
                             Scope::parse(s).ok_or_else(|| {
                                 anyhow::anyhow!(
-                                    "unknown scope '{s}': use read, write, delete or admin"
+                                    "unknown scope '{s}': use read, write, delete, run_request, stop_request or admin"
                                 )
                             })
                         })
                         .collect::<anyhow::Result<Vec<_>>>()?;
-                    let (token, secret) = tokens::create(&db, &name, &scopes, &group)
+                    let (token, secret) = tokens::create_for(&db, &name, &scopes, &group, &user)
                         .await
                         .map_err(|e| anyhow::anyhow!("{e}"))?;
                     println!(
@@ -147,11 +148,12 @@ async fn main() -> anyhow::Result<()> {
                             "active"
                         };
                         println!(
-                            "{}\t{}\t{}\tgroup={}\t{}",
+                            "{}\t{}\t{}\tgroup={}\tuser={}\t{}",
                             t.id,
                             t.name,
                             scopes.join(","),
                             t.group,
+                            t.user,
                             state
                         );
                     }

@@ -13,6 +13,8 @@ pub struct Model {
     /// Space-separated scope names.
     pub scopes: String,
     pub group_name: String,
+    /// The user the token acts for (XPRESSO's submitter); empty: the token's name.
+    pub user_name: String,
     pub created_at: DateTime,
     pub revoked_at: Option<DateTime>,
 }

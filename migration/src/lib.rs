@@ -11,6 +11,7 @@ mod m20261124_000003_evergreen;
 mod m20261124_000004_metric_hashes;
 mod m20261206_000005_kernelci;
 mod m20261206_000006_stacktach;
+mod m20261206_000007_xpresso;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000004_metric_hashes::Migration),
             Box::new(m20261206_000005_kernelci::Migration),
             Box::new(m20261206_000006_stacktach::Migration),
+            Box::new(m20261206_000007_xpresso::Migration),
         ]
     }
 }

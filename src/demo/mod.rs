@@ -10,6 +10,7 @@ mod kernelci;
 mod monitor;
 mod report;
 mod stacktach;
+mod xpresso;
 
 pub use report::{Progress, Written};
 
@@ -38,6 +39,9 @@ pub async fn run(
         if stacktach::holds_data(db).await? {
             held.push(stacktach::DOMAIN);
         }
+        if xpresso::holds_data(db).await? {
+            held.push(xpresso::DOMAIN);
+        }
         if let Some((last, rest)) = held.split_last() {
             let domains = if rest.is_empty() {
                 (*last).to_owned()
@@ -54,5 +58,6 @@ pub async fn run(
         evergreen::fill(db, progress).await?,
         kernelci::fill(db, progress).await?,
         stacktach::fill(db, progress).await?,
+        xpresso::fill(db, progress).await?,
     ])
 }

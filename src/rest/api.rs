@@ -231,6 +231,8 @@ impl RestApi {
         if let Err(e) = auth::check(&st.config.auth, self.surface, &principal, need) {
             return render(e);
         }
+        // Handlers of group-scoped APIs (XPRESSO) read who is calling from here.
+        req.extensions_mut().insert(principal);
         // The request guard (`app`) has already bounded and buffered the body.
         let body = match req.take_body().into_bytes().await {
             Ok(b) => b,

@@ -10,6 +10,7 @@ pub mod per_parent;
 pub mod rows;
 pub mod stacktach;
 pub mod tokens;
+pub mod xpresso;
 
 use sea_orm::sea_query::extension::postgres::PgFunc;
 use sea_orm::sea_query::value::postgres_array::NotU8;

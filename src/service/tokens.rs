@@ -13,12 +13,17 @@ use sha2::{Digest, Sha256};
 use crate::error::{AppError, AppResult};
 
 /// What a token may do. `Write` implies `Read`; `Delete` is on its own (KernelCI's delete
-/// permission, kept apart from its post permission); `Admin` implies every other.
+/// permission, kept apart from its post permission), and so are XPRESSO's two permissions,
+/// `RunRequest` and `StopRequest` (they also read); `Admin` implies every other.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Scope {
     Read,
     Write,
     Delete,
+    /// XPRESSO's `run_request`: submit requests.
+    RunRequest,
+    /// XPRESSO's `stop_request`: stop requests.
+    StopRequest,
     Admin,
 }
 
@@ -29,6 +34,8 @@ impl Scope {
             "read" | "get" => Some(Scope::Read),
             "write" | "post" => Some(Scope::Write),
             "delete" => Some(Scope::Delete),
+            "run_request" => Some(Scope::RunRequest),
+            "stop_request" => Some(Scope::StopRequest),
             "admin" => Some(Scope::Admin),
             _ => None,
         }
@@ -39,6 +46,8 @@ impl Scope {
         match self {
             Scope::Admin => true,
             Scope::Write => matches!(need, Scope::Read | Scope::Write),
+            // XPRESSO's permissions belong to a member of a group, who may read its requests.
+            Scope::RunRequest | Scope::StopRequest => need == self || need == Scope::Read,
             other => other == need,
         }
     }
@@ -48,6 +57,8 @@ impl Scope {
             Scope::Read => "read",
             Scope::Write => "write",
             Scope::Delete => "delete",
+            Scope::RunRequest => "run_request",
+            Scope::StopRequest => "stop_request",
             Scope::Admin => "admin",
         }
     }
@@ -59,6 +70,8 @@ pub struct Token {
     pub name: String,
     pub scopes: Vec<Scope>,
     pub group: String,
+    /// The user it acts for (XPRESSO's submitter): as created, else the token's name.
+    pub user: String,
     pub created_at: chrono::NaiveDateTime,
     pub revoked_at: Option<chrono::NaiveDateTime>,
 }
@@ -70,9 +83,15 @@ impl Token {
             .split_whitespace()
             .filter_map(Scope::parse)
             .collect();
+        let user = if m.user_name.is_empty() {
+            m.name.clone()
+        } else {
+            m.user_name
+        };
         Token {
             id: m.id,
             name: m.name,
+            user,
             scopes,
             group: m.group_name,
             created_at: m.created_at,
@@ -97,11 +116,23 @@ fn new_secret() -> AppResult<String> {
 }
 
 /// Creates a token and returns it with its secret, which is not stored and cannot be shown again.
+/// It acts for the user of its own name.
 pub async fn create(
     db: &impl ConnectionTrait,
     name: &str,
     scopes: &[Scope],
     group: &str,
+) -> AppResult<(Token, String)> {
+    create_for(db, name, scopes, group, "").await
+}
+
+/// As `create`, for the user `user` (empty: the token's name).
+pub async fn create_for(
+    db: &impl ConnectionTrait,
+    name: &str,
+    scopes: &[Scope],
+    group: &str,
+    user: &str,
 ) -> AppResult<(Token, String)> {
     if name.trim().is_empty() || name.len() > 200 {
         return Err(AppError::invalid_field(
@@ -121,6 +152,12 @@ pub async fn create(
             "a group name is 1 to 200 characters",
         ));
     }
+    if user.len() > 200 {
+        return Err(AppError::invalid_field(
+            "user",
+            "a user name is at most 200 characters",
+        ));
+    }
     let secret = new_secret()?;
     let mut names: Vec<&str> = scopes.iter().map(|s| s.as_str()).collect();
     names.sort_unstable();
@@ -131,6 +168,7 @@ pub async fn create(
         secret_hash: Set(hash_secret(&secret)),
         scopes: Set(names.join(" ")),
         group_name: Set(group.to_owned()),
+        user_name: Set(user.trim().to_owned()),
         created_at: Set(Utc::now().naive_utc()),
         revoked_at: Set(None),
     }

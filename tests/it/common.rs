@@ -268,6 +268,19 @@ impl TestApp {
             .expect("token")
             .1
     }
+
+    /// A token of `user` in `group` with the given scopes (XPRESSO's group-scoped callers).
+    pub async fn member_token(
+        &self,
+        group: &str,
+        user: &str,
+        scopes: &[testgraph::service::tokens::Scope],
+    ) -> String {
+        testgraph::service::tokens::create_for(&self.state.db, user, scopes, group, user)
+            .await
+            .expect("token")
+            .1
+    }
 }
 
 /// A real server on 127.0.0.1:0, for black-box clients. Dropping the handle stops it.

@@ -81,6 +81,47 @@ async fn demo_data_answers_the_first_queries() {
                     ("streams fired or expired", 63)
                 ]
             ),
+            (
+                "XPRESSO",
+                vec![
+                    ("testbeds", 3),
+                    ("topologies", 1),
+                    ("profiles", 3),
+                    ("bundles", 1),
+                    ("requests", 6),
+                    ("items", 7)
+                ]
+            ),
+        ]
+    );
+    // XPRESSO's requests, newest first: every state a CI engineer meets, verdicts from results.
+    use testgraph::service::xpresso::{self as xpr, RequestFilter, RequestOrder};
+    let requests = xpr::list_requests(
+        &app.state.db,
+        "default",
+        &RequestFilter::default(),
+        RequestOrder::Number,
+        testgraph::service::Direction::Desc,
+        &testgraph::service::Slice::Offset {
+            offset: 0,
+            limit: 10,
+        },
+    )
+    .await
+    .expect("requests");
+    let seen: Vec<(&str, Option<&str>)> = requests
+        .iter()
+        .map(|r| (r.state.as_str(), r.verdict.as_deref()))
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            ("QUEUED", None),
+            ("RUNNING", None),
+            ("STOPPED", None),
+            ("FAILED", Some("FAILED")),
+            ("FINISHED", Some("FAILED")),
+            ("FINISHED", Some("PASSED")),
         ]
     );
     // Every stream of the week was fired or expired by its end, with the example pipelines.

@@ -1,0 +1,26 @@
+//! An XPRESSO topology: a virtual or physical topology a request builds and runs on instead of
+//! fixed testbeds.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "xpr_topologies")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    /// The identifier the API shows and requests name (a UUID).
+    #[sea_orm(unique)]
+    pub uuid: String,
+    /// The owning group: only its members see or use the topology.
+    pub group_name: String,
+    pub name: String,
+    /// The topology definition (YAML or JSON) as given.
+    pub definition: String,
+    pub created_at: DateTime,
+    pub updated_at: DateTime,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
