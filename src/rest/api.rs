@@ -50,6 +50,20 @@ pub struct RouteDoc {
     pub query: &'static [QueryParam],
     /// Whether the route takes a JSON body (schema name).
     pub body: Option<&'static str>,
+    /// The status of its success: 201 for a `POST`, 200 otherwise, unless set (KernelCI's and
+    /// XPRESSO's `POST`s answer 200).
+    pub success: Option<u16>,
+}
+
+impl RouteDoc {
+    /// The status code of the route's success.
+    pub fn success_status(&self) -> u16 {
+        self.success.unwrap_or(if self.method == Method::POST {
+            201
+        } else {
+            200
+        })
+    }
 }
 
 /// A route's handler: the state, the request (path parameters, query) and its body, already
@@ -81,6 +95,7 @@ impl Route {
                 response: None,
                 query: &[],
                 body: None,
+                success: None,
             },
             handler,
         }
@@ -89,6 +104,12 @@ impl Route {
     /// The response body's schema name.
     pub fn answers(mut self, schema: Option<&'static str>) -> Route {
         self.doc.response = schema;
+        self
+    }
+
+    /// The status its success answers with, where it is not the method's usual one.
+    pub fn success(mut self, status: u16) -> Route {
+        self.doc.success = Some(status);
         self
     }
 

@@ -54,13 +54,8 @@ pub fn document(apis: &[RestApi]) -> Value {
             let mut responses = Map::new();
             match r.response {
                 Some(schema) => {
-                    let ok = if r.method == poem::http::Method::POST {
-                        "201"
-                    } else {
-                        "200"
-                    };
                     responses.insert(
-                        ok.into(),
+                        r.success_status().to_string(),
                         json!({"description": "Success", "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}}),
                     );
                 }

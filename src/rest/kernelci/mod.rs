@@ -100,7 +100,8 @@ pub fn api() -> RestApi {
             .query(JOB_LIST),
         Route::new(M::POST, "/", TAG, "Set the status of the job named by job, kernel and git_branch once its builds are imported (default PASS); 415, 422, 400 and 404 in the backend's order.", |st, req, body| Box::pin(h::post_job(st, req, body)))
             .answers(Some("KernelciReason"))
-            .body("KernelciJobStatusUpdate"),
+            .body("KernelciJobStatusUpdate")
+            .success(200),
         Route::new(M::DELETE, "/", TAG, "Without an id: 400 'No ID value specified'.", |_, _, _| Box::pin(h::delete_without_id()))
             .answers(Some("KernelciReason")),
         Route::new(M::GET, "/:id", TAG, "One job by its 24-hex id; field and nfield apply.", |st, req, _| Box::pin(h::job(st, req)))
@@ -108,7 +109,8 @@ pub fn api() -> RestApi {
             .query(PROJECTION),
         Route::new(M::POST, "/:id", TAG, "As POST /job: the id is ignored, the job is found by job, kernel and git_branch.", |st, req, body| Box::pin(h::post_job(st, req, body)))
             .answers(Some("KernelciReason"))
-            .body("KernelciJobStatusUpdate"),
+            .body("KernelciJobStatusUpdate")
+            .success(200),
         Route::new(M::DELETE, "/:id", TAG, "Delete a job with its builds and its build-log summary.", |st, req, _| Box::pin(h::delete_job(st, req)))
             .answers(Some("KernelciReason")),
         Route::new(M::GET, "/distinct/:field", TAG, "The distinct values of one field (compiler, compiler_version, compiler_version_ext, git_branch, git_commit, git_describe, git_describe_v, git_url, job, kernel, kernel_version) among the jobs the filters match.", |st, req, _| Box::pin(h::distinct(st, req)))
