@@ -55,11 +55,15 @@ pub async fn principal_from_header(
         TokenForm::BearerOrJwt => bearer.or_else(|| value.strip_prefix("Jwt ")),
     };
     let Some(secret) = secret else {
-        return Err(AppError::Unauthenticated(match form {
-            TokenForm::BearerOrJwt => "expected 'Authorization: Jwt <token>' or 'Bearer <token>'",
-            _ => "expected 'Authorization: Bearer <token>'",
-        }
-        .into()));
+        return Err(AppError::Unauthenticated(
+            match form {
+                TokenForm::BearerOrJwt => {
+                    "expected 'Authorization: Jwt <token>' or 'Bearer <token>'"
+                }
+                _ => "expected 'Authorization: Bearer <token>'",
+            }
+            .into(),
+        ));
     };
     match tokens::find_by_secret(db, secret.trim()).await? {
         Some(token) => Ok(Principal { token: Some(token) }),

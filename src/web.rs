@@ -130,7 +130,8 @@ const EXAMPLES: &str = r##"[
   {"query": "# pytest-monitor: the latest sessions and their slowest tests\n{\n  monitorSessions(first: 5, orderBy: {field: RUN_DATE, direction: DESC}) {\n    totalCount\n    nodes {\n      h\n      runDate\n      scmRef\n      tags { name value }\n      metrics(first: 3, orderBy: {field: TOTAL_TIME, direction: DESC}) {\n        nodes { item totalTime memUsage }\n      }\n    }\n  }\n}\n"},
   {"query": "# Evergreen: recent versions, their builds and tasks\n{\n  evergreenVersions(first: 3) {\n    nodes {\n      revision\n      status\n      builds(first: 5) {\n        nodes {\n          variant\n          status\n          tasks(first: 5) { nodes { displayName status } }\n        }\n      }\n    }\n  }\n}\n"},
   {"query": "# KernelCI: the newest jobs, their builds and build-log summary\n{\n  kernelciJobs(first: 5, filter: {dateRangeDays: 30}) {\n    totalCount\n    nodes {\n      job\n      kernel\n      status\n      createdOn\n      builds(first: 10) { totalCount nodes { arch defconfig status errors warnings } }\n      logSummary { errors { count line } }\n    }\n  }\n  kernelciJobDistinct(field: JOB)\n}\n", "headers": "{\n  \"Authorization\": \"Bearer <token from: testgraph token create --name me --scope read,write>\"\n}\n"},
-  {"query": "# StackTach: the streams the trigger definitions opened, and their events\n{\n  stacktachStreams(first: 5) {\n    totalCount\n    nodes {\n      id\n      name\n      state\n      firstEvent\n      lastEvent\n      distinguishingTraits { name value }\n      events(first: 5) { eventType generated traits { name value } }\n    }\n  }\n  stacktachTriggers { name expiration firePipeline }\n}\n"}
+  {"query": "# StackTach: the streams the trigger definitions opened, and their events\n{\n  stacktachStreams(first: 5) {\n    totalCount\n    nodes {\n      id\n      name\n      state\n      firstEvent\n      lastEvent\n      distinguishingTraits { name value }\n      events(first: 5) { eventType generated traits { name value } }\n    }\n  }\n  stacktachTriggers { name expiration firePipeline }\n}\n"},
+  {"query": "# XPRESSO: the group's latest requests, their items and run results\n# (a token of the group: testgraph token create --name me --scope read)\n{\n  xpressoRequests(first: 5) {\n    totalCount\n    nodes {\n      requestId\n      name\n      state\n      verdict\n      branch\n      submitter\n      consolidatedSummary { totalTasks pass fail successRate }\n      items(first: 5) {\n        nodes {\n          itemId\n          state\n          selectedTestbed { name }\n          run { state summary { pass fail } scripts(first: 5) { nodes { name sections(first: 10) { nodes { sectionName result } } } } }\n        }\n      }\n    }\n  }\n}\n", "headers": "{\n  \"Authorization\": \"Bearer <token from: testgraph token create --name me --scope read>\"\n}\n"}
 ]"##;
 
 static GRAPHIQL_HTML: LazyLock<String> = LazyLock::new(|| {
@@ -218,6 +219,7 @@ mod tests {
         assert!(queries[1].contains("evergreenVersions"));
         assert!(queries[2].contains("kernelciJobs"));
         assert!(queries[3].contains("stacktachStreams"));
+        assert!(queries[4].contains("xpressoRequests"));
     }
 
     #[test]

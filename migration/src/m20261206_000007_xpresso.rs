@@ -252,7 +252,8 @@ async fn catalog(
     for mut c in cols {
         t.col(&mut c);
     }
-    t.col(time(Catalog::CreatedAt)).col(time(Catalog::UpdatedAt));
+    t.col(time(Catalog::CreatedAt))
+        .col(time(Catalog::UpdatedAt));
     m.create_table(t.to_owned()).await?;
     index(
         m,
@@ -437,7 +438,10 @@ impl MigrationTrait for Migration {
         results
             .col(text(XprResults::ResultsMeta))
             .foreign_key(&mut cascade(
-                (XprResults::Table.into_iden(), XprResults::ItemId.into_iden()),
+                (
+                    XprResults::Table.into_iden(),
+                    XprResults::ItemId.into_iden(),
+                ),
                 (XprItems::Table.into_iden(), XprItems::Id.into_iden()),
             ));
         m.create_table(results.to_owned()).await?;
@@ -445,7 +449,10 @@ impl MigrationTrait for Migration {
             m,
             "ux_xpr_results_item_phase",
             XprResults::Table,
-            vec![XprResults::ItemId.into_iden(), XprResults::Phase.into_iden()],
+            vec![
+                XprResults::ItemId.into_iden(),
+                XprResults::Phase.into_iden(),
+            ],
             true,
         )
         .await?;
@@ -461,7 +468,10 @@ impl MigrationTrait for Migration {
                 .col(text(XprScripts::Path))
                 .col(text(XprScripts::Summary))
                 .foreign_key(&mut cascade(
-                    (XprScripts::Table.into_iden(), XprScripts::ResultId.into_iden()),
+                    (
+                        XprScripts::Table.into_iden(),
+                        XprScripts::ResultId.into_iden(),
+                    ),
                     (XprResults::Table.into_iden(), XprResults::Id.into_iden()),
                 ))
                 .to_owned(),
@@ -504,7 +514,10 @@ impl MigrationTrait for Migration {
                 .col(big(XprSections::LogSizeLine))
                 .col(text(XprSections::Description))
                 .foreign_key(&mut cascade(
-                    (XprSections::Table.into_iden(), XprSections::ScriptId.into_iden()),
+                    (
+                        XprSections::Table.into_iden(),
+                        XprSections::ScriptId.into_iden(),
+                    ),
                     (XprScripts::Table.into_iden(), XprScripts::Id.into_iden()),
                 ))
                 .to_owned(),

@@ -15,6 +15,7 @@ pub mod monitor;
 pub mod onepass;
 pub mod stacktach;
 pub mod time;
+pub mod xpresso;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema};
 
@@ -54,7 +55,7 @@ macro_rules! schema_parts {
     };
 }
 
-schema_parts!(monitor, evergreen, kernelci, stacktach);
+schema_parts!(monitor, evergreen, kernelci, stacktach, xpresso);
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 

@@ -12,6 +12,7 @@ pub mod kernelci;
 pub mod monitor;
 pub mod openapi;
 pub mod stacktach;
+pub mod xpresso;
 
 use api::RestApi;
 
@@ -22,6 +23,7 @@ pub fn apis() -> Vec<RestApi> {
         evergreen::api(),
         kernelci::api(),
         stacktach::api(),
+        xpresso::api(),
         bulk::api(),
     ]
 }

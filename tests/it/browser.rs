@@ -92,7 +92,7 @@ async fn graphiql_and_the_rest_reference_render_offline_in_chromium() {
     // One tab per domain's example, the first one open.
     assert_eq!(
         dom.matches("graphiql-tab-button").count(),
-        4,
+        5,
         "an example tab per domain"
     );
     assert!(dom.contains("monitorSessions"), "the first example is open");

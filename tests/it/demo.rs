@@ -124,6 +124,31 @@ async fn demo_data_answers_the_first_queries() {
             ("FINISHED", Some("PASSED")),
         ]
     );
+    // GraphiQL's XPRESSO tab, with a token of the demo's group.
+    let token = app
+        .member_token("default", "me", &[testgraph::service::tokens::Scope::Read])
+        .await;
+    let d = app
+        .graphql_as(
+            "{ xpressoRequests(first: 5) { totalCount nodes { requestId state verdict
+                 consolidatedSummary { totalTasks pass fail successRate }
+                 items(first: 5) { nodes { itemId state selectedTestbed { name }
+                   run { state summary { pass fail } scripts(first: 5) { nodes { name
+                     sections(first: 10) { nodes { sectionName result } } } } } } } } } }",
+            json!({}),
+            Some(&token),
+        )
+        .await;
+    assert!(d.get("errors").is_none(), "{d}");
+    assert_eq!(d["data"]["xpressoRequests"]["totalCount"], 6);
+    // The feature branch's request: 5 tasks, 2 failed.
+    let failing = &d["data"]["xpressoRequests"]["nodes"][4];
+    assert_eq!(failing["verdict"], "FAILED");
+    assert_eq!(failing["consolidatedSummary"]["successRate"], 60.0);
+    assert_eq!(
+        failing["items"]["nodes"][0]["run"]["scripts"]["nodes"][0]["sections"]["nodes"][3]["result"],
+        "failed"
+    );
     // Every stream of the week was fired or expired by its end, with the example pipelines.
     use testgraph::service::stacktach::{self as stt, StreamFilter, StreamState};
     let completed = StreamFilter {

@@ -115,7 +115,17 @@ async fn the_front_page_leads_browsers_and_clients_to_every_surface() {
         .iter()
         .filter_map(|a| a["prefix"].as_str())
         .collect();
-    assert_eq!(prefixes, ["/api/v1", "/rest/v1", "/job", "/v1", "/bulk/v1"]);
+    assert_eq!(
+        prefixes,
+        [
+            "/api/v1",
+            "/rest/v1",
+            "/job",
+            "/v1",
+            "/api/v1/requests",
+            "/bulk/v1"
+        ]
+    );
 }
 
 /// The `src`/`href` values of a page.

@@ -16,12 +16,12 @@ use sea_orm::{
 };
 
 use super::children::count_artifacts;
-use crate::service::locks::{lock, lock_pk};
 use super::model::{
     MAX_BATCH, MAX_FILES_PER_TASK, MAX_RESULTS_PER_TASK, NewArtifact, NewTestResult, Task, TaskEnd,
     nanos_between, now, status, truncate_ms,
 };
 use crate::error::{AppError, AppResult};
+use crate::service::locks::{lock, lock_pk};
 use crate::service::{count_star, fetch_count};
 
 async fn lock_task(txn: &impl ConnectionTrait, task_id: &str) -> AppResult<Task> {

@@ -11,9 +11,9 @@ use sea_orm::{
     TransactionTrait,
 };
 
-use crate::service::locks::lock;
 use super::model::{MAX_TASKS, MAX_VARIANTS, Project, ProjectInput, TaskDef, Variant, clean_name};
 use crate::error::{AppError, AppResult};
+use crate::service::locks::lock;
 use crate::service::{Direction, Slice, apply_slice, count_star, fetch_all, fetch_count, in_list};
 
 pub(super) fn check_name(field: &str, v: &str) -> AppResult<()> {

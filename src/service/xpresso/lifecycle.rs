@@ -12,13 +12,14 @@ use sea_orm::{
 use serde_json::{Value, json};
 
 use super::model::{
-    Item, ItemSpec, MAX_NAME, MAX_SCRIPTS, MAX_SECTIONS, MAX_TEXT, NewPhaseResult, NewSection,
-    Phase, PhaseResult, Request, State, is_uuid, item_id, new_uuid, parse_item_id,
+    Item, ItemSpec, MAX_NAME, MAX_REQUEST_SECTIONS, MAX_SCRIPTS, MAX_SECTIONS, MAX_TEXT,
+    NewPhaseResult, NewSection, Phase, PhaseResult, Request, State, is_uuid, item_id, new_uuid,
+    parse_item_id,
 };
 use super::requests::{now, refresh};
 use crate::error::{AppError, AppResult};
 use crate::service::locks::lock_pk;
-use crate::service::write_turn;
+use crate::service::{count_star, fetch_count, write_turn};
 use entity::{xpr_item, xpr_request, xpr_result, xpr_script, xpr_section};
 
 /// How a runner moves an item.
@@ -47,29 +48,27 @@ pub async fn request_by_postback(db: &impl ConnectionTrait, token: &str) -> AppR
 }
 
 /// The item `id` of the token's request, and the request, in a transaction that locked it.
+/// The lock is the transaction's first statement: on SQLite it takes the write lock before
+/// anything is read, so a concurrent writer is waited for (busy timeout) instead of failing on
+/// a stale snapshot; on PostgreSQL it orders the request's writers.
 async fn locked_item(
     txn: &impl ConnectionTrait,
     token: &str,
     id: &str,
 ) -> AppResult<(Request, Item)> {
-    let req = request_by_postback(txn, token).await?;
     let Some((number, position)) = parse_item_id(id) else {
         return Err(AppError::invalid_field(
             "itemId",
             format!("'{id}' is not an item id such as REQ0000001-1"),
         ));
     };
+    lock_pk(txn, "xpr_requests", number).await?;
+    let req = request_by_postback(txn, token).await?;
     if number != req.id {
         return Err(AppError::Forbidden(format!(
             "the postback token is not that of item {id}'s request"
         )));
     }
-    lock_pk(txn, "xpr_requests", req.id).await?;
-    // Read again under the lock: the request may have been stopped meanwhile.
-    let req = xpr_request::Entity::find_by_id(req.id)
-        .one(txn)
-        .await?
-        .ok_or_else(|| AppError::not_found(format!("item {id} not found")))?;
     let item = xpr_item::Entity::find()
         .filter(xpr_item::Column::RequestId.eq(number))
         .filter(xpr_item::Column::Position.eq(position))
@@ -274,6 +273,44 @@ fn section_row(
     })
 }
 
+/// How many sections the request holds outside this item's `phase` results.
+async fn sections_elsewhere(
+    txn: &impl ConnectionTrait,
+    request: i64,
+    item: i64,
+    phase: Phase,
+) -> AppResult<u64> {
+    use sea_orm::sea_query::{Alias, Condition, ExprTrait, Query};
+    let (sec, scr, res, itm) = (
+        Alias::new("xpr_sections"),
+        Alias::new("xpr_scripts"),
+        Alias::new("xpr_results"),
+        Alias::new("xpr_items"),
+    );
+    let mut q = Query::select();
+    q.expr_as(count_star(), Alias::new("n"))
+        .from(sec.clone())
+        .inner_join(
+            scr.clone(),
+            Expr::col((scr.clone(), Alias::new("id"))).equals((sec, Alias::new("script_id"))),
+        )
+        .inner_join(
+            res.clone(),
+            Expr::col((res.clone(), Alias::new("id"))).equals((scr, Alias::new("result_id"))),
+        )
+        .inner_join(
+            itm.clone(),
+            Expr::col((itm.clone(), Alias::new("id"))).equals((res.clone(), Alias::new("item_id"))),
+        )
+        .and_where(Expr::col((itm, Alias::new("request_id"))).eq(request))
+        .cond_where(
+            Condition::any()
+                .add(Expr::col((res.clone(), Alias::new("item_id"))).ne(item))
+                .add(Expr::col((res, Alias::new("phase"))).ne(phase.as_str())),
+        );
+    fetch_count(txn, &q).await
+}
+
 /// Sections written a statement per this many rows (21 parameters each, under SQLite's limit).
 const SECTION_CHUNK: usize = 500;
 
@@ -296,6 +333,17 @@ pub async fn attach_results(
             "item {id} is {}: results are attached while it is RUNNING or FINALIZING",
             state.as_str()
         )));
+    }
+    let others = sections_elsewhere(&txn, req.id, item.id, phase).await?;
+    let new: usize = r.scripts.iter().map(|s| s.sections.len()).sum();
+    if others + new as u64 > MAX_REQUEST_SECTIONS {
+        return Err(AppError::invalid_field(
+            "scripts.sections",
+            format!(
+                "request {} would hold more than {MAX_REQUEST_SECTIONS} sections ({others} in its other results)",
+                super::model::request_id(req.id)
+            ),
+        ));
     }
     xpr_result::Entity::delete_many()
         .filter(xpr_result::Column::ItemId.eq(item.id))

@@ -30,6 +30,6 @@ pub use requests::{
     submit_request, summaries_of_requests,
 };
 pub use results::{
-    child_cursor, count_items, count_scripts, count_sections, items_page, results_of_items,
+    child_cursor, count_items, count_scripts, count_sections, item, items_page, results_of_items,
     scripts_of_results, scripts_page, sections_of_scripts, sections_page,
 };

@@ -27,6 +27,9 @@ pub const MAX_BUNDLE_ENTRIES: usize = 100;
 /// Bounds of one phase's results upload.
 pub const MAX_SCRIPTS: usize = 1_000;
 pub const MAX_SECTIONS: usize = 20_000;
+/// The most sections one request holds, all items and phases together: what bounds the REST
+/// detail, which shows them all.
+pub const MAX_REQUEST_SECTIONS: u64 = 100_000;
 /// The longest runtime a request or item may ask for: a week.
 pub const MAX_RUNTIME_SECONDS: i64 = 7 * 24 * 3600;
 /// A request's runtime bound when its profile names none (the seed's list example).

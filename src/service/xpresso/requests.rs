@@ -22,7 +22,9 @@ use super::model::{
 };
 use crate::error::{AppError, AppResult};
 use crate::service::locks::lock_pk;
-use crate::service::{Direction, Slice, apply_slice, fetch_all, in_list, write_turn};
+use crate::service::{
+    Direction, Slice, apply_slice, count_star, fetch_all, fetch_count, in_list, write_turn,
+};
 use entity::{xpr_item, xpr_request};
 
 /// Now, to the microsecond the API shows.
@@ -302,14 +304,15 @@ pub async fn submit_request(
 ) -> AppResult<(Request, Vec<Item>)> {
     check_submission(r)?;
     let group = caller.group.as_str();
-    let _turn = write_turn(db).await;
-    let txn = db.begin().await?;
+    // The catalog is read before the transaction, which then only writes: its first statement
+    // takes SQLite's write lock, with no earlier read whose snapshot a concurrent writer could
+    // make stale. The items copy what they run, so a catalog change in between is harmless.
     let (name, planned, interest, runtime, profile_uuid, bundle_uuid) = if let Some(pu) = &r.profile
     {
-        let p = catalog::profile(&txn, group, pu)
+        let p = catalog::profile(db, group, pu)
             .await?
             .ok_or_else(|| refuse("Provided profile is not defined."))?;
-        let planned = plan_profile(&txn, group, &p, r).await?;
+        let planned = plan_profile(db, group, &p, r).await?;
         let name = job_of(&p).name;
         let name = if name.is_empty() {
             p.name.clone()
@@ -326,12 +329,12 @@ pub async fn submit_request(
         )
     } else {
         let bu = r.bundle.as_deref().unwrap_or_default();
-        let b = catalog::bundle(&txn, group, bu)
+        let b = catalog::bundle(db, group, bu)
             .await?
             .ok_or_else(|| refuse("Provided bundle is not defined."))?;
         let entries: Vec<super::model::BundleEntry> =
             serde_json::from_str(&b.entries).unwrap_or_default();
-        let (planned, profiles) = plan_bundle(&txn, group, &entries).await?;
+        let (planned, profiles) = plan_bundle(db, group, &entries).await?;
         let mut interest: Vec<String> = Vec::new();
         for p in &profiles {
             for a in uuid_list(&p.interest_list) {
@@ -354,6 +357,8 @@ pub async fn submit_request(
             Some(b.uuid.clone()),
         )
     };
+    let _turn = write_turn(db).await;
+    let txn = db.begin().await?;
     let created = now();
     let username = r
         .submitted_for
@@ -507,11 +512,11 @@ pub async fn count_requests(
     group: &str,
     filter: &RequestFilter,
 ) -> AppResult<u64> {
-    use sea_orm::PaginatorTrait;
-    Ok(xpr_request::Entity::find()
-        .filter(condition(db, group, filter))
-        .count(db)
-        .await?)
+    let mut q = sea_orm::sea_query::Query::select();
+    q.expr_as(count_star(), sea_orm::sea_query::Alias::new("n"))
+        .from(xpr_request::Entity)
+        .cond_where(condition(db, group, filter));
+    fetch_count(db, &q).await
 }
 
 /// Request `number` if it belongs to the group.

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use sea_orm::sea_query::Condition;
+use sea_orm::sea_query::{Alias, Condition};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QueryResult,
 };
@@ -13,8 +13,8 @@ use super::model::{Item, PhaseResult, Script, Section};
 use crate::error::AppResult;
 use crate::service::per_parent::{self, ChildLevel};
 use crate::service::rows::{Cols, ColumnSet, Positional};
-use crate::service::{Direction, KeyCursor};
-use entity::{xpr_item, xpr_result, xpr_script, xpr_section};
+use crate::service::{Direction, KeyCursor, in_list};
+use entity::{xpr_item, xpr_request, xpr_result, xpr_script, xpr_section};
 
 /// Each level is ordered by id: rows are written in their position order, in one transaction.
 const fn level(table: &'static str, parent_col: &'static str, parent: &'static str) -> ChildLevel {
@@ -154,23 +154,35 @@ pub fn child_cursor(id: i64) -> KeyCursor {
     KeyCursor::by_id(id)
 }
 
-/// A page of each request's items, in position order (one statement).
+/// "`column` of `table` is one of `values`"; no values: every row.
+fn any_of(db: &impl ConnectionTrait, table: &str, column: &str, values: &[String]) -> Condition {
+    let mut c = Condition::all();
+    if !values.is_empty() {
+        c = c.add(in_list(db, (Alias::new(table), Alias::new(column)), values));
+    }
+    c
+}
+
+/// A page of each request's items, in position order (one statement), only those in `states`
+/// (stored words, `RUNNING`) when some are given.
 pub async fn items_page(
     db: &impl ConnectionTrait,
     requests: &[i64],
-    filter: Condition,
+    states: &[String],
     after: Option<&KeyCursor>,
     limit: u64,
 ) -> AppResult<Vec<Item>> {
+    let filter = any_of(db, "xpr_items", "state", states);
     per_parent::page(db, &ITEMS, requests, filter, after, limit, ColumnSet::ALL).await
 }
 
-/// How many items each request has that match `filter`.
+/// How many items each request has in `states` (all when none are given).
 pub async fn count_items(
     db: &impl ConnectionTrait,
     requests: &[i64],
-    filter: Condition,
+    states: &[String],
 ) -> AppResult<HashMap<i64, u64>> {
+    let filter = any_of(db, "xpr_items", "state", states);
     per_parent::counts(db, &ITEMS, requests, filter).await
 }
 
@@ -200,22 +212,45 @@ pub async fn count_scripts(
     per_parent::counts(db, &SCRIPTS, results, Condition::all()).await
 }
 
-/// A page of each script's sections, in order (one statement), optionally only those with
-/// these results (`passed`, `failed`, ...).
+/// A page of each script's sections, in order (one statement), only those with these results
+/// (`passed`, `failed`, ...) when some are given.
 pub async fn sections_page(
     db: &impl ConnectionTrait,
     scripts: &[i64],
-    filter: Condition,
+    results: &[String],
     after: Option<&KeyCursor>,
     limit: u64,
 ) -> AppResult<Vec<Section>> {
+    let filter = any_of(db, "xpr_sections", "result", results);
     per_parent::page(db, &SECTIONS, scripts, filter, after, limit, ColumnSet::ALL).await
 }
 
+/// How many sections each script has with these results (all when none are given).
 pub async fn count_sections(
     db: &impl ConnectionTrait,
     scripts: &[i64],
-    filter: Condition,
+    results: &[String],
 ) -> AppResult<HashMap<i64, u64>> {
+    let filter = any_of(db, "xpr_sections", "result", results);
     per_parent::counts(db, &SECTIONS, scripts, filter).await
+}
+
+/// Item `position` of request `number`, if the request belongs to the group (one statement).
+pub async fn item(
+    db: &impl ConnectionTrait,
+    group: &str,
+    number: i64,
+    position: i32,
+) -> AppResult<Option<Item>> {
+    let of_group = sea_orm::sea_query::Query::select()
+        .column(xpr_request::Column::Id)
+        .from(xpr_request::Entity)
+        .and_where(xpr_request::Column::Id.eq(number))
+        .and_where(xpr_request::Column::GroupName.eq(group))
+        .to_owned();
+    Ok(xpr_item::Entity::find()
+        .filter(xpr_item::Column::RequestId.in_subquery(of_group))
+        .filter(xpr_item::Column::Position.eq(position))
+        .one(db)
+        .await?)
 }
