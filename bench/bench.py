@@ -450,21 +450,23 @@ class AloneCase:
     testgraph's own case, while testgraph's server idles, on the same tables."""
 
     def __init__(self, key, server, rows, pgbench_script=None, pgbench_vars=(),
-                 sqlite=None):
+                 sqlite=None, db=TG_DB, sqlite_script="sqlite_alone.py", protocol="prepared"):
         self.key, self.server, self.rows = key, server, rows
         self.pgbench_script, self.pgbench_vars, self.sqlite = pgbench_script, pgbench_vars, sqlite
+        # The database pgbench runs in, and the SQLite writer (bench/stacktach.py has its own).
+        self.db, self.sqlite_script, self.protocol = db, sqlite_script, protocol
         # SQLite takes one writer at a time, but readers side by side (as many as wrk's
         # connections, the size of testgraph's SQLite pool).
         self.conns = 4 if pgbench_script or sqlite[1] == "read" else 1
 
     def _pgbench(self, dur, log_prefix=None):
-        cmd = ["pgbench", "-h", PG_HOST, "-p", PG_PORT, "-U", PG_USER, "-n", "-M", "prepared",
+        cmd = ["pgbench", "-h", PG_HOST, "-p", PG_PORT, "-U", PG_USER, "-n", "-M", self.protocol,
                "-c", "4", "-j", "2", "-T", str(dur), "-f", self.pgbench_script]
         for k, v in self.pgbench_vars:
             cmd += ["-D", "%s=%s" % (k, v)]
         if log_prefix:
             cmd += ["-l", "--log-prefix", log_prefix]
-        return run_child(cmd + [TG_DB], dur + 120)
+        return run_child(cmd + [self.db], dur + 120)
 
     def load(self, dur, warm):
         if self.pgbench_script:
@@ -491,7 +493,7 @@ class AloneCase:
             what = "pgbench"
         else:
             db_path, mode, rows_file = self.sqlite
-            out, _ = run_child([sys.executable, os.path.join(BENCH, "sqlite_alone.py"),
+            out, _ = run_child([sys.executable, os.path.join(BENCH, self.sqlite_script),
                                 db_path, mode, rows_file, str(dur), str(warm)], dur + warm + 120)
             r = json.loads(out.strip().splitlines()[-1])
             n, secs, errors, cpu_s = r["commits"], r["seconds"], 0, r["cpu_s"]

@@ -1,0 +1,115 @@
+#!/usr/bin/env python3
+"""SQLite with no server in front, ingesting StackTach event batches as testgraph does: the
+ceiling for `POST /v1/events` on SQLite (bench/stacktach.py runs it, as bench/sqlite_alone.py is
+run for the other write cases, on a copy of testgraph's SQLite file).
+
+    sqlite_ingest_alone.py DB ingest SPEC_JSON SECONDS WARMUP_SECONDS
+
+SPEC_JSON: {"batches": [{"events": [[message_id, event_type, generated, traits_json], ...],
+"groups": [[trigger, dist_traits_json, [event indexes], first, last, expire, fire, fire_hits],
+...]}, ...]}, the batches testgraph is about to ingest with the streams each event joins (computed
+by bench/stacktach.py with the example triggers). One writer (SQLite admits one at a time; so do
+testgraph's writers), testgraph's connection settings, one transaction a batch, the batches in
+turn, each time with fresh message ids; per batch the statements of
+`service::stacktach::ingest`: the events in one multi-row `INSERT ... ON CONFLICT DO NOTHING
+RETURNING id`, per trigger the `SELECT` of the active streams of the batch's keys, an
+`INSERT ... RETURNING` for each key without one, an `UPDATE` of each stream joined, and the
+stream-event links in one multi-row `INSERT`. Prints one JSON line as sqlite_alone.py does.
+Standard library only.
+"""
+
+import json
+import sqlite3
+import sys
+import time
+
+STREAM_COLS = ("name, state, state_serial_no, first_event, last_event, expire_timestamp, "
+               "fire_timestamp, dist_traits, event_count, fire_hits")
+
+
+def main():
+    path, _mode, spec_file, seconds, warmup = sys.argv[1:6]
+    seconds, warmup = float(seconds), float(warmup)
+    with open(spec_file) as f:
+        spec = json.load(f)
+    db = sqlite3.connect(path, isolation_level=None)
+    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON",
+                   "busy_timeout=10000"):
+        db.execute("PRAGMA " + pragma)
+    batches = spec["batches"]
+    counter = [0]
+
+    def one(batch, now):
+        counter[0] += 1
+        suffix = "-a%d" % counter[0]
+        events = batch["events"]
+        db.execute("BEGIN")
+        sql = ("INSERT INTO stt_events (message_id, event_type, generated, traits) VALUES %s "
+               "ON CONFLICT (message_id) DO NOTHING RETURNING id"
+               % ", ".join(["(?, ?, ?, ?)"] * len(events)))
+        params = []
+        for m, t, g, tr in events:
+            params += [m + suffix, t, g, tr]
+        ids = sorted(r[0] for r in db.execute(sql, params).fetchall())
+        by_trigger = {}
+        for g in batch["groups"]:
+            by_trigger.setdefault(g[0], []).append(g[1])
+        found = {}
+        for trig, keys in by_trigger.items():
+            q = ("SELECT * FROM stt_streams WHERE name = ? AND state = 1 AND dist_traits IN (%s) "
+                 "AND (expire_timestamp IS NULL OR expire_timestamp > ?)"
+                 % ", ".join("?" * len(keys)))
+            for row in db.execute(q, [trig] + keys + [now]).fetchall():
+                found[(row[1], row[8])] = row[0]
+        links = []
+        for trig, key, idx, first, last, expire, fire, hits in batch["groups"]:
+            sid = found.get((trig, key))
+            if sid is None:
+                sid = db.execute(
+                    "INSERT INTO stt_streams (%s) VALUES (?, 1, 0, ?, ?, NULL, NULL, ?, 0, ?) "
+                    "RETURNING *" % STREAM_COLS, (trig, first, first, key, hits)).fetchone()[0]
+            db.execute("UPDATE stt_streams SET first_event = ?, last_event = ?, "
+                       "expire_timestamp = ?, fire_timestamp = ?, event_count = event_count + ?, "
+                       "fire_hits = ? WHERE id = ?",
+                       (first, last, expire, fire, len(idx), hits, sid))
+            links += [(sid, ids[i]) for i in idx]
+        for k in range(0, len(links), 5000):
+            chunk = links[k:k + 5000]
+            db.execute("INSERT INTO stt_stream_events (stream_id, event_id) VALUES %s"
+                       % ", ".join(["(?, ?)"] * len(chunk)), [v for pair in chunk for v in pair])
+        db.execute("COMMIT")
+
+    def now_text():
+        return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
+
+    end = time.perf_counter() + warmup
+    i = 0
+    while time.perf_counter() < end:
+        one(batches[i % len(batches)], now_text())
+        i += 1
+    lat = []
+    cpu0 = time.process_time()
+    t0 = time.perf_counter()
+    end = t0 + seconds
+    now = t0
+    while now < end:
+        one(batches[i % len(batches)], now_text())
+        i += 1
+        t = time.perf_counter()
+        lat.append(t - now)
+        now = t
+    secs = now - t0
+    lat.sort()
+    print(json.dumps({
+        "commits": len(lat),
+        "rows": len(lat) * len(batches[0]["events"]),
+        "seconds": secs,
+        "cpu_s": time.process_time() - cpu0,
+        "p50_ms": lat[len(lat) // 2] * 1000,
+        "p99_ms": lat[min(len(lat) - 1, len(lat) * 99 // 100)] * 1000,
+        "sqlite_version": sqlite3.sqlite_version,
+    }))
+
+
+if __name__ == "__main__":
+    main()
