@@ -12,6 +12,7 @@ mod m20261124_000004_metric_hashes;
 mod m20261206_000005_kernelci;
 mod m20261206_000006_stacktach;
 mod m20261206_000007_xpresso;
+mod m20261206_000008_stacktach_trait_index;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000005_kernelci::Migration),
             Box::new(m20261206_000006_stacktach::Migration),
             Box::new(m20261206_000007_xpresso::Migration),
+            Box::new(m20261206_000008_stacktach_trait_index::Migration),
         ]
     }
 }

@@ -1,5 +1,6 @@
 //! The list filters as SQL: marks, and string traits inside the stored JSON objects, written for
-//! each backend (SQLite's `json_extract`, PostgreSQL's `jsonb`).
+//! each backend (SQLite's `json_extract`, PostgreSQL's `jsonb` containment, which its GIN
+//! indexes answer).
 
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Order, SelectStatement};
 use sea_orm::{ConnectionTrait, DbBackend};
@@ -17,11 +18,11 @@ pub(super) fn string_trait(
 ) -> Condition {
     let col = format!("\"{table}\".\"{column}\"");
     let expr = match db.get_database_backend() {
+        // Containment of `{"name": "value"}`: true exactly when the trait is that string, and
+        // answered by the GIN index on the column's jsonb (migration 000008).
         DbBackend::Postgres => Expr::cust_with_values(
-            format!(
-                "(jsonb_typeof(CAST({col} AS jsonb) -> $1) = 'string' AND CAST({col} AS jsonb) ->> $2 = $3)"
-            ),
-            [name.to_owned(), name.to_owned(), value.to_owned()],
+            format!("CAST({col} AS jsonb) @> CAST($1 AS jsonb)"),
+            [serde_json::json!({ name: value }).to_string()],
         ),
         _ => {
             // A label with a double quote cannot be written as a path: it matches nothing.
