@@ -8,7 +8,12 @@
 //! (only with `--jobs`): `--jobs` jobs over ten trees, each job a kernel of its own with
 //! `--builds-per-job` builds (one architecture each, of five), reported through
 //! `service::kernelci::report_builds` in batches of whole jobs, created over 100 days; and a
-//! `read` token for the `/job` routes, whose secret the summary prints.
+//! `read` token for the `/job` routes, whose secret the summary prints. XPRESSO (only with
+//! `--xpr-requests`): a lab in the group `bench` (ten testbeds, three profiles, a bundle of the
+//! three) and `--xpr-requests` requests, every fourth a bundle request (three items), the others
+//! profile requests (one item), each item driven by its runner to FINISHED with run results of
+//! `--xpr-scripts` scripts of `--xpr-sections` sections; and a `read` token of the group, whose
+//! secret the summary prints.
 //!
 //! Every name, hash, time and number is derived from the row's index, so two runs with the same
 //! arguments store the same content (row ids of test results may interleave differently across
@@ -25,6 +30,7 @@ use testgraph::service::evergreen::{self as evg, NewTestResult, NewVersion, Proj
 use testgraph::service::kernelci::{self as kci, NewBuild};
 use testgraph::service::monitor::{self as mon, NewContext, NewMetric, NewSession};
 use testgraph::service::tokens::{self, Scope};
+use testgraph::service::xpresso as xpr;
 
 #[derive(Parser, Debug)]
 #[command(about = "Seed deterministic benchmark data into a testgraph database")]
@@ -74,6 +80,15 @@ struct Args {
     /// KernelCI builds per `report_builds` call (rounded down to whole jobs).
     #[arg(long, default_value_t = 2000)]
     build_batch: usize,
+    /// XPRESSO requests of the group `bench`; none by default.
+    #[arg(long, default_value_t = 0)]
+    xpr_requests: usize,
+    /// Scripts in each XPRESSO item's run results.
+    #[arg(long, default_value_t = 3)]
+    xpr_scripts: usize,
+    /// Sections in each script.
+    #[arg(long, default_value_t = 5)]
+    xpr_sections: usize,
 }
 
 /// The first `len` hex digits of SHA-256 over `seed`: stable, realistic-looking hashes.
@@ -293,6 +308,198 @@ fn project_input(a: &Args) -> ProjectInput {
     }
 }
 
+/// The XPRESSO group the bench writes to.
+const XPR_GROUP: &str = "bench";
+
+fn object(v: serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
+    match v {
+        serde_json::Value::Object(m) => m,
+        _ => serde_json::Map::new(),
+    }
+}
+
+/// Run results of `scripts` scripts of `sections` sections, one case in seven failing.
+fn xpr_results(n: usize, scripts: usize, sections: usize) -> xpr::NewPhaseResult {
+    let at = base_time() + Duration::minutes(n as i64);
+    let mut summary = xpr::Summary::default();
+    let scripts: Vec<xpr::NewScript> = (0..scripts)
+        .map(|k| {
+            let fail = (n + k).is_multiple_of(7) as i64;
+            let s = xpr::Summary {
+                applicable_tasks: sections as i64,
+                total_tasks: sections as i64,
+                pass: sections as i64 - fail,
+                fail,
+                ..xpr::Summary::default()
+            };
+            summary.add(&s);
+            xpr::NewScript {
+                task_id: format!("Task-{}", k + 1),
+                name: format!("suite_{k}.py"),
+                path: "/auto/bench/tests".into(),
+                summary: s,
+                sections: (0..sections)
+                    .map(|j| xpr::NewSection {
+                        section_id: format!("Task-{}.case_{j}", k + 1),
+                        sequence_number: j as i64 + 1,
+                        section_name: format!("case_{j}"),
+                        section_type: "testcase".into(),
+                        result: if fail == 1 && j == 0 {
+                            "failed"
+                        } else {
+                            "passed"
+                        }
+                        .into(),
+                        source_file: format!("/auto/bench/tests/suite_{k}.py"),
+                        source_line: 10 + 20 * j as i64,
+                        run_time: "2.0".into(),
+                        start_time: Some(at + Duration::seconds(2 * j as i64)),
+                        stop_time: Some(at + Duration::seconds(2 * j as i64 + 2)),
+                        log_file: format!("TaskLog.Task-{}", k + 1),
+                        log_start_line: 30 * j as i64,
+                        log_size_line: 30,
+                        ..xpr::NewSection::default()
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    xpr::NewPhaseResult {
+        state: Some(if summary.fail > 0 { "FAILED" } else { "PASSED" }.into()),
+        start_time: Some(at),
+        completion_time: Some(at + Duration::minutes(10)),
+        summary,
+        scripts,
+        results_meta: object(serde_json::json!({"status": "completed", "result_format": "trade"})),
+    }
+}
+
+/// The XPRESSO lab and requests (see the module's doc); returns the items made.
+async fn seed_xpresso(
+    db: &sea_orm::DatabaseConnection,
+    a: &Args,
+    conc: usize,
+) -> anyhow::Result<u64> {
+    let mut testbeds = Vec::new();
+    for i in 0..10 {
+        let t = xpr::create_testbed(
+            db,
+            XPR_GROUP,
+            &xpr::NewTestbed {
+                name: format!("pod-{i:02}"),
+                definition: format!("testbed:\n  name: pod-{i:02}\n"),
+            },
+        )
+        .await?;
+        testbeds.push(t.uuid);
+    }
+    let mut profiles = Vec::new();
+    for (i, job) in ["bgp_regression", "ospf_sanity", "l3vpn"]
+        .iter()
+        .enumerate()
+    {
+        let p = xpr::create_profile(
+            db,
+            XPR_GROUP,
+            &xpr::NewProfile {
+                name: job.replace('_', "-"),
+                job: xpr::NewJob {
+                    name: (*job).into(),
+                    path: format!("/auto/bench/jobs/{job}.py"),
+                    uuid: None,
+                },
+                harness: object(serde_json::json!({"name": "bench_env", "harness": {"name": "pyATS", "run": "easypy", "clean": "kleenex"}})),
+                engine: object(serde_json::json!({"name": "jenkins", "type": "jenkins"})),
+                testbeds: testbeds[i * 3..i * 3 + 3].to_vec(),
+                interest_list: vec!["bench@example.invalid".into()],
+                ..xpr::NewProfile::default()
+            },
+        )
+        .await?;
+        profiles.push(p.uuid);
+    }
+    let bundle = xpr::create_bundle(
+        db,
+        XPR_GROUP,
+        &xpr::NewBundle {
+            name: "nightly".into(),
+            entries: profiles
+                .iter()
+                .map(|p| xpr::BundleEntry {
+                    profile: p.clone(),
+                    ..xpr::BundleEntry::default()
+                })
+                .collect(),
+        },
+    )
+    .await?;
+    // Requests are submitted in order (their numbers follow n); each one's items are driven by
+    // the writers in turn.
+    let mut workers = tokio::task::JoinSet::new();
+    let profiles = Arc::new(profiles);
+    let bundle = Arc::new(bundle.uuid);
+    let (requests, scripts, sections) = (a.xpr_requests, a.xpr_scripts, a.xpr_sections);
+    for w in 0..conc {
+        let db = db.clone();
+        let (profiles, bundle) = (profiles.clone(), bundle.clone());
+        workers.spawn(async move {
+            let mut items = 0u64;
+            let who = xpr::Caller {
+                group: XPR_GROUP.into(),
+                user: format!("dev{}", w % 5),
+            };
+            for n in (w..requests).step_by(conc) {
+                let submit = if n % 4 == 3 {
+                    xpr::NewRequest {
+                        bundle: Some((*bundle).clone()),
+                        ..xpr::NewRequest::default()
+                    }
+                } else {
+                    xpr::NewRequest {
+                        profile: Some(profiles[n % profiles.len()].clone()),
+                        ..xpr::NewRequest::default()
+                    }
+                };
+                let submit = xpr::NewRequest {
+                    branch: Some(["main", "release/7.9", "feature/x"][n % 3].into()),
+                    tags: vec![["nightly", "smoke"][n % 2].into()],
+                    ..submit
+                };
+                let (req, made) = xpr::submit_request(&db, &who, &submit).await?;
+                for item in &made {
+                    let id = xpr::item_id(req.id, item.position);
+                    for to in [xpr::State::Queued, xpr::State::Running] {
+                        let mv = xpr::ItemMove {
+                            to,
+                            selected_testbed: None,
+                            error_detail: None,
+                        };
+                        xpr::move_item(&db, &req.postback_token, &id, &mv).await?;
+                    }
+                    let results = xpr_results(n, scripts, sections);
+                    xpr::attach_results(&db, &req.postback_token, &id, xpr::Phase::Run, &results)
+                        .await?;
+                    for to in [xpr::State::Finalizing, xpr::State::Finished] {
+                        let mv = xpr::ItemMove {
+                            to,
+                            selected_testbed: None,
+                            error_detail: None,
+                        };
+                        xpr::move_item(&db, &req.postback_token, &id, &mv).await?;
+                    }
+                    items += 1;
+                }
+            }
+            Ok::<u64, testgraph::error::AppError>(items)
+        });
+    }
+    let mut items = 0u64;
+    while let Some(r) = workers.join_next().await {
+        items += r??;
+    }
+    Ok(items)
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let a = Args::parse();
@@ -447,6 +654,19 @@ async fn main() -> anyhow::Result<()> {
     };
     let kernelci_s = t3.elapsed().as_secs_f64();
 
+    // ---- XPRESSO -----------------------------------------------------------------------------
+    let t4 = Instant::now();
+    let (xpr_items, xpr_token) = if a.xpr_requests > 0 {
+        let items = seed_xpresso(&db, &a, conc).await?;
+        let token = tokens::create_for(&db, "bench", &[Scope::Read], XPR_GROUP, "bench")
+            .await?
+            .1;
+        (items, Some(token))
+    } else {
+        (0, None)
+    };
+    let xpresso_s = t4.elapsed().as_secs_f64();
+
     let step = (task_ids.len() / a.samples.max(1)).max(1);
     let sample_tasks: Vec<&str> = task_ids
         .iter()
@@ -468,11 +688,15 @@ async fn main() -> anyhow::Result<()> {
             "test_results": results_s,
             "monitor": monitor_s,
             "kernelci": kernelci_s,
+            "xpresso": xpresso_s,
         },
         "kci_jobs": kci_jobs,
         "kci_builds": kci_builds,
         "kci_trees": TREES[..jobs.min(TREES.len())],
         "kci_token": kci_token,
+        "xpr_requests": a.xpr_requests,
+        "xpr_items": xpr_items,
+        "xpr_token": xpr_token,
         "sample_task_ids": sample_tasks,
         "sample_session_hs": (0..a.sessions.min(a.samples)).map(session_h).collect::<Vec<_>>(),
         "context_hs": (0..a.contexts).map(context_h).collect::<Vec<_>>(),
