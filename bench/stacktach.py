@@ -41,6 +41,8 @@ BATCH = 1000
 INGEST_CONNS = 4
 QUINCY_WORKERS = 4  # as monitor-server-api's gunicorn in bench.py
 BURST_EVENTS_PER_STREAM = 10
+STREAM_CHUNK = 500  # streams written or updated a statement per this many, as testgraph
+TS_FMT = "%Y-%m-%d %H:%M:%S.%f"
 
 FULL = dict(events=1_000_000, peer_events=100_000, burst_events=100_000, burst_streams=10_000,
             duration=10, warmup=2, span_s=2400)
@@ -283,28 +285,19 @@ def pgbench_ingest_script(path, batches, stream_ids, opened):
     """pgbench: each of the 4 clients ingests its own batch (of the next ones testgraph gets) with
     testgraph's statements per batch, message ids made new each time by a random suffix: the
     events' `INSERT ... ON CONFLICT DO NOTHING RETURNING id`, the advisory locks on the batch's
-    keys, per trigger the `SELECT` of the keys' active streams, an `INSERT ... RETURNING` for
-    each stream testgraph opens in that batch, an `UPDATE` of each stream the batch joins (in
-    the copy of testgraph's database these streams exist: `stream_ids`), and the links."""
-    fmt = "%Y-%m-%d %H:%M:%S.%f"
+    keys, per trigger the `SELECT` of the keys' active streams, the streams testgraph opens in
+    that batch (`opened`) written with their final values in one multi-row
+    `INSERT ... RETURNING *` per 500 (their keys with the message ids' suffix), the streams the
+    batch joins (the others; in the copy of testgraph's database they exist: `stream_ids`)
+    updated in one `UPDATE ... FROM (VALUES ...)` per 500, and the links. A stream opened is not
+    updated."""
     lines = ["\\set r random(1, 1000000000000)"]
     for c, (batch, groups) in enumerate(batches):
         lines.append(("\\if" if c == 0 else "\\elif") + " :client_id %% %d = %d" % (
             len(batches), c))
-        # testgraph's statements are prepared once per connection (sqlx's cache) and bound for
-        # each stream; here they are prepared once per transaction and executed per stream.
-        lines.append("DEALLOCATE ALL;")
-        lines.append("PREPARE upd(timestamp, timestamp, timestamp, timestamp, int4, text, int8) AS "
-                     "UPDATE stt_streams SET first_event = $1, last_event = $2, "
-                     "expire_timestamp = $3, fire_timestamp = $4, event_count = event_count + $5, "
-                     "fire_hits = $6 WHERE id = $7;")
-        lines.append("PREPARE ins(text, timestamp, text, text) AS INSERT INTO stt_streams (name, "
-                     "state, state_serial_no, first_event, last_event, expire_timestamp, "
-                     "fire_timestamp, dist_traits, event_count, fire_hits) VALUES ($1, 1, 0, $2, "
-                     "$2, NULL, NULL, $3, 0, $4) RETURNING *;")
         lines.append("BEGIN;")
         rows = [{"m": e["message_id"], "t": e["event_type"],
-                 "g": parse_ts(e["timestamp"]).strftime(fmt), "tr": b_traits(e["traits"])}
+                 "g": parse_ts(e["timestamp"]).strftime(TS_FMT), "tr": b_traits(e["traits"])}
                 for e in batch]
         lines.append(
             "INSERT INTO stt_events (message_id, event_type, generated, traits) "
@@ -317,25 +310,58 @@ def pgbench_ingest_script(path, batches, stream_ids, opened):
                      "(SELECT unnest(%s::text[]) AS k ORDER BY 1) s;" % sql_text(
                          "{" + ",".join('"%s"' % k.replace("\\", "\\\\").replace('"', '\\"')
                                         for k in keys) + "}"))
+        # The keys of the streams opened get the transaction's suffix too, so that no
+        # transaction finds the streams opened by the earlier ones (testgraph finds none).
+        def key_sql(trig, key):
+            if (trig, key) not in opened[c]:
+                return sql_text(key)
+            end = key.index('"', key.index('":"') + 3)
+            return "(%s || '-' || :r || %s)" % (sql_text(key[:end]), sql_text(key[end:]))
+
         for trig in sorted({g[0] for g in groups}):
             ks = [g[1] for g in groups if g[0] == trig]
             lines.append("SELECT * FROM stt_streams WHERE name = %s AND state = 1 AND "
                          "dist_traits IN (%s) AND (expire_timestamp IS NULL OR "
                          "expire_timestamp > now());" % (sql_text(trig), ", ".join(
-                             sql_text(k) for k in ks)))
+                             key_sql(trig, k) for k in ks)))
+        new = [g for g in groups if (g[0], g[1]) in opened[c]]
+        joined = [g for g in groups if (g[0], g[1]) not in opened[c]]
+
+        def ts(v):
+            return "NULL" if v is None else sql_text(v)
+
+        for k in range(0, len(new), STREAM_CHUNK):
+            lines.append(
+                "INSERT INTO stt_streams (name, state, state_serial_no, first_event, last_event, "
+                "expire_timestamp, fire_timestamp, dist_traits, event_count, fire_hits) VALUES "
+                "%s RETURNING *;" % ", ".join(
+                    "(%s, 1, 0, %s, %s, %s, %s, %s, %d, %s)" % (
+                        sql_text(trig), sql_text(first), sql_text(last), sql_text(expire),
+                        ts(fire), key_sql(trig, key), len(idx), sql_text(hits))
+                    for trig, key, idx, first, last, expire, fire, hits
+                    in new[k:k + STREAM_CHUNK]))
+        for k in range(0, len(joined), STREAM_CHUNK):
+            vals = []
+            for n, (trig, key, idx, first, last, expire, fire, hits) in enumerate(
+                    joined[k:k + STREAM_CHUNK]):
+                cast = ("::bigint", "::timestamp", "::timestamp", "::timestamp", "::timestamp",
+                        "::integer", "::text") if n == 0 else ("",) * 7
+                vals.append("(%s)" % ", ".join(v + t for v, t in zip(
+                    (str(stream_ids[(trig, key)]), sql_text(first), sql_text(last),
+                     sql_text(expire), ts(fire), str(len(idx)), sql_text(hits)), cast)))
+            lines.append(
+                "UPDATE stt_streams AS s SET first_event = v.f, last_event = v.l, "
+                "expire_timestamp = v.e, fire_timestamp = v.fi, fire_hits = v.h, "
+                "event_count = s.event_count + v.n FROM (VALUES %s) AS v(id, f, l, e, fi, n, h) "
+                "WHERE s.id = v.id;" % ", ".join(vals))
         links = []
-        for g in groups:
-            trig, key, idx, first, last, expire, fire, hits = g
-            if (trig, key) in opened[c]:
-                lines.append("EXECUTE ins(%s, %s, %s, %s);" % (
-                    sql_text(trig), sql_text(first), sql_text(key), sql_text(hits)))
+        for trig, key, idx, *_ in groups:
             sid = stream_ids[(trig, key)]
-            lines.append("EXECUTE upd(%s, %s, %s, %s, %d, %s, %d);" % (
-                sql_text(first), sql_text(last), sql_text(expire),
-                "NULL" if fire is None else sql_text(fire), len(idx), sql_text(hits), sid))
             links += [{"m": batch[i]["message_id"], "s": sid} for i in idx]
         # testgraph knows the events' ids from the RETURNING; here they are found again by
-        # message id (an index look-up per link more than testgraph does).
+        # message id (an index look-up per link more than testgraph does). The links of a stream
+        # opened in the batch go to its stand-in in the copy (`pg_alone_case`), as the script
+        # does not carry the ids its INSERT returns over to the next statement.
         lines.append(
             "INSERT INTO stt_stream_events (stream_id, event_id) SELECT l.s, e.id FROM "
             "json_to_recordset(%s::json) AS l(m text, s int8) JOIN stt_events e ON "
@@ -636,8 +662,10 @@ def pg_alone_case(testgraph_srv, bodies_events, bodies_dir, restart):
     restart()
     now = datetime.datetime.utcnow()
     spec = alone_spec("pg", bodies_events, now)
-    # The streams each batch joins, found in the copy (an active one of the key, the newest), or
-    # opened there once now: testgraph opens them in that batch, so the script opens as many.
+    # The streams each batch joins, found in the copy (an active one of the key, the newest);
+    # the others testgraph opens in that batch, and so does the script, each time. The links of
+    # these go to a stand-in opened here once, completed (state 6), so that neither the batch's
+    # SELECT of active streams nor its UPDATE sees it.
     stream_ids, opened = {}, []
     for c, (batch, groups) in enumerate(spec):
         keys = [{"n": g[0], "k": g[1], "f": g[3]} for g in groups]
@@ -662,7 +690,7 @@ def pg_alone_case(testgraph_srv, bodies_events, bodies_dir, restart):
             if todo:
                 for line in psql_stdin(ALONE_DB, (
                         "INSERT INTO stt_streams (name, state, state_serial_no, first_event, "
-                        "last_event, dist_traits, event_count, fire_hits) SELECT k.n, 1, 0, now(), "
+                        "last_event, dist_traits, event_count, fire_hits) SELECT k.n, 6, 0, now(), "
                         "now(), k.k, 0, '[0]' FROM json_to_recordset(%s::json) AS k(n text, k text) "
                         "RETURNING name || chr(31) || dist_traits || chr(31) || id;")
                         % sql_text(json.dumps(todo))).split("\n"):
@@ -689,12 +717,23 @@ def sqlite_alone_case(sqlite_path, bodies_events, work):
     dst.close()
     now = datetime.datetime.utcnow()
     spec = alone_spec("sqlite", bodies_events, now)
-    fmt = "%Y-%m-%d %H:%M:%S.%f"
+    # Whether testgraph opens each group's stream in that batch: no active stream of its key in
+    # the copy (as pg_alone_case); the script then opens it each time and updates the others.
+    db = sqlite3.connect(copy)
+    now_text = now.strftime("%Y-%m-%d %H:%M:%S")
+    for _, groups in spec:
+        for g in groups:
+            g.append(db.execute(
+                "SELECT 1 FROM stt_streams WHERE name = ? AND dist_traits = ? AND state = 1 AND "
+                "(expire_timestamp IS NULL OR expire_timestamp > ?) LIMIT 1",
+                (g[0], g[1], now_text)).fetchone() is None)
+    db.close()
     f = b.write(os.path.join(work, "sqlite_stt_ingest.json"), json.dumps({"batches": [
-        {"events": [[e["message_id"], e["event_type"], parse_ts(e["timestamp"]).strftime(fmt),
+        {"events": [[e["message_id"], e["event_type"], parse_ts(e["timestamp"]).strftime(TS_FMT),
                      b_traits(e["traits"])] for e in batch], "groups": groups}
         for batch, groups in spec]}))
-    info = {"groups_per_batch": [len(g) for _, g in spec]}
+    info = {"groups_per_batch": [len(g) for _, g in spec],
+            "opened_per_batch": [sum(1 for g in groups if g[8]) for _, groups in spec]}
     return b.AloneCase("ingest", b.Alone("sqlite_alone"), BATCH,
                        sqlite=(copy, "ingest", f),
                        sqlite_script=os.path.join("stacktach", "sqlite_ingest_alone.py")), info

@@ -6,15 +6,21 @@ run for the other write cases, on a copy of testgraph's SQLite file).
     sqlite_ingest_alone.py DB ingest SPEC_JSON SECONDS WARMUP_SECONDS
 
 SPEC_JSON: {"batches": [{"events": [[message_id, event_type, generated, traits_json], ...],
-"groups": [[trigger, dist_traits_json, [event indexes], first, last, expire, fire, fire_hits],
-...]}, ...]}, the batches testgraph is about to ingest with the streams each event joins (computed
-by bench/stacktach.py with the example triggers). One writer (SQLite admits one at a time; so do
-testgraph's writers), testgraph's connection settings, one transaction a batch, the batches in
-turn, each time with fresh message ids; per batch the statements of
+"groups": [[trigger, dist_traits_json, [event indexes], first, last, expire, fire, fire_hits,
+opened], ...]}, ...]}, the batches testgraph is about to ingest with the streams each event joins
+(computed by bench/stacktach.py with the example triggers; `opened`: the copy holds no active
+stream of the key, so testgraph opens one in that batch). One writer (SQLite admits one at a
+time; so do testgraph's writers), testgraph's connection settings, one transaction a batch, the
+batches in turn, each time with fresh message ids; per batch the statements of
 `service::stacktach::ingest`: the events in one multi-row `INSERT ... ON CONFLICT DO NOTHING
-RETURNING id`, per trigger the `SELECT` of the active streams of the batch's keys, an
-`INSERT ... RETURNING` for each key without one, an `UPDATE` of each stream joined, and the
-stream-event links in one multi-row `INSERT`. Prints one JSON line as sqlite_alone.py does.
+RETURNING id`, per trigger the `SELECT` of the active streams of the batch's keys, the streams
+opened written with their final values in one multi-row `INSERT ... RETURNING *` per 500, the
+streams joined (the newest active stream of each other key) in one `WITH v(...) AS (VALUES ...)
+UPDATE ... FROM v` per 500, and the stream-event links in one multi-row `INSERT` per 5,000. A
+group marked opened opens a new stream each time (as testgraph did for that batch), under its
+key with the run's suffix (as the message ids), so that no run finds the streams of the earlier
+ones; a stream opened is not updated.
+Prints one JSON line as sqlite_alone.py does.
 Standard library only.
 """
 
@@ -25,6 +31,14 @@ import time
 
 STREAM_COLS = ("name, state, state_serial_no, first_event, last_event, expire_timestamp, "
                "fire_timestamp, dist_traits, event_count, fire_hits")
+CHUNK = 500  # streams written or updated a statement per this many, as testgraph
+
+
+def with_suffix(key, suffix):
+    """Distinguishing traits (compact JSON) with `suffix` at the end of the first value, a
+    string: a key of its own, still JSON."""
+    end = key.index('"', key.index('":"') + 3)
+    return key[:end] + suffix + key[end:]
 
 
 def main():
@@ -51,8 +65,12 @@ def main():
         for m, t, g, tr in events:
             params += [m + suffix, t, g, tr]
         ids = sorted(r[0] for r in db.execute(sql, params).fetchall())
+        # The keys of the streams opened get the suffix too, so that the batch's next runs do
+        # not find the streams opened by its earlier ones (testgraph finds none of them).
+        groups = [g[:1] + [with_suffix(g[1], suffix) if g[8] else g[1]] + g[2:]
+                  for g in batch["groups"]]
         by_trigger = {}
-        for g in batch["groups"]:
+        for g in groups:
             by_trigger.setdefault(g[0], []).append(g[1])
         found = {}
         for trig, keys in by_trigger.items():
@@ -60,18 +78,40 @@ def main():
                  "AND (expire_timestamp IS NULL OR expire_timestamp > ?)"
                  % ", ".join("?" * len(keys)))
             for row in db.execute(q, [trig] + keys + [now]).fetchall():
-                found[(row[1], row[8])] = row[0]
+                # The newest active stream of a key is the one its events join.
+                k = (row[1], row[8])
+                found[k] = max(found.get(k, 0), row[0])
+        # A key testgraph joined in that batch but found inactive here is opened (as it would be).
+        new, joined = [], []
+        for g in groups:
+            sid = found.get((g[0], g[1]))
+            (new if sid is None else joined).append((g, sid))
+        stream_of = {}
+        for k in range(0, len(new), CHUNK):
+            chunk = new[k:k + CHUNK]
+            params = []
+            for (trig, key, idx, first, last, expire, fire, hits, _), _ in chunk:
+                params += [trig, first, last, expire, fire, key, len(idx), hits]
+            for row in db.execute(
+                    "INSERT INTO stt_streams (%s) VALUES %s RETURNING *" % (
+                        STREAM_COLS, ", ".join(["(?, 1, 0, ?, ?, ?, ?, ?, ?, ?)"] * len(chunk))),
+                    params).fetchall():
+                stream_of[(row[1], row[8])] = row[0]
+        for k in range(0, len(joined), CHUNK):
+            chunk = joined[k:k + CHUNK]
+            params = []
+            for (trig, key, idx, first, last, expire, fire, hits, _), sid in chunk:
+                params += [sid, first, last, expire, fire, len(idx), hits]
+                stream_of[(trig, key)] = sid
+            db.execute("WITH v(id, f, l, e, fi, n, h) AS (VALUES %s) UPDATE stt_streams SET "
+                       "first_event = v.f, last_event = v.l, expire_timestamp = v.e, "
+                       "fire_timestamp = v.fi, fire_hits = v.h, "
+                       "event_count = stt_streams.event_count + v.n FROM v "
+                       "WHERE stt_streams.id = v.id"
+                       % ", ".join(["(?, ?, ?, ?, ?, ?, ?)"] * len(chunk)), params)
         links = []
-        for trig, key, idx, first, last, expire, fire, hits in batch["groups"]:
-            sid = found.get((trig, key))
-            if sid is None:
-                sid = db.execute(
-                    "INSERT INTO stt_streams (%s) VALUES (?, 1, 0, ?, ?, NULL, NULL, ?, 0, ?) "
-                    "RETURNING *" % STREAM_COLS, (trig, first, first, key, hits)).fetchone()[0]
-            db.execute("UPDATE stt_streams SET first_event = ?, last_event = ?, "
-                       "expire_timestamp = ?, fire_timestamp = ?, event_count = event_count + ?, "
-                       "fire_hits = ? WHERE id = ?",
-                       (first, last, expire, fire, len(idx), hits, sid))
+        for trig, key, idx, *_ in groups:
+            sid = stream_of[(trig, key)]
             links += [(sid, ids[i]) for i in idx]
         for k in range(0, len(links), 5000):
             chunk = links[k:k + 5000]
