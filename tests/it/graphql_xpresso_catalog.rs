@@ -1055,3 +1055,113 @@ async fn racing_creations_of_one_name_leave_one_entry() {
     let d = ok(&app, &admin, TESTBEDS, json!({})).await;
     assert_eq!(d["xpressoTestbeds"]["totalCount"], 1);
 }
+
+/// The entries profiles and bundles point at come through the request's loader: a page of
+/// profiles and bundles with their testbeds, topologies and profiles costs the same statements
+/// for two of each as for six.
+#[tokio::test]
+async fn catalog_references_cost_a_constant_number_of_statements() {
+    use testgraph::service::xpresso::{
+        self as xpr, BundleEntry, NewBundle, NewProfile, NewTestbed, NewTopology,
+    };
+    let q = "{ xpressoProfiles(first: 20) { nodes { name testbeds { name } topology { name } } }
+               xpressoBundles(first: 20) { nodes { name entries { profile { name } testbeds { name } topology { name } } } } }";
+    let mut counts = Vec::new();
+    for n in [2usize, 6] {
+        let app = TestApp::new().await;
+        let db = &app.state.db;
+        let token = app.member_token("lab", "root", &[Scope::Admin]).await;
+        let mut tb = Vec::new();
+        for i in 0..n {
+            let t = xpr::create_testbed(
+                db,
+                "lab",
+                &NewTestbed {
+                    name: format!("tb{i}"),
+                    definition: "testbed: {}".into(),
+                },
+            )
+            .await
+            .expect("testbed");
+            tb.push(t.uuid);
+        }
+        let topo = xpr::create_topology(
+            db,
+            "lab",
+            &NewTopology {
+                name: "topo".into(),
+                definition: "nodes: []".into(),
+            },
+        )
+        .await
+        .expect("topology");
+        let mut profiles = Vec::new();
+        for i in 0..n {
+            let p = NewProfile {
+                name: format!("p{i}"),
+                job: xpr::NewJob {
+                    name: format!("job{i}"),
+                    path: "/jobs/j.py".into(),
+                    uuid: None,
+                },
+                engine: serde_json::from_value(json!({"name": "jenkins", "type": "jenkins"}))
+                    .expect("engine"),
+                testbeds: if i % 2 == 0 {
+                    vec![tb[i].clone()]
+                } else {
+                    Vec::new()
+                },
+                topology: (i % 2 == 1).then(|| topo.uuid.clone()),
+                ..NewProfile::default()
+            };
+            profiles.push(
+                xpr::create_profile(db, "lab", &p)
+                    .await
+                    .expect("profile")
+                    .uuid,
+            );
+        }
+        for i in 0..n {
+            let entries = vec![
+                BundleEntry {
+                    profile: profiles[i].clone(),
+                    testbeds: vec![tb[(i + 1) % n].clone()],
+                    ..BundleEntry::default()
+                },
+                BundleEntry {
+                    profile: profiles[(i + 1) % n].clone(),
+                    topology: Some(topo.uuid.clone()),
+                    ..BundleEntry::default()
+                },
+            ];
+            xpr::create_bundle(
+                db,
+                "lab",
+                &NewBundle {
+                    name: format!("b{i}"),
+                    entries,
+                },
+            )
+            .await
+            .expect("bundle");
+        }
+        app.reset_statements();
+        let d = ok(&app, &token, q, json!({})).await;
+        assert_eq!(
+            d["xpressoProfiles"]["nodes"].as_array().map(Vec::len),
+            Some(n)
+        );
+        assert_eq!(
+            d["xpressoProfiles"]["nodes"][0]["testbeds"][0]["name"],
+            "tb0"
+        );
+        assert_eq!(d["xpressoProfiles"]["nodes"][1]["topology"]["name"], "topo");
+        let entries = &d["xpressoBundles"]["nodes"][0]["entries"];
+        assert_eq!(entries[0]["profile"]["name"], "p0");
+        assert_eq!(entries[0]["testbeds"][0]["name"], "tb1");
+        assert_eq!(entries[1]["profile"]["name"], "p1");
+        assert_eq!(entries[1]["topology"]["name"], "topo");
+        counts.push((app.statements(), app.statement_log()));
+    }
+    assert_eq!(counts[0].0, counts[1].0, "{:#?}", counts[1].1);
+}

@@ -4,8 +4,7 @@
 //! token). Another group's entries are as absent as missing ones.
 //!
 //! A profile's testbeds and topology, and a bundle entry's profile, testbeds and topology, are
-//! read with one statement per profile or bundle (per kind), without a loader: the catalog is a
-//! small admin list, not a hot path.
+//! read through the request's XPRESSO loader: a statement per kind for a whole page.
 
 use async_graphql::connection::Connection;
 use async_graphql::{Context, InputObject, Json, Object, Result, SimpleObject};
@@ -13,6 +12,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
 use super::access::caller;
+use super::loaders::{CatalogRef, ProfileRef, TestbedRef, TopologyRef, XpressoLoaders};
 use crate::error::{AppError, AppResult};
 use crate::graphql::connection::{
     Cursor, Total, after_slice, connect, list_complexity, page_rows, page_size,
@@ -31,17 +31,6 @@ pub type TestbedConnection = Connection<Cursor, TestbedNode, Total>;
 pub type TopologyConnection = Connection<Cursor, TopologyNode, Total>;
 pub type ProfileConnection = Connection<Cursor, ProfileNode, Total>;
 pub type BundleConnection = Connection<Cursor, BundleNode, Total>;
-
-/// `rows` in the order of `uuids` (the stored order), those that are missing left out.
-fn in_order<T>(uuids: &[String], mut rows: Vec<T>, uuid: impl Fn(&T) -> &str) -> Vec<T> {
-    let mut out = Vec::with_capacity(rows.len());
-    for u in uuids {
-        if let Some(i) = rows.iter().position(|r| uuid(r) == u) {
-            out.push(rows.swap_remove(i));
-        }
-    }
-    out
-}
 
 // ---------------------------------------------------------------------------------------------
 // Object types.
@@ -180,11 +169,16 @@ impl ProfileNode {
     /// since is left out (submitting the profile then fails).
     async fn testbeds(&self, ctx: &Context<'_>) -> Result<Vec<TestbedNode>> {
         let uuids = self.stored_testbeds();
-        let rows = svc::testbeds_by_uuids(&state(ctx)?.db, &self.0.group_name, &uuids)
+        let group = &self.0.group_name;
+        let key = |u: &String| TestbedRef(CatalogRef::new(group, u));
+        let found = ctx
+            .data::<XpressoLoaders>()?
+            .load_many(uuids.iter().map(key))
             .await
             .gql()?;
-        Ok(in_order(&uuids, rows, |t| &t.uuid)
-            .into_iter()
+        Ok(uuids
+            .iter()
+            .filter_map(|u| found.get(&key(u)).cloned())
             .map(TestbedNode)
             .collect())
     }
@@ -197,7 +191,9 @@ impl ProfileNode {
         let Some(uuid) = &self.0.topology else {
             return Ok(None);
         };
-        let found = svc::topology(&state(ctx)?.db, &self.0.group_name, uuid)
+        let found = ctx
+            .data::<XpressoLoaders>()?
+            .load_one(TopologyRef(CatalogRef::new(&self.0.group_name, uuid)))
             .await
             .gql()?;
         Ok(found.map(TopologyNode))
@@ -300,27 +296,38 @@ impl BundleNode {
     async fn name(&self) -> &str {
         &self.0.name
     }
-    /// Its entries, in order. The profiles, testbeds and topologies they name are read with
-    /// one statement per kind for the bundle, and only when asked for.
+    /// Its entries, in order. The profiles, testbeds and topologies they name are read through
+    /// the request's loader (a statement per kind for every bundle of the answer), and only when
+    /// asked for.
     async fn entries(&self, ctx: &Context<'_>) -> Result<Vec<BundleEntryNode>> {
         let entries = svc::bundle_entries_of(&self.0);
         let look = ctx.look_ahead();
-        let db = &state(ctx)?.db;
+        let loaders = ctx.data::<XpressoLoaders>()?;
         let group = &self.0.group_name;
+        let at = |u: &String| CatalogRef::new(group, u);
         let mut profiles = Vec::new();
         if look.field("profile").exists() {
-            let uuids: Vec<String> = entries.iter().map(|e| e.profile.clone()).collect();
-            profiles = svc::profiles_by_uuids(db, group, &uuids).await.gql()?;
+            let keys: Vec<ProfileRef> =
+                entries.iter().map(|e| ProfileRef(at(&e.profile))).collect();
+            profiles = loaders.load_many(keys).await.gql()?.into_values().collect();
         }
         let mut testbeds = Vec::new();
         if look.field("testbeds").exists() {
-            let uuids: Vec<String> = entries.iter().flat_map(|e| e.testbeds.clone()).collect();
-            testbeds = svc::testbeds_by_uuids(db, group, &uuids).await.gql()?;
+            let keys: Vec<TestbedRef> = entries
+                .iter()
+                .flat_map(|e| e.testbeds.iter())
+                .map(|u| TestbedRef(at(u)))
+                .collect();
+            testbeds = loaders.load_many(keys).await.gql()?.into_values().collect();
         }
         let mut topologies = Vec::new();
         if look.field("topology").exists() {
-            let uuids: Vec<String> = entries.iter().filter_map(|e| e.topology.clone()).collect();
-            topologies = svc::topologies_by_uuids(db, group, &uuids).await.gql()?;
+            let keys: Vec<TopologyRef> = entries
+                .iter()
+                .filter_map(|e| e.topology.as_ref())
+                .map(|u| TopologyRef(at(u)))
+                .collect();
+            topologies = loaders.load_many(keys).await.gql()?.into_values().collect();
         }
         Ok(entries
             .into_iter()

@@ -288,3 +288,111 @@ impl Loader<RequestInGroup> for XpressoLoader {
         Ok(out)
     }
 }
+
+/// A catalog entry named by its UUID (lower case) within a group: what profiles and bundle
+/// entries point at. All keys of one kind are read with one statement per group.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct CatalogRef {
+    pub group: String,
+    pub uuid: String,
+}
+
+impl CatalogRef {
+    pub fn new(group: &str, uuid: &str) -> Self {
+        CatalogRef {
+            group: group.to_owned(),
+            uuid: uuid.to_ascii_lowercase(),
+        }
+    }
+}
+
+/// A testbed by reference.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct TestbedRef(pub CatalogRef);
+/// A topology by reference.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct TopologyRef(pub CatalogRef);
+/// A profile by reference.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ProfileRef(pub CatalogRef);
+
+/// Reads the entries `keys` name, a statement per group, with `fetch(group, uuids)`.
+async fn by_refs<K, T, F, Fut>(
+    keys: &[K],
+    inner: impl Fn(&K) -> &CatalogRef,
+    uuid_of: impl Fn(&T) -> &str,
+    fetch: F,
+) -> Result<HashMap<K, T>, Shared>
+where
+    K: Clone + Eq + std::hash::Hash,
+    F: Fn(String, Vec<String>) -> Fut,
+    Fut: std::future::Future<Output = crate::error::AppResult<Vec<T>>>,
+{
+    let mut groups: HashMap<&str, Vec<&K>> = HashMap::new();
+    for k in keys {
+        groups.entry(inner(k).group.as_str()).or_default().push(k);
+    }
+    let mut out = HashMap::new();
+    for (group, ks) in groups {
+        let uuids: Vec<String> = ks.iter().map(|k| inner(k).uuid.clone()).collect();
+        let rows = fetch(group.to_owned(), uuids).await.map_err(Arc::new)?;
+        let mut found: HashMap<String, T> = rows
+            .into_iter()
+            .map(|r| (uuid_of(&r).to_owned(), r))
+            .collect();
+        for k in ks {
+            if let Some(r) = found.remove(&inner(k).uuid) {
+                out.insert(k.clone(), r);
+            }
+        }
+    }
+    Ok(out)
+}
+
+impl Loader<TestbedRef> for XpressoLoader {
+    type Value = svc::Testbed;
+    type Error = Shared;
+
+    async fn load(&self, keys: &[TestbedRef]) -> Result<HashMap<TestbedRef, svc::Testbed>, Shared> {
+        by_refs(
+            keys,
+            |k| &k.0,
+            |t: &svc::Testbed| &t.uuid,
+            |g, u| async move { svc::testbeds_by_uuids(&self.db, &g, &u).await },
+        )
+        .await
+    }
+}
+
+impl Loader<TopologyRef> for XpressoLoader {
+    type Value = svc::Topology;
+    type Error = Shared;
+
+    async fn load(
+        &self,
+        keys: &[TopologyRef],
+    ) -> Result<HashMap<TopologyRef, svc::Topology>, Shared> {
+        by_refs(
+            keys,
+            |k| &k.0,
+            |t: &svc::Topology| &t.uuid,
+            |g, u| async move { svc::topologies_by_uuids(&self.db, &g, &u).await },
+        )
+        .await
+    }
+}
+
+impl Loader<ProfileRef> for XpressoLoader {
+    type Value = svc::Profile;
+    type Error = Shared;
+
+    async fn load(&self, keys: &[ProfileRef]) -> Result<HashMap<ProfileRef, svc::Profile>, Shared> {
+        by_refs(
+            keys,
+            |k| &k.0,
+            |p: &svc::Profile| &p.uuid,
+            |g, u| async move { svc::profiles_by_uuids(&self.db, &g, &u).await },
+        )
+        .await
+    }
+}
