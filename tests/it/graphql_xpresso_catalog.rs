@@ -1096,7 +1096,7 @@ async fn catalog_references_cost_a_constant_number_of_statements() {
         .await
         .expect("topology");
         let mut profiles = Vec::new();
-        for i in 0..n {
+        for (i, own) in tb.iter().enumerate() {
             let p = NewProfile {
                 name: format!("p{i}"),
                 job: xpr::NewJob {
@@ -1107,7 +1107,7 @@ async fn catalog_references_cost_a_constant_number_of_statements() {
                 engine: serde_json::from_value(json!({"name": "jenkins", "type": "jenkins"}))
                     .expect("engine"),
                 testbeds: if i % 2 == 0 {
-                    vec![tb[i].clone()]
+                    vec![own.clone()]
                 } else {
                     Vec::new()
                 },
