@@ -13,8 +13,10 @@ stream of the key, so testgraph opens one in that batch). One writer (SQLite adm
 time; so do testgraph's writers), testgraph's connection settings, one transaction a batch, the
 batches in turn, each time with fresh message ids; per batch the statements of
 `service::stacktach::ingest`: the events in one multi-row `INSERT ... ON CONFLICT DO NOTHING
-RETURNING id`, per trigger the `SELECT` of the active streams of the batch's keys, the streams
-opened written with their final values in one multi-row `INSERT ... RETURNING *` per 500, the
+RETURNING id`, their string traits into `stt_event_strings` a statement per 10,000, per trigger
+the `SELECT` of the active streams of the batch's keys, the streams opened written with their
+final values in one multi-row `INSERT ... RETURNING *` per 500 followed by their string
+distinguishing traits into `stt_stream_strings`, the
 streams joined (the newest active stream of each other key) in one `WITH v(...) AS (VALUES ...)
 UPDATE ... FROM v` per 500, and the stream-event links in one multi-row `INSERT` per 5,000. A
 group marked opened opens a new stream each time (as testgraph did for that batch), under its
@@ -32,6 +34,19 @@ import time
 STREAM_COLS = ("name, state, state_serial_no, first_event, last_event, expire_timestamp, "
                "fire_timestamp, dist_traits, event_count, fire_hits")
 CHUNK = 500  # streams written or updated a statement per this many, as testgraph
+STRINGS_CHUNK = 10_000  # string-trait rows a statement, as testgraph (service/stacktach/strings.rs)
+
+
+def write_strings(db, table, owner, rows):
+    for k in range(0, len(rows), STRINGS_CHUNK):
+        chunk = rows[k:k + STRINGS_CHUNK]
+        db.execute("INSERT INTO %s (name, value, %s) VALUES %s"
+                   % (table, owner, ", ".join(["(?, ?, ?)"] * len(chunk))),
+                   [v for row in chunk for v in row])
+
+
+def strings_of(owner_id, stored):
+    return [(k, v, owner_id) for k, v in json.loads(stored).items() if isinstance(v, str)]
 
 
 def with_suffix(key, suffix):
@@ -65,6 +80,8 @@ def main():
         for m, t, g, tr in events:
             params += [m + suffix, t, g, tr]
         ids = sorted(r[0] for r in db.execute(sql, params).fetchall())
+        write_strings(db, "stt_event_strings", "event_id",
+                      [row for (_, _, _, tr), i in zip(events, ids) for row in strings_of(i, tr)])
         # The keys of the streams opened get the suffix too, so that the batch's next runs do
         # not find the streams opened by its earlier ones (testgraph finds none of them).
         groups = [g[:1] + [with_suffix(g[1], suffix) if g[8] else g[1]] + g[2:]
@@ -74,7 +91,7 @@ def main():
             by_trigger.setdefault(g[0], []).append(g[1])
         found = {}
         for trig, keys in by_trigger.items():
-            q = ("SELECT * FROM stt_streams WHERE name = ? AND state = 1 AND dist_traits IN (%s) "
+            q = ("SELECT * FROM stt_streams WHERE name = ? AND +state = 1 AND dist_traits IN (%s) "
                  "AND (expire_timestamp IS NULL OR expire_timestamp > ?)"
                  % ", ".join("?" * len(keys)))
             for row in db.execute(q, [trig] + keys + [now]).fetchall():
@@ -92,11 +109,14 @@ def main():
             params = []
             for (trig, key, idx, first, last, expire, fire, hits, _), _ in chunk:
                 params += [trig, first, last, expire, fire, key, len(idx), hits]
+            strings = []
             for row in db.execute(
                     "INSERT INTO stt_streams (%s) VALUES %s RETURNING *" % (
                         STREAM_COLS, ", ".join(["(?, 1, 0, ?, ?, ?, ?, ?, ?, ?)"] * len(chunk))),
                     params).fetchall():
                 stream_of[(row[1], row[8])] = row[0]
+                strings += strings_of(row[0], row[8])
+            write_strings(db, "stt_stream_strings", "stream_id", strings)
         for k in range(0, len(joined), CHUNK):
             chunk = joined[k:k + CHUNK]
             params = []

@@ -13,6 +13,8 @@ mod m20261206_000005_kernelci;
 mod m20261206_000006_stacktach;
 mod m20261206_000007_xpresso;
 mod m20261206_000008_stacktach_trait_index;
+mod m20261206_000009_stacktach_stream_name_index;
+mod m20261206_000010_stacktach_sqlite_trait_strings;
 
 pub struct Migrator;
 
@@ -28,6 +30,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000006_stacktach::Migration),
             Box::new(m20261206_000007_xpresso::Migration),
             Box::new(m20261206_000008_stacktach_trait_index::Migration),
+            Box::new(m20261206_000009_stacktach_stream_name_index::Migration),
+            Box::new(m20261206_000010_stacktach_sqlite_trait_strings::Migration),
         ]
     }
 }

@@ -478,3 +478,87 @@ async fn cors_is_off_by_default_and_a_star_allows_any_origin() {
         .await;
     assert_eq!(allowed_origin(&resp), Some("http://localhost:5173"));
 }
+
+/// The migration that keeps StackTach's string traits as rows on SQLite (000010) copies in the
+/// traits of the events and streams stored before it: the filters find them afterwards. (On
+/// PostgreSQL it makes nothing and the filters read the JSON: the same answers.)
+#[tokio::test]
+async fn stacktach_string_migration_fills_stored_rows() {
+    use std::collections::BTreeMap;
+    use testgraph::service::stacktach::{self as stt, EventFilter, StreamFilter, TraitValue};
+    let app = TestApp::new().await;
+    let db = &testgraph::db::connect(&app.db.url, 1)
+        .await
+        .expect("connect");
+    let triggers = stt::definitions::load(
+        "- name: by_host\n  distinguished_by: [host]\n  expiration: \"$first + 1d\"\n  \
+         expire_pipeline: p\n  match_criteria: [{event_type: compute.*}]\n  \
+         fire_criteria: [{event_type: compute.instance.delete.end}]\n",
+    )
+    .expect("a trigger");
+    let at = chrono::NaiveDate::from_ymd_opt(2015, 3, 3)
+        .and_then(|d| d.and_hms_opt(10, 0, 0))
+        .expect("a time");
+    let events: Vec<stt::NewEvent> = ["compute-01", "compute-02"]
+        .iter()
+        .enumerate()
+        .map(|(i, host)| stt::NewEvent {
+            message_id: format!("m-{i}"),
+            event_type: "compute.instance.create.end".into(),
+            generated: at,
+            traits: BTreeMap::from([
+                ("host".to_owned(), TraitValue::Text((*host).to_owned())),
+                ("memory_mb".to_owned(), TraitValue::Int(512)),
+            ]),
+        })
+        .collect();
+    stt::ingest(db, &events, &triggers, at)
+        .await
+        .expect("ingest");
+
+    // Down to just before it, whatever came after it.
+    use migration::MigratorTrait;
+    let names: Vec<String> = migration::Migrator::migrations()
+        .iter()
+        .map(|m| m.name().to_owned())
+        .collect();
+    let at = names
+        .iter()
+        .position(|n| n == "m20261206_000010_stacktach_sqlite_trait_strings")
+        .expect("the migration");
+    testgraph::db::migrate_down(db, (names.len() - at) as u32)
+        .await
+        .expect("down past 000010");
+    testgraph::db::migrate_up(db).await.expect("up again");
+
+    let traits = vec![("host".to_owned(), "compute-02".to_owned())];
+    let found = stt::list_events(
+        db,
+        &EventFilter {
+            traits: traits.clone(),
+            ..EventFilter::default()
+        },
+        10,
+    )
+    .await
+    .expect("events");
+    assert_eq!(
+        found
+            .iter()
+            .map(|e| e.message_id.as_str())
+            .collect::<Vec<_>>(),
+        ["m-1"]
+    );
+    let streams = stt::list_streams(
+        db,
+        &StreamFilter {
+            dist_traits: traits,
+            ..StreamFilter::default()
+        },
+        10,
+    )
+    .await
+    .expect("streams");
+    assert_eq!(streams.len(), 1);
+    assert_eq!(streams[0].dist_traits, r#"{"host":"compute-02"}"#);
+}

@@ -1,7 +1,7 @@
 //! Events: ingestion (a batch in one transaction, a message id seen before skipped), the
 //! filtered lists and counts, one event, a stream's events, and the streams of events.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use entity::stt_event as evt;
 use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, OnConflict, Order, Query};
@@ -11,7 +11,8 @@ use sea_orm::{
 };
 
 use super::filters::{apply_mark, order_by_mark, string_trait};
-use super::model::{Event, EventFilter, MAX_LIMIT, MAX_TRAITS, NewEvent, traits_json};
+use super::model::{Event, EventFilter, MAX_LIMIT, MAX_TRAITS, NewEvent, TraitValue, traits_json};
+use super::strings::{Owner, write_event_strings};
 use crate::error::{AppError, AppResult};
 use crate::service::{count_star, fetch_all, fetch_count, in_list};
 
@@ -31,7 +32,7 @@ fn filtered(db: &impl ConnectionTrait, f: &EventFilter) -> sea_orm::sea_query::S
         q.and_where(col("event_type").eq(t.clone()));
     }
     for (name, value) in &f.traits {
-        q.cond_where(string_trait(db, TABLE, "traits", name, value));
+        q.cond_where(string_trait(db, Owner::Events, name, value));
     }
     apply_mark(&mut q, TABLE, &f.mark);
     q
@@ -181,7 +182,8 @@ pub(super) fn check_batch(events: &[NewEvent], max: usize) -> AppResult<()> {
 }
 
 /// Inserts the events that are new (a message id already stored is skipped) and returns the ids
-/// of those inserted, by position in `events` (`None` for a duplicate). One statement per chunk.
+/// of those inserted, by position in `events` (`None` for a duplicate). One statement per chunk,
+/// and on SQLite the new events' string traits (see `strings`).
 pub(super) async fn insert_new(
     txn: &impl ConnectionTrait,
     events: &[NewEvent],
@@ -232,5 +234,11 @@ pub(super) async fn insert_new(
             ids[chunk_no * 1_000 + i] = by_message.get(m).copied();
         }
     }
+    let stored: Vec<(i64, &BTreeMap<String, TraitValue>)> = ids
+        .iter()
+        .zip(events)
+        .filter_map(|(id, e)| id.map(|id| (id, &e.traits)))
+        .collect();
+    write_event_strings(txn, &stored).await?;
     Ok(ids)
 }

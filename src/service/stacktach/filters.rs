@@ -1,38 +1,38 @@
-//! The list filters as SQL: marks, and string traits inside the stored JSON objects, written for
-//! each backend (SQLite's `json_extract`, PostgreSQL's `jsonb` containment, which its GIN
-//! indexes answer).
+//! The list filters as SQL: marks, and string traits, written for each backend (PostgreSQL's
+//! `jsonb` containment, which its GIN indexes answer; on SQLite the rows of `strings`).
 
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Order, SelectStatement};
 use sea_orm::{ConnectionTrait, DbBackend};
 
 use super::model::Mark;
+use super::strings::Owner;
 
-/// The trait `name` of the JSON object in `column` is the string `value`. Numbers, datetimes and
-/// missing traits never match, as winchester compared only string traits.
+/// The trait `name` of the owner's JSON object (events' traits, streams' distinguishing traits)
+/// is the string `value`. Numbers, datetimes and missing traits never match, as winchester
+/// compared only string traits.
 pub(super) fn string_trait(
     db: &impl ConnectionTrait,
-    table: &str,
-    column: &str,
+    owner: Owner,
     name: &str,
     value: &str,
 ) -> Condition {
-    let col = format!("\"{table}\".\"{column}\"");
+    let (table, column) = owner.table();
     let expr = match db.get_database_backend() {
         // Containment of `{"name": "value"}`: true exactly when the trait is that string, and
         // answered by the GIN index on the column's jsonb (migration 000008).
         DbBackend::Postgres => Expr::cust_with_values(
-            format!("CAST({col} AS jsonb) @> CAST($1 AS jsonb)"),
+            format!("CAST(\"{table}\".\"{column}\" AS jsonb) @> CAST($1 AS jsonb)"),
             [serde_json::json!({ name: value }).to_string()],
         ),
+        // The owners among the string rows of that name and value: a range of their key.
         _ => {
-            // A label with a double quote cannot be written as a path: it matches nothing.
-            if name.contains('"') {
-                return Condition::all().add(Expr::cust("1 = 0"));
-            }
-            let path = format!("$.\"{name}\"");
+            let (strings, id) = owner.strings();
             Expr::cust_with_values(
-                format!("(json_type({col}, ?) = 'text' AND json_extract({col}, ?) = ?)"),
-                [path.clone(), path, value.to_owned()],
+                format!(
+                    "\"{table}\".\"id\" IN \
+                     (SELECT \"{id}\" FROM \"{strings}\" WHERE \"name\" = ? AND \"value\" = ?)"
+                ),
+                [name.to_owned(), value.to_owned()],
             )
         }
     };

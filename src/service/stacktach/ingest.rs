@@ -20,6 +20,7 @@ use sea_orm::{
 use super::definitions::TriggerDefinition;
 use super::events::{check_batch, insert_new};
 use super::model::{EventView, MAX_BATCH, NewEvent, Stream, StreamState, dist_json, truncate_us};
+use super::strings::write_stream_strings;
 use crate::error::{AppError, AppResult};
 use crate::service::{fetch_all, in_list};
 
@@ -204,6 +205,11 @@ pub async fn ingest<C: ConnectionTrait + TransactionTrait>(
                 AppError::Internal(format!("a stream opened for {key:?} was not returned"))
             })?;
         }
+        let strings: Vec<(i64, &str)> = rows
+            .iter()
+            .map(|r| (r.id, r.dist_traits.as_str()))
+            .collect();
+        write_stream_strings(&txn, &strings).await?;
     }
     for chunk in changed.chunks(STREAM_CHUNK) {
         update_streams(&txn, chunk).await?;
@@ -264,6 +270,15 @@ async fn active_streams(
     for g in groups {
         by_trigger.entry(g.trigger).or_default().push(g.key.clone());
     }
+    // SQLite, without statistics, would rather read the `(state, expire_timestamp)` index (every
+    // active stream) than look the keys up in `(name, dist_traits)`: the state test written as
+    // `+state` (SQLite's documented way to keep a term off an index) leaves it only the latter.
+    let state = StreamState::Active.code();
+    let active = if txn.get_database_backend() == DbBackend::Sqlite {
+        Expr::cust_with_values("+\"stt_streams\".\"state\" = ?", [state])
+    } else {
+        Expr::col((Alias::new("stt_streams"), Alias::new("state"))).eq(state)
+    };
     let mut found = HashMap::new();
     for (t, keys) in by_trigger {
         let table = Alias::new("stt_streams");
@@ -272,7 +287,7 @@ async fn active_streams(
         q.column(Asterisk)
             .from(table.clone())
             .and_where(col("name").eq(triggers[t].name.clone()))
-            .and_where(col("state").eq(StreamState::Active.code()))
+            .and_where(active.clone())
             .and_where(in_list(
                 txn,
                 (table.clone(), Alias::new("dist_traits")),

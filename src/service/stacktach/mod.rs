@@ -12,6 +12,7 @@ mod model;
 mod pipeline;
 mod pipelines;
 mod streams;
+mod strings;
 pub mod timex;
 
 pub use definitions::TriggerDefinition;

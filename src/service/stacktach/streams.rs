@@ -7,6 +7,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryF
 
 use super::filters::{apply_mark, order_by_mark, string_trait};
 use super::model::{MAX_LIMIT, Stream, StreamFilter, StreamState};
+use super::strings::Owner;
 use crate::error::{AppError, AppResult};
 use crate::service::{count_star, fetch_all, fetch_count, in_list};
 
@@ -29,7 +30,7 @@ fn filtered(db: &impl ConnectionTrait, f: &StreamFilter) -> sea_orm::sea_query::
         q.and_where(col("name").eq(n.clone()));
     }
     for (name, value) in &f.dist_traits {
-        q.cond_where(string_trait(db, TABLE, "dist_traits", name, value));
+        q.cond_where(string_trait(db, Owner::Streams, name, value));
     }
     apply_mark(&mut q, TABLE, &f.mark);
     q
