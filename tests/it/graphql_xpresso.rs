@@ -10,6 +10,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use testgraph::service::tokens::Scope;
+use testgraph::service::xpresso::{MAX_REQUEST_SECTIONS, MAX_SECTIONS};
 
 use crate::common::TestApp;
 
@@ -1153,6 +1154,104 @@ async fn of_two_racing_runners_exactly_one_moves_the_item() {
         assert_eq!(won, 1, "exactly one runner wins {i}: lost {lost:?}");
         assert_eq!(lost, vec!["CONFLICT".to_owned()], "{i}");
     }
+}
+
+/// A phase's results of `n` sections in one script, each section with only what the input
+/// requires (so that the largest upload stays well under the body limit).
+fn sections_upload(n: usize) -> Value {
+    let sections: Vec<Value> = (0..n)
+        .map(|k| json!({ "sectionId": format!("s{k}") }))
+        .collect();
+    json!({"scripts": [{"taskId": "Task-1", "name": "bulk", "sections": sections}]})
+}
+
+#[tokio::test]
+async fn a_request_holds_at_most_its_bound_of_sections() {
+    let (per_upload, bound) = (MAX_SECTIONS, MAX_REQUEST_SECTIONS as usize);
+    assert_eq!(
+        bound % per_upload,
+        0,
+        "the bound is a number of full uploads"
+    );
+    let full = bound / per_upload;
+    let w = world().await;
+    let app = &w.app;
+    // One item per topology, each with a run and a clean phase: room for the full uploads and
+    // one more, each to a phase of its own (an upload replaces its phase's results).
+    let r = submit(
+        &w,
+        &w.carol,
+        json!({"profile": w.profile, "topologies": w.topologies}),
+    )
+    .await;
+    let (id, t) = (s(&r["requestId"]), s(&r["postbackToken"]));
+    let items = item_ids(&r);
+    for i in &items {
+        for to in ["QUEUED", "RUNNING"] {
+            move_to(app, &t, i, to).await;
+        }
+    }
+    let phases: Vec<(String, &str)> = items
+        .iter()
+        .flat_map(|i| [(i.clone(), "RUN"), (i.clone(), "CLEAN")])
+        .collect();
+    assert!(phases.len() > full, "{} phases", phases.len());
+
+    // The request fills up to exactly its bound, each upload as large as one may be.
+    for (i, phase) in &phases[..full] {
+        let got = attach(app, &t, i, phase, sections_upload(per_upload)).await;
+        assert_eq!(
+            got["scripts"]["edges"][0]["node"]["sections"]["totalCount"], per_upload,
+            "{i} {phase}"
+        );
+    }
+    // One section more is refused, in the API's words.
+    let (next, phase) = &phases[full];
+    let (c, m) = fails(
+        app,
+        None,
+        ATTACH,
+        json!({"t": t, "i": next, "p": phase, "r": sections_upload(1)}),
+    )
+    .await;
+    assert_eq!(c, "BAD_USER_INPUT", "{m}");
+    assert_eq!(
+        m,
+        format!(
+            "scripts.sections: request {id} would hold more than {bound} sections \
+             ({bound} in its other results)"
+        )
+    );
+
+    // Nothing of the refused upload is stored; everything before it is.
+    let counts = "{ scripts { totalCount edges { node { sections { totalCount } } } } }";
+    let q = format!(
+        "query($r: String!) {{ xpressoRequest(requestId: $r) {{ items(first: 10) {{ edges {{
+           node {{ itemId run {counts} clean {counts} }} }} }} }} }}"
+    );
+    let got = ok(app, &w.reader, &q, json!({ "r": id })).await;
+    let stored: Vec<(String, &str, Option<u64>)> = nodes(&got["xpressoRequest"]["items"])
+        .iter()
+        .flat_map(|n| {
+            [("RUN", &n["run"]), ("CLEAN", &n["clean"])].map(|(phase, result)| {
+                let sections = (!result.is_null()).then(|| {
+                    nodes(&result["scripts"])
+                        .iter()
+                        .map(|sc| sc["sections"]["totalCount"].as_u64().expect("a count"))
+                        .sum()
+                });
+                (s(&n["itemId"]), phase, sections)
+            })
+        })
+        .collect();
+    let expected: Vec<(String, &str, Option<u64>)> = phases
+        .iter()
+        .enumerate()
+        .map(|(k, (i, phase))| (i.clone(), *phase, (k < full).then_some(per_upload as u64)))
+        .collect();
+    assert_eq!(stored, expected);
+    let total: u64 = stored.iter().filter_map(|(_, _, n)| *n).sum();
+    assert_eq!(total, MAX_REQUEST_SECTIONS);
 }
 
 // ---------------------------------------------------------------------------------------------
