@@ -38,10 +38,11 @@ INGEST_TASKS = 160
 MSA_WORKERS = 4  # monitor-server-api's own launcher default (launch-monitor-server.sh -w)
 
 FULL = dict(versions=1000, builds=10, tasks=20, results=10, metrics=100_000, sessions=1000,
-            contexts=10, jobs=100_000, builds_per_job=4, duration=12, warmup=3,
-            single_duration=8)
+            contexts=10, jobs=100_000, builds_per_job=4, xpr_requests=10_000, duration=12,
+            warmup=3, single_duration=8)
 QUICK = dict(versions=30, builds=10, tasks=20, results=10, metrics=3000, sessions=30,
-             contexts=4, jobs=3000, builds_per_job=4, duration=2, warmup=1, single_duration=2)
+             contexts=4, jobs=3000, builds_per_job=4, xpr_requests=300, duration=2, warmup=1,
+             single_duration=2)
 
 NESTED_TG = ("{evergreenVersions(first:20){edges{node{builds(first:10){edges{node{"
              "tasks(first:5){edges{node{testResults(first:5){edges{node{testFile}}}}}}}}}}}}}")
@@ -61,6 +62,16 @@ KCI_TG = ("{kernelciJobs(first:%d,filter:{job:[\"%s\"]},orderBy:{field:CREATED_O
           "{edges{node{id %s builds(first:%d){totalCount edges{node{%s}}}}}}}" % (
               KCI_PAGE, KCI_TREE, KCI_JOB_FIELDS, KCI_BUILDS, KCI_BUILD_FIELDS))
 KCI_REST = "/jobs?job=%s&sort=created_on&limit=%d" % (KCI_TREE, KCI_PAGE)
+# XPRESSO: the seeder's group `bench` holds `xpr_requests` finished requests (every fourth a
+# bundle of three items, the others one item), each item with run results of 3 scripts of 5
+# sections. The list is the legacy route's first page (`Authorization: Jwt <token>`); the tree
+# is that page through GraphQL with every level below it and each level's totalCount.
+XPR_PAGE = 20
+XPR_REST = "/api/v1/requests?limit=%d" % XPR_PAGE
+XPR_TG = ("{xpressoRequests(first:%d){totalCount edges{node{requestId state verdict "
+          "consolidatedSummary{totalTasks successRate} items(first:5){totalCount edges{node{"
+          "itemId state run{summary{pass fail} scripts(first:5){totalCount edges{node{taskId "
+          "sections(first:10){totalCount edges{node{sectionId result}}}}}}}}}}}}}}" % XPR_PAGE)
 
 
 def log(*a):
@@ -357,7 +368,7 @@ class Case:
                         extra_headers=auth)
         if st >= 300:
             raise RuntimeError("%s on %s: HTTP %s %s" % (self.key, self.server.name, st, body[:400]))
-        if body[:1] == b"{":
+        if body[:1] in (b"{", b"["):
             doc = json.loads(body)
             if isinstance(doc, dict) and doc.get("errors"):
                 raise RuntimeError("%s on %s: %s" % (self.key, self.server.name, body[:600]))
@@ -365,9 +376,10 @@ class Case:
         return None
 
     def load(self, dur, warm):
+        # get_auth.lua takes the token file; post.lua the body file, then the token file if any.
         args = [self.body_file] if self.body_file else []
         if self.token_file:
-            args = [self.token_file]
+            args.append(self.token_file)
         url = self.server.base + self.path
         if warm:
             wrk(url, self.script, args, self.conns, self.threads, warm)
@@ -800,7 +812,7 @@ def count_statements(case, logfile):
 def seed(url, scale, seed_bin, concurrency):
     cmd = [seed_bin, "--database-url", url]
     for k in ("versions", "builds", "tasks", "results", "metrics", "sessions", "contexts",
-              "jobs", "builds_per_job"):
+              "jobs", "builds_per_job", "xpr_requests"):
         cmd += ["--%s" % k.replace("_", "-"), str(scale[k])]
     cmd += ["--concurrency", str(concurrency)]
     log("seeding", url, "with", " ".join(cmd[3:]))
@@ -808,12 +820,13 @@ def seed(url, scale, seed_bin, concurrency):
     out = sh(cmd)
     summary = json.loads(out.strip().splitlines()[-1])
     summary["wall_seconds"] = round(time.time() - t, 1)
-    # The KernelCI read token's secret stays out of results.json.
-    token = summary.pop("kci_token", None)
+    # The KernelCI and XPRESSO read tokens' secrets stay out of results.json.
+    tokens = {"kci": summary.pop("kci_token", None), "xpr": summary.pop("xpr_token", None)}
     log("  seeded in %.1fs: %s; seconds %s" % (summary["wall_seconds"], {k: summary[k] for k in (
         "versions", "builds", "tasks", "test_results", "sessions", "metrics", "kci_jobs",
-        "kci_builds")}, {k: round(v, 1) for k, v in summary["seconds"].items()}))
-    return summary, token
+        "kci_builds", "xpr_requests", "xpr_items")},
+        {k: round(v, 1) for k, v in summary["seconds"].items()}))
+    return summary, tokens
 
 
 def fresh_pg_db(name):
@@ -898,9 +911,15 @@ def main():
     (pg_seed, pg_token), (sqlite_seed, sqlite_token) = (seed(pg_url, scale, a.seed, 8),
                                                         seed(sqlite_url, scale, a.seed, 4))
     res["seed"] = {"postgres": pg_seed, "sqlite": sqlite_seed}
-    # KernelCI's routes need a token on every request; each database has its own.
-    token_files = {"tg_pg": write(os.path.join(tmp, "kci_token_pg"), pg_token + "\n"),
-                   "tg_sqlite": write(os.path.join(tmp, "kci_token_sqlite"), sqlite_token + "\n")}
+    # KernelCI's and XPRESSO's routes need a token on every request; each database has its own.
+    # KernelCI's clients send the bare token, XPRESSO's `Jwt <token>`.
+    token_files = {s: write(os.path.join(tmp, "kci_token_%s" % s), t["kci"] + "\n")
+                   for s, t in (("tg_pg", pg_token), ("tg_sqlite", sqlite_token))}
+    xpr_token_files = {s: write(os.path.join(tmp, "xpr_token_%s" % s), "Jwt %s\n" % t["xpr"])
+                       for s, t in (("tg_pg", pg_token), ("tg_sqlite", sqlite_token))}
+    # GraphQL takes the same token as `Bearer`.
+    xpr_bearer_files = {s: write(os.path.join(tmp, "xpr_bearer_%s" % s), "Bearer %s\n" % t["xpr"])
+                        for s, t in (("tg_pg", pg_token), ("tg_sqlite", sqlite_token))}
     psql(TG_DB, "VACUUM ANALYZE")
     msa_env = {"FLASK_ENV": "prod",
                "MONITOR_SERVER_DATABASE_URI": "postgresql://%s@%s:%s/%s" % (
@@ -941,12 +960,13 @@ def main():
     f_point = write(os.path.join(bodies, "tg_point.jsonl"),
                     "\n".join(gql_body(POINT_TG, {"id": t}) for t in tasks) + "\n")
     f_kci = write(os.path.join(bodies, "tg_kci_tree.json"), gql_body(KCI_TG))
+    f_xpr = write(os.path.join(bodies, "tg_xpr_tree.json"), gql_body(XPR_TG))
     # The KernelCI list's statements for the database alone (see KCI_LIST_PG).
     pgb_kci = write(os.path.join(bodies, "pgbench_kci_jobs.sql"),
                     KCI_TOKEN_PG + KCI_LIST_PG + KCI_COUNT_PG)
     f_kci_sqlite = write(os.path.join(bodies, "sqlite_kci_jobs.json"), json.dumps({
         "readers": 4, "statements": [
-            [KCI_TOKEN_SQLITE, [hashlib.sha256(sqlite_token.encode()).hexdigest()]],
+            [KCI_TOKEN_SQLITE, [hashlib.sha256(sqlite_token["kci"].encode()).hexdigest()]],
             [KCI_LIST_SQLITE, [KCI_TREE, KCI_PAGE, 0]], [KCI_COUNT_SQLITE, [KCI_TREE]]]}))
     metric = {"session_h": sessions[0], "context_h": contexts[0],
               "item_start_time": "2024-06-01T12:00:00.000000", "item_path": "tests.test_bench",
@@ -1008,7 +1028,7 @@ def main():
                                                    pgb_results),
                     "rest_kci_jobs": AloneCase("rest_kci_jobs", pg_alone, None, pgb_kci,
                                                [("hash", hashlib.sha256(
-                                                   pg_token.encode()).hexdigest()),
+                                                   pg_token["kci"].encode()).hexdigest()),
                                                 ("trees", "{%s}" % KCI_TREE),
                                                 ("limit", KCI_PAGE), ("offset", 0)])}
         return {"post_metric": AloneCase("post_metric", sqlite_alone, None,
@@ -1047,6 +1067,15 @@ def main():
             # each job's build count through GraphQL.
             Case("rest_kci_jobs", s, KCI_REST, "get_auth.lua", token_file=token_files[s.name]),
             Case("kci_tree", s, "/graphql", "post.lua", f_kci, method="POST"),
+            # XPRESSO (token on every request, no runnable peer): the legacy request list's
+            # first page, then the same page with its items, results, scripts and sections
+            # through GraphQL, with 4 clients and with one.
+            Case("rest_xpr_requests", s, XPR_REST, "get_auth.lua",
+                 token_file=xpr_token_files[s.name]),
+            Case("xpr_tree", s, "/graphql", "post.lua", f_xpr, method="POST",
+                 token_file=xpr_bearer_files[s.name]),
+            Case("xpr_tree_1c", s, "/graphql", "post.lua", f_xpr, conns=1, threads=1,
+                 method="POST", token_file=xpr_bearer_files[s.name]),
             Case("post_metric", s, "/api/v1/metrics/", "post.lua", f_post, method="POST"),
             Case("ingest_metrics", s, "/graphql", "post.lua", f_ingm, rows=INGEST_ROWS,
                  method="POST"),
@@ -1097,7 +1126,13 @@ def main():
                 log("  GET %s: count %s, %d jobs" % (KCI_REST, doc["count"], len(doc["result"])))
                 if len(doc["result"]) != KCI_PAGE:
                     raise RuntimeError("GET %s answered %d jobs" % (KCI_REST, len(doc["result"])))
-            if can_log and c.key != "nested_tree_1c":
+            if c.key == "rest_xpr_requests":
+                doc = c.send_once()  # a bare array, as XPRESSO answers it
+                res["xpr_rest_answer"] = {"results": len(doc or [])}
+                log("  GET %s: %d requests" % (XPR_REST, len(doc or [])))
+                if len(doc or []) != XPR_PAGE:
+                    raise RuntimeError("GET %s answered %d requests" % (XPR_REST, len(doc or [])))
+            if can_log and not c.key.endswith("_1c"):
                 stmts[("tg_pg", c.key)] = count_statements(c, logfile)
         tg_pg.stop()
 
@@ -1273,6 +1308,20 @@ def targets(res):
             share is not None and share >= 0.5,
             "" if alone_rps is None else "%s alone: %.1f req/s (same statements)" % (
                 "PostgreSQL" if srv == "tg_pg" else "SQLite", alone_rps))
+    # XPRESSO: no runnable peer (closed source). What holds it down is the statement count,
+    # constant in the rows (the token, then a statement per level and kind), and the latency a
+    # dashboard sees for the whole tree.
+    st = res["statements"].get("tg_pg/rest_xpr_requests")
+    add("XPRESSO GET /api/v1/requests: <= 5 SQL statements (token, page, summaries, items, "
+        "results)", None if st is None else "%d statements" % len(st),
+        st is not None and len(st) <= 5)
+    st = res["statements"].get("tg_pg/xpr_tree")
+    add("XPRESSO requests→items→run→scripts→sections with totalCounts: <= 12 SQL statements",
+        None if st is None else "%d statements" % len(st), st is not None and len(st) <= 12)
+    for srv in ("tg_pg", "tg_sqlite"):
+        p50 = get(res, srv, "xpr_tree_1c", "p50_ms")
+        add("XPRESSO tree single-client p50 < 25 ms (%s)" % srv,
+            None if p50 is None else "%.2f ms" % p50, p50 is not None and p50 < 25)
     for srv in ("tg_pg", "tg_sqlite"):
         s = res["servers"].get(srv)
         if s:
@@ -1318,6 +1367,10 @@ LABELS = {
     "rest_evg_versions": "GET /rest/v1/projects/bench/versions",
     "rest_kci_jobs": "GET %s (KernelCI, token; no peer)" % KCI_REST,
     "kci_tree": "KernelCI jobs→builds %d→%d + totalCount (GraphQL)" % (KCI_PAGE, KCI_BUILDS),
+    "rest_xpr_requests": "GET %s (XPRESSO, token; no peer)" % XPR_REST,
+    "xpr_tree": "XPRESSO requests→items→run→scripts→sections %d→5→1→5→10 + totalCounts "
+                "(GraphQL; no peer)" % XPR_PAGE,
+    "xpr_tree_1c": "XPRESSO tree, 1 client (GraphQL)",
     "post_metric": "POST /api/v1/metrics/ (one metric)",
     "ingest_metrics": "addMetrics, 5,000 rows/request",
     "ingest_test_results": "addEvergreenTestResults, 5,000 rows/request",
@@ -1371,6 +1424,16 @@ def render(res):
                     "{:,}".format(pg["kci_builds"]), res["scale"]["builds_per_job"],
                     pg["seconds"]["kernelci"], seed["sqlite"]["seconds"]["kernelci"], KCI_TREE,
                     "{:,}".format(res.get("kci_rest_answer", {}).get("count", 0))))
+    if pg.get("xpr_requests"):
+        L.append("- XPRESSO (same on both databases): %s requests of the group `bench` (a lab of "
+                 "ten testbeds, three profiles and a bundle of the three; every fourth request "
+                 "a bundle, so three items, the others one), %s items, each driven by its runner "
+                 "through QUEUED and RUNNING to FINISHED with run results of 3 scripts of 5 "
+                 "sections, through the service functions the REST and GraphQL routes call; "
+                 "%.0f s of the seeding on PostgreSQL and %.0f s on SQLite. Both XPRESSO cases "
+                 "read the newest %d requests with a read token of the group."
+                 % ("{:,}".format(pg["xpr_requests"]), "{:,}".format(pg["xpr_items"]),
+                    pg["seconds"]["xpresso"], seed["sqlite"]["seconds"]["xpresso"], XPR_PAGE))
     L.append("- Load: wrk, %d s per case after %d s of warm-up, 4 connections on 2 threads "
              "(single-client rows: 1 connection, %d s). CPU is the server process tree's "
              "utime+stime over the measured run divided by requests; DB CPU likewise for the "
@@ -1396,7 +1459,9 @@ def render(res):
              "| SQL/req | ÷ peer (req/s) |")
     L.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     order = ["flat_list", "point_lookup", "nested_tree", "nested_tree_1c", "kci_tree",
+             "xpr_tree", "xpr_tree_1c",
              "rest_sessions", "rest_metrics", "rest_evg_versions", "rest_kci_jobs",
+             "rest_xpr_requests",
              "post_metric", "ingest_metrics",
              "ingest_test_results", "bulk_metrics", "bulk_test_results",
              "nested_tree_after_ingest"]
