@@ -132,8 +132,8 @@ pub struct Dialect {
     pub render: fn(AppError) -> Response,
     /// A path no route matches.
     pub not_found: fn() -> Response,
-    /// A method the path does not take; `allow` names those it takes.
-    pub wrong_method: fn(HeaderValue) -> Response,
+    /// A method the path does not take (the method, then `allow`: those it takes).
+    pub wrong_method: fn(&Method, HeaderValue) -> Response,
     /// How `OPTIONS` is answered, without a token, given the path's `Allow` header (Flask
     /// answered 200 with `Allow`); `None`: it is a wrong method.
     pub options: Option<fn(HeaderValue) -> Response>,
@@ -213,12 +213,13 @@ impl RestApi {
                 entry = entry.head(poem::endpoint::make_sync(move |_| not_found()));
             }
             let (not_found, wrong_method) = (self.dialect.not_found, self.dialect.wrong_method);
-            let ep = entry.after(move |r| {
+            let ep = entry.around(move |ep, req| {
                 let allow = allow.clone();
                 async move {
-                    match r {
+                    let method = req.method().clone();
+                    match ep.call(req).await {
                         Err(e) if e.status() == StatusCode::METHOD_NOT_ALLOWED => {
-                            Ok(wrong_method(allow))
+                            Ok(wrong_method(&method, allow))
                         }
                         Err(e) if e.status() == StatusCode::NOT_FOUND => Ok(not_found()),
                         other => other,

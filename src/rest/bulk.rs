@@ -80,7 +80,7 @@ pub fn api() -> RestApi {
         dialect: Dialect {
             render,
             not_found,
-            wrong_method,
+            wrong_method: |_, allow| wrong_method(allow),
             options: None,
             head_as_get: false,
         },

@@ -69,7 +69,7 @@ pub fn api() -> RestApi {
             render: errors::render,
             not_found: errors::gorilla_not_found,
             // gorilla/mux (of the seed era) fell through to its not-found handler.
-            wrong_method: |_| errors::gorilla_not_found(),
+            wrong_method: |_, _| errors::gorilla_not_found(),
             options: None,
             // gorilla's `Methods("GET")` does not match HEAD.
             head_as_get: false,

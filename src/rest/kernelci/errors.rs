@@ -4,7 +4,7 @@
 //! resource does not implement; `OPTIONS` answered `{"code":200}` without a token.
 
 use poem::Response;
-use poem::http::{HeaderValue, StatusCode, header};
+use poem::http::{HeaderValue, Method, StatusCode, header};
 use serde_json::json;
 
 use super::wire::{self, JSON_CONTENT_TYPE};
@@ -53,9 +53,16 @@ pub fn not_found() -> Response {
     )
 }
 
-/// A method the resource does not implement: the base handler's 501.
-pub fn not_implemented(_allow: HeaderValue) -> Response {
-    reason(StatusCode::NOT_IMPLEMENTED, "Method not implemented")
+/// A method the resource does not take. The backend's base handler answered the verbs it
+/// defines (GET, POST, PUT, DELETE) with 501 where a resource does not implement them; any other
+/// method (PATCH, TRACE, ...) never reached it: Tornado refused it with 405, which the base
+/// handler's `write_error` words "Operation not allowed".
+pub fn wrong_method(method: &Method, _allow: HeaderValue) -> Response {
+    if [Method::GET, Method::POST, Method::PUT, Method::DELETE].contains(method) {
+        reason(StatusCode::NOT_IMPLEMENTED, "Method not implemented")
+    } else {
+        reason(StatusCode::METHOD_NOT_ALLOWED, "Operation not allowed")
+    }
 }
 
 /// `OPTIONS`: 200 `{"code":200}`, without a token, with the path's methods in `Allow`.

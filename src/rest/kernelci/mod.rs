@@ -135,7 +135,7 @@ pub fn api() -> RestApi {
         dialect: Dialect {
             render: errors::render,
             not_found: errors::not_found,
-            wrong_method: errors::not_implemented,
+            wrong_method: errors::wrong_method,
             options: Some(errors::options),
             head_as_get: true,
         },

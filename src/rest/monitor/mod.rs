@@ -590,7 +590,7 @@ pub fn api() -> RestApi {
         dialect: Dialect {
             render: errors::render,
             not_found: errors::not_found,
-            wrong_method: errors::method_not_allowed,
+            wrong_method: |_, allow| errors::method_not_allowed(allow),
             options: Some(super::api::options_allow),
             head_as_get: true,
         },

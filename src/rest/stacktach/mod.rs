@@ -135,7 +135,7 @@ pub fn api() -> RestApi {
         dialect: Dialect {
             render: errors::render,
             not_found: errors::not_found,
-            wrong_method: errors::wrong_method,
+            wrong_method: |_, allow| errors::wrong_method(allow),
             options: Some(errors::options),
             head_as_get: true,
         },

@@ -92,7 +92,7 @@ pub fn api() -> RestApi {
         dialect: Dialect {
             render: errors::render,
             not_found: errors::not_found,
-            wrong_method: errors::wrong_method,
+            wrong_method: |_, allow| errors::wrong_method(allow),
             options: Some(options_allow),
             head_as_get: true,
         },
