@@ -119,7 +119,8 @@ pub fn schemas() -> Value {
             "begin": {"type": "string"}, "end": {"type": "string"}
         }
     });
-    let trait_value = json!({"oneOf": [
+    // anyOf, not oneOf: an integer is a number too, so it would match two of the kinds.
+    let trait_value = json!({"anyOf": [
         {"type": "string"}, {"type": "integer"}, {"type": "number"}, datetime.clone()
     ]});
     let nullable_time = json!({"allOf": [datetime.clone()], "nullable": true});
@@ -141,7 +142,7 @@ pub fn schemas() -> Value {
                      "first_event", "id", "last_event", "name", "state"],
         "properties": {
             "_mark": {"type": "string"},
-            "distinguishing_traits": {"type": "object", "additionalProperties": {"oneOf": [
+            "distinguishing_traits": {"type": "object", "additionalProperties": {"anyOf": [
                 {"type": "string"}, {"type": "integer"}, {"type": "number"}, datetime, range
             ]}},
             "events": {"type": "array", "items": event, "description": "With details=true only (single stream)."},
