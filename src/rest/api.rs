@@ -162,6 +162,9 @@ pub struct RestApi {
     pub dialect: Dialect,
     /// What every answer of a route gets last, errors included (KernelCI's CORS echo and gzip).
     pub finish: Option<fn(&Request, Response) -> Response>,
+    /// Said of every path in the OpenAPI document: answers the legacy server gave outside its
+    /// routes' schemas on purpose (KernelCI's 501 for a verb a resource does not implement).
+    pub paths_note: Option<&'static str>,
 }
 
 /// `OPTIONS` as Flask answered it: 200, no body, the path's methods in `Allow`.

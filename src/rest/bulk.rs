@@ -85,6 +85,7 @@ pub fn api() -> RestApi {
             head_as_get: false,
         },
         finish: None,
+        paths_note: None,
     }
 }
 

@@ -78,6 +78,9 @@ pub fn document(apis: &[RestApi]) -> Value {
                 op["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{body}")}}}});
             }
             let entry = paths.entry(full).or_insert_with(|| json!({}));
+            if let Some(note) = api.paths_note {
+                entry["description"] = json!(note);
+            }
             entry[r.method.as_str().to_lowercase()] = op;
         }
     }

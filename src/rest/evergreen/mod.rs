@@ -75,5 +75,6 @@ pub fn api() -> RestApi {
             head_as_get: false,
         },
         finish: None,
+        paths_note: None,
     }
 }

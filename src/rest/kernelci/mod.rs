@@ -140,5 +140,11 @@ pub fn api() -> RestApi {
             head_as_get: true,
         },
         finish: Some(wire::finish),
+        paths_note: Some(
+            "Of GET, POST, PUT and DELETE, a verb this resource does not implement answers 501 \
+             {\"code\":501,\"reason\":\"Method not implemented\"} on purpose, as the KernelCI \
+             backend's base handler did; any other method 405 {\"code\":405,\"reason\":\"Operation \
+             not allowed\"} (Tornado's).",
+        ),
     }
 }

@@ -97,5 +97,6 @@ pub fn api() -> RestApi {
             head_as_get: true,
         },
         finish: None,
+        paths_note: None,
     }
 }
