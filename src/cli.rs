@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::config::{AuthPolicy, Config, DEFAULT_DATABASE_URL, Limits, Surface};
+use crate::config::{AuthPolicy, Config, DEFAULT_DATABASE_URL, Introspection, Limits, Surface};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -36,7 +36,7 @@ pub enum LogFormat {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Start the server (applies pending migrations first unless --no-migrate).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Apply, roll back or list migrations.
     Migrate {
         #[command(subcommand)]
@@ -125,6 +125,21 @@ pub struct ServeArgs {
     /// Most operations in one batched GraphQL request.
     #[arg(long, env = "TESTGRAPH_GRAPHQL_MAX_BATCH", default_value_t = Limits::default().graphql_max_batch)]
     pub graphql_max_batch: usize,
+    /// Most fields at the root of one GraphQL operation.
+    #[arg(long, env = "TESTGRAPH_GRAPHQL_MAX_ROOT_FIELDS", default_value_t = Limits::default().graphql_max_root_fields)]
+    pub graphql_max_root_fields: usize,
+    /// Most directives on one GraphQL field or fragment.
+    #[arg(long, env = "TESTGRAPH_GRAPHQL_MAX_DIRECTIVES", default_value_t = Limits::default().graphql_max_directives)]
+    pub graphql_max_directives: usize,
+    /// Most lexical tokens in one GraphQL document.
+    #[arg(long, env = "TESTGRAPH_GRAPHQL_MAX_TOKENS", default_value_t = Limits::default().graphql_max_tokens)]
+    pub graphql_max_tokens: usize,
+    /// Who may introspect the GraphQL schema: on (everyone), authenticated (live tokens), off.
+    #[arg(long, env = "TESTGRAPH_GRAPHQL_INTROSPECTION", value_enum, default_value_t = Introspection::On)]
+    pub graphql_introspection: Introspection,
+    /// Leave "did you mean" field suggestions out of GraphQL errors for callers without a token.
+    #[arg(long, env = "TESTGRAPH_GRAPHQL_NO_SUGGESTIONS")]
+    pub graphql_no_suggestions: bool,
     /// GraphQL connection page size when `first` is omitted.
     #[arg(long, env = "TESTGRAPH_PAGE_DEFAULT", default_value_t = Limits::default().page_default)]
     pub page_default: u64,
@@ -134,6 +149,21 @@ pub struct ServeArgs {
     /// Whole-request time limit in seconds.
     #[arg(long, env = "TESTGRAPH_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     pub request_timeout_secs: u64,
+    /// Seconds a client may take to send a request's line and headers.
+    #[arg(long, env = "TESTGRAPH_HEADER_TIMEOUT_SECS", default_value_t = 10)]
+    pub header_timeout_secs: u64,
+    /// Longest a single database statement may run, in seconds (PostgreSQL).
+    #[arg(long, env = "TESTGRAPH_STATEMENT_TIMEOUT_SECS", default_value_t = 30)]
+    pub statement_timeout_secs: u64,
+    /// Seconds shutdown waits for in-flight requests to finish.
+    #[arg(long, env = "TESTGRAPH_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
+    pub shutdown_grace_secs: u64,
+    /// Requests a minute one token may send (0: no limit).
+    #[arg(long, env = "TESTGRAPH_RATE_LIMIT_PER_TOKEN", default_value_t = 0)]
+    pub rate_limit_per_token: u32,
+    /// Requests a minute one client address may send (0: no limit).
+    #[arg(long, env = "TESTGRAPH_RATE_LIMIT_PER_ADDRESS", default_value_t = 0)]
+    pub rate_limit_per_address: u32,
     /// Extra time (ms) a GraphQL dataloader waits for more keys after a level has asked for its
     /// own (each level is one statement without it).
     #[arg(long, env = "TESTGRAPH_DATALOADER_DELAY_MS", default_value_t = 0)]
@@ -203,9 +233,15 @@ impl ServeArgs {
                 graphql_max_complexity: self.graphql_max_complexity,
                 graphql_max_aliases: self.graphql_max_aliases,
                 graphql_max_batch: self.graphql_max_batch,
+                graphql_max_root_fields: self.graphql_max_root_fields,
+                graphql_max_directives: self.graphql_max_directives,
+                graphql_max_tokens: self.graphql_max_tokens,
                 page_default: self.page_default,
                 page_max: self.page_max,
                 request_timeout: std::time::Duration::from_secs(self.request_timeout_secs.max(1)),
+                header_timeout: std::time::Duration::from_secs(self.header_timeout_secs),
+                statement_timeout: std::time::Duration::from_secs(self.statement_timeout_secs),
+                shutdown_grace: std::time::Duration::from_secs(self.shutdown_grace_secs),
                 dataloader_delay: std::time::Duration::from_millis(self.dataloader_delay_ms),
                 ..Limits::default()
             },
@@ -231,6 +267,14 @@ impl ServeArgs {
                     .as_deref()
                     .map(crate::config::public_base_url)
                     .transpose()?,
+            },
+            exposure: crate::config::Exposure {
+                introspection: self.graphql_introspection,
+                suggestions: !self.graphql_no_suggestions,
+            },
+            rate_limits: crate::config::RateLimits {
+                per_token: self.rate_limit_per_token,
+                per_address: self.rate_limit_per_address,
             },
         };
         config.validate()?;

@@ -27,6 +27,48 @@ pub struct Config {
     pub stacktach: StacktachConfig,
     /// XPRESSO's public URLs.
     pub xpresso: XpressoConfig,
+    /// What GraphQL tells callers about its schema.
+    pub exposure: Exposure,
+    /// Requests per minute per token and per client address (off by default).
+    pub rate_limits: RateLimits,
+}
+
+/// Who may introspect the GraphQL schema.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Introspection {
+    /// Everyone (the playground needs it).
+    #[default]
+    On,
+    /// Callers with a live token only.
+    Authenticated,
+    /// No one.
+    Off,
+}
+
+/// What GraphQL tells callers about its schema: introspection, and the "did you mean" field
+/// suggestions of validation errors (which reveal field names even without introspection).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Exposure {
+    pub introspection: Introspection,
+    /// Suggestions for callers without a token; a caller with a live token always gets them.
+    pub suggestions: bool,
+}
+
+impl Default for Exposure {
+    fn default() -> Self {
+        Exposure {
+            introspection: Introspection::On,
+            suggestions: true,
+        }
+    }
+}
+
+/// Requests a minute a token, or a client address, may send before it is answered 429 with
+/// `Retry-After`; zero turns that limit off (the default for both).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RateLimits {
+    pub per_token: u32,
+    pub per_address: u32,
 }
 
 /// Where XPRESSO's answers say the server is.
@@ -109,12 +151,24 @@ pub struct Limits {
     pub graphql_max_aliases: usize,
     /// Most operations in one batched GraphQL request.
     pub graphql_max_batch: usize,
+    /// Most fields at the root of one operation.
+    pub graphql_max_root_fields: usize,
+    /// Most directives on one field, fragment spread or inline fragment.
+    pub graphql_max_directives: usize,
+    /// Most lexical tokens in one GraphQL document (checked before it is parsed).
+    pub graphql_max_tokens: usize,
     /// Page size of a GraphQL connection when `first` is not given.
     pub page_default: u64,
     /// Largest `first` a GraphQL connection accepts.
     pub page_max: u64,
     /// Whole-request time limit.
     pub request_timeout: Duration,
+    /// How long a client may take to send a request's line and headers.
+    pub header_timeout: Duration,
+    /// Longest a single database statement may run (PostgreSQL's `statement_timeout`).
+    pub statement_timeout: Duration,
+    /// How long shutdown waits for in-flight requests to finish.
+    pub shutdown_grace: Duration,
     /// How long `/readyz` waits for the database.
     pub ready_timeout: Duration,
     /// Extra time a GraphQL dataloader waits for more keys once a level has asked for its own
@@ -133,9 +187,15 @@ impl Default for Limits {
             graphql_max_complexity: 50_000,
             graphql_max_aliases: 30,
             graphql_max_batch: 10,
+            graphql_max_root_fields: 20,
+            graphql_max_directives: 8,
+            graphql_max_tokens: 10_000,
             page_default: DEFAULT_PAGE_SIZE,
             page_max: 100,
             request_timeout: Duration::from_secs(30),
+            header_timeout: Duration::from_secs(10),
+            statement_timeout: Duration::from_secs(30),
+            shutdown_grace: Duration::from_secs(10),
             ready_timeout: Duration::from_secs(2),
             dataloader_delay: Duration::ZERO,
         }
@@ -204,6 +264,8 @@ impl Config {
             cors_origins: CorsOrigins::default(),
             stacktach: StacktachConfig::default(),
             xpresso: XpressoConfig::default(),
+            exposure: Exposure::default(),
+            rate_limits: RateLimits::default(),
         }
     }
 
@@ -226,6 +288,12 @@ impl Config {
         }
         if l.graphql_max_batch == 0 {
             return Err("GraphQL batch limit must be at least 1".into());
+        }
+        if l.graphql_max_root_fields == 0 || l.graphql_max_tokens == 0 {
+            return Err("GraphQL root field and token limits must be at least 1".into());
+        }
+        if l.header_timeout.is_zero() || l.statement_timeout.is_zero() {
+            return Err("header and statement timeouts must be above zero".into());
         }
         if self.stacktach.worker_batch == 0 || self.stacktach.worker_interval.is_zero() {
             return Err("the StackTach worker needs a batch and an interval above zero".into());

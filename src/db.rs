@@ -13,10 +13,32 @@ use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbE
 /// queue never holds more rows than the answer would anyway.
 const SQLITE_ROW_BUFFER: usize = 4096;
 
+/// Whether `url` names a PostgreSQL database.
+pub fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// Opens a pool on `url` with no bound on a statement's time: the `migrate` and `token` commands,
+/// and the migrations `serve` applies (`app::prepare`), which may rewrite whole tables.
+pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbErr> {
+    connect_with(url, max_connections, None).await
+}
+
 /// Opens a pool on `url`. SQLite files are created when missing and tuned for a server: WAL so
 /// readers never block the writer, enforced foreign keys, and a busy timeout instead of instant
 /// `SQLITE_BUSY` errors under concurrent writes.
-pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbErr> {
+///
+/// On PostgreSQL every connection gets `statement_timeout` (as a start-up parameter, no round
+/// trip): a statement running longer is cancelled by the server with SQLSTATE 57014
+/// (`query_canceled`), which `AppError` maps to a time-out. A pooler that refuses start-up
+/// parameters (PgBouncer without `ignore_startup_parameters = options`) refuses the connection;
+/// set the bound on the database role there instead. SQLite has no such bound: there, the request
+/// time limit answers the client, and the statement runs on to its end on its connection's thread.
+pub async fn connect_with(
+    url: &str,
+    max_connections: u32,
+    statement_timeout: Option<Duration>,
+) -> Result<DatabaseConnection, DbErr> {
     let mut opts = ConnectOptions::new(url.to_owned());
     opts.max_connections(max_connections)
         .min_connections(1)
@@ -38,6 +60,10 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
                 .busy_timeout(Duration::from_secs(10))
                 .row_buffer_size(SQLITE_ROW_BUFFER)
         });
+    }
+    if let Some(limit) = statement_timeout.filter(|_| is_postgres(url)) {
+        let ms = format!("{}ms", limit.as_millis().max(1));
+        opts.map_sqlx_postgres_opts(move |o| o.options([("statement_timeout", ms.as_str())]));
     }
     Database::connect(opts).await
 }

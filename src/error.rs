@@ -26,6 +26,19 @@ pub enum AppError {
     PayloadTooLarge(usize),
     #[error("the database did not answer in time")]
     Timeout,
+    /// The database cannot be reached at all (refused, reset, unreachable): the request can be
+    /// retried once it is back, which `/readyz` tells.
+    #[error("the database is unavailable; try again shortly")]
+    Unavailable,
+    /// The client did not send its request body within the request's time limit.
+    #[error("the request body did not arrive in time")]
+    BodyTimeout,
+    /// Too many requests from one token or client address; retry after this many seconds.
+    #[error("too many requests; retry after {0} s")]
+    TooManyRequests(u64),
+    /// A body in a media type the route does not take (a cross-site form post to GraphQL).
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     #[error("database error")]
     Database(#[source] DbErr),
     #[error("internal error")]
@@ -80,6 +93,10 @@ impl AppError {
             AppError::Forbidden(_) => "FORBIDDEN",
             AppError::PayloadTooLarge(_) => "PAYLOAD_TOO_LARGE",
             AppError::Timeout => "TIMEOUT",
+            AppError::Unavailable => "DB_UNAVAILABLE",
+            AppError::BodyTimeout => "REQUEST_TIMEOUT",
+            AppError::TooManyRequests(_) => "RATE_LIMITED",
+            AppError::UnsupportedMediaType(_) => "UNSUPPORTED_MEDIA_TYPE",
             AppError::Database(_) | AppError::Internal(_) | AppError::InternalWorded(_) => {
                 "INTERNAL_SERVER_ERROR"
             }
@@ -95,6 +112,10 @@ impl AppError {
             AppError::Forbidden(_) => 403,
             AppError::PayloadTooLarge(_) => 413,
             AppError::Timeout => 503,
+            AppError::Unavailable => 503,
+            AppError::BodyTimeout => 408,
+            AppError::TooManyRequests(_) => 429,
+            AppError::UnsupportedMediaType(_) => 415,
             AppError::Database(_) | AppError::Internal(_) | AppError::InternalWorded(_) => 500,
         }
     }
@@ -132,8 +153,27 @@ impl AppError {
 
 impl From<DbErr> for AppError {
     fn from(e: DbErr) -> Self {
-        // A pool that cannot hand out a connection in time is an overload, not a bug.
+        // The database cannot be reached: a live connection was cut (reset, closed, end of
+        // stream), a new one was refused or reset, the server is shutting down or starting up, or
+        // the pool was closed. Nothing about the request is wrong; it can be retried once the
+        // database is back, which `/readyz` tells.
+        if unreachable(&e) {
+            note_unreachable();
+            tracing::warn!(error = %e, "the database is unreachable");
+            return AppError::Unavailable;
+        }
+        // A pool that cannot hand out a connection in time: sqlx answers `PoolTimedOut` both when
+        // every connection is busy (an overload) and when it kept retrying a refused connection
+        // until the time ran out (the database is down: sqlx retries `ConnectionRefused` inside
+        // the acquire and reports only the time-out). The two are told apart by whether a
+        // connection-level failure was seen lately (`note_unreachable`, refreshed by each such
+        // time-out, cleared by `note_reachable` when a statement succeeds again).
         if matches!(e, DbErr::ConnectionAcquire(_)) {
+            if recently_unreachable() {
+                note_unreachable();
+                tracing::warn!(error = %e, "no database connection: the database is unreachable");
+                return AppError::Unavailable;
+            }
             tracing::warn!(error = %e, "database connection not acquired in time");
             return AppError::Timeout;
         }
@@ -144,11 +184,84 @@ impl From<DbErr> for AppError {
         // PostgreSQL keeps no NUL character in text (22021 for a bound string, 22P05 for a
         // `\u0000` read out of JSON); SQLite does. Text in Rust is valid UTF-8 otherwise, so this
         // is the one string a client can send that the database refuses: the client's error.
-        if matches!(sqlstate(&e).as_deref(), Some("22021" | "22P05")) {
+        let code = sqlstate(&e);
+        if matches!(code.as_deref(), Some("22021" | "22P05")) {
             return AppError::BadRequest("text must not contain the NUL character (U+0000)".into());
+        }
+        // PostgreSQL cancelled a statement that outran `statement_timeout` (`db::connect_with`).
+        if code.as_deref() == Some("57014") {
+            tracing::warn!(error = %e, "statement cancelled by the database's statement_timeout");
+            return AppError::Timeout;
         }
         AppError::Database(e)
     }
+}
+
+/// The sqlx error under a `DbErr`, when there is one.
+fn sqlx_error(e: &DbErr) -> Option<&sea_orm::sqlx::Error> {
+    use sea_orm::RuntimeErr;
+    match e {
+        DbErr::Conn(RuntimeErr::SqlxError(x))
+        | DbErr::Exec(RuntimeErr::SqlxError(x))
+        | DbErr::Query(RuntimeErr::SqlxError(x)) => Some(x.as_ref()),
+        _ => None,
+    }
+}
+
+/// Whether `e` says the database could not be reached, rather than that a statement failed.
+pub fn unreachable(e: &DbErr) -> bool {
+    use sea_orm::sqlx::Error as X;
+    if matches!(
+        e,
+        DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::ConnectionClosed)
+    ) {
+        return true;
+    }
+    match sqlx_error(e) {
+        // Reset, refused, broken pipe, an unexpected end of stream: the socket, not the SQL.
+        Some(X::Io(_) | X::Tls(_) | X::PoolClosed | X::WorkerCrashed) => true,
+        // PostgreSQL's class 08 (connection exception) and 57P01-57P03: the server is shutting
+        // down, crashed, or not accepting connections yet.
+        Some(X::Database(d)) => d.code().is_some_and(|c| {
+            c.starts_with("08") || matches!(c.as_ref(), "57P01" | "57P02" | "57P03")
+        }),
+        _ => false,
+    }
+}
+
+/// Milliseconds since the Unix epoch of the last connection-level failure (0: none since the
+/// database last answered).
+static LAST_UNREACHABLE_MS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// How long after a connection-level failure a pool time-out is taken for the same outage. Longer
+/// than the pool's acquire time-out, so that time-outs in a row keep it alive while the database
+/// stays away.
+pub const UNREACHABLE_MEMORY: std::time::Duration = std::time::Duration::from_secs(30);
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(1)
+        .max(1)
+}
+
+/// Records that the database could not be reached just now.
+pub fn note_unreachable() {
+    LAST_UNREACHABLE_MS.store(now_ms(), std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Records that the database answered: later pool time-outs are overloads again. The StackTach
+/// worker calls it after each pass that reached the database; `/readyz` may too.
+pub fn note_reachable() {
+    LAST_UNREACHABLE_MS.store(0, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Whether a connection-level failure was seen within `UNREACHABLE_MEMORY` and the database has
+/// not been seen answering since.
+pub fn recently_unreachable() -> bool {
+    let last = LAST_UNREACHABLE_MS.load(std::sync::atomic::Ordering::Relaxed);
+    last != 0 && now_ms().saturating_sub(last) <= UNREACHABLE_MEMORY.as_millis() as u64
 }
 
 /// The SQLSTATE of an error the database itself reported.
@@ -168,5 +281,60 @@ impl From<sea_orm::TransactionError<AppError>> for AppError {
             sea_orm::TransactionError::Connection(db) => db.into(),
             sea_orm::TransactionError::Transaction(app) => app,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use sea_orm::sqlx::Error as X;
+    use sea_orm::{ConnAcquireErr, DbErr, RuntimeErr};
+
+    use super::*;
+
+    fn query(x: X) -> DbErr {
+        DbErr::Query(RuntimeErr::SqlxError(Arc::new(x)))
+    }
+
+    /// One test, because the memory of the last outage is one per process.
+    #[test]
+    fn connection_failures_are_unavailable_and_a_pool_time_out_is_an_overload_unless_one_was_seen()
+    {
+        note_reachable();
+        let timeout = || DbErr::ConnectionAcquire(ConnAcquireErr::Timeout);
+        assert!(matches!(AppError::from(timeout()), AppError::Timeout));
+        assert!(!recently_unreachable());
+
+        for kind in [
+            std::io::ErrorKind::ConnectionReset,
+            std::io::ErrorKind::ConnectionRefused,
+            std::io::ErrorKind::UnexpectedEof,
+            std::io::ErrorKind::BrokenPipe,
+        ] {
+            let e = AppError::from(query(X::Io(kind.into())));
+            assert!(matches!(e, AppError::Unavailable), "{kind:?}: {e:?}");
+            assert_eq!((e.code(), e.http_status()), ("DB_UNAVAILABLE", 503));
+            assert_eq!(
+                e.public_message(),
+                "the database is unavailable; try again shortly"
+            );
+        }
+        let conn = DbErr::Conn(RuntimeErr::SqlxError(Arc::new(X::PoolClosed)));
+        assert!(matches!(AppError::from(conn), AppError::Unavailable));
+        let closed = DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed);
+        assert!(matches!(AppError::from(closed), AppError::Unavailable));
+
+        // Within the memory of an outage, a pool time-out is the outage going on.
+        assert!(recently_unreachable());
+        assert!(matches!(AppError::from(timeout()), AppError::Unavailable));
+        // Once the database answered again, it is an overload.
+        note_reachable();
+        assert!(matches!(AppError::from(timeout()), AppError::Timeout));
+
+        // Statement errors stay what they were.
+        let other = AppError::from(query(X::RowNotFound));
+        assert!(matches!(other, AppError::Database(_)), "{other:?}");
+        assert!(!recently_unreachable());
     }
 }

@@ -12,6 +12,8 @@
 //!   rows, per-parent pages, cached totals, tokens) and one folder per domain.
 //! - `auth`: bearer tokens and scopes turned into a `Principal`, for every edge.
 //! - `cors`: the cross-origin policy (`--cors-origin`).
+//! - `ratelimit`: requests-a-minute budgets per token and per client address, checked by every
+//!   API route's guard.
 //! - `gzip`: compressed answers for the legacy APIs whose servers compressed them.
 //! - `graphql`: the schema (one list of domains, `schema_parts!`), connections, dataloaders, the
 //!   one-pass writer and request limits, and one folder per domain.
@@ -36,6 +38,7 @@ pub mod demo;
 pub mod error;
 pub mod graphql;
 pub mod gzip;
+pub mod ratelimit;
 pub mod rest;
 pub mod service;
 pub mod state;

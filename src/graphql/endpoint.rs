@@ -1,15 +1,18 @@
 //! The HTTP side of GraphQL: `POST /graphql` (single or batched) and `GET /graphql` for queries
-//! only (GraphiQL's page is `web::graphiql`). Bodies are read with a hard limit, chunked ones included; each
-//! request gets its own `DataLoader` and the caller's `Principal`.
+//! only (GraphiQL's page is `web::graphiql`). A POST must declare a JSON or GraphQL body (415
+//! otherwise, before anything is read: cross-site forms never run). Bodies are read with a hard
+//! limit, chunked ones included; each request gets its own `DataLoader` and the caller's
+//! `Principal`, which also decides whether it may introspect and see field suggestions.
 
 use async_graphql::{BatchRequest, BatchResponse, ErrorExtensions};
 use poem::http::{Method, StatusCode, header};
 use poem::{Body, Request, Response, handler};
 
+use super::AppSchema;
+use super::limits::{self, Gate};
 use super::loaders::FetchQueue;
-use super::{AppSchema, limits};
 use crate::auth;
-use crate::config::{Limits, Surface};
+use crate::config::{Introspection, Surface};
 use crate::error::AppError;
 use crate::service::tokens::Scope;
 use crate::state::AppState;
@@ -50,6 +53,14 @@ pub async fn graphql(req: &Request, body: Body, schema: poem::web::Data<&AppSche
             }
         }
     } else {
+        // Before the body is read: a cross-site form (`application/x-www-form-urlencoded`,
+        // `multipart/form-data`, `text/plain`) is sent by a browser without asking the server
+        // first, with the visitor's cookies and network position; it must never run.
+        let Some(body_type) = BodyType::of(req.header(header::CONTENT_TYPE)) else {
+            return app_error_response(AppError::UnsupportedMediaType(unsupported_message(
+                req.header(header::CONTENT_TYPE),
+            )));
+        };
         let bytes = match body.into_bytes_limit(limits.max_body_bytes).await {
             Ok(b) => b,
             Err(poem::error::ReadBodyError::PayloadTooLarge) => {
@@ -61,10 +72,7 @@ pub async fn graphql(req: &Request, body: Body, schema: poem::web::Data<&AppSche
                 )));
             }
         };
-        let content_type = req
-            .header(header::CONTENT_TYPE)
-            .unwrap_or("application/json");
-        if content_type.starts_with("application/graphql") {
+        if body_type == BodyType::GraphqlText {
             match std::str::from_utf8(&bytes) {
                 Ok(q) => BatchRequest::Single(async_graphql::Request::new(q)),
                 Err(_) => {
@@ -112,6 +120,20 @@ pub async fn graphql(req: &Request, body: Body, schema: poem::web::Data<&AppSche
         return app_error_response(e);
     }
 
+    // Introspection and suggestions depend on the caller: a live token lets it see the schema.
+    let live_token = principal.token.is_some();
+    let exposure = &state.config.exposure;
+    let checks = limits::Checks {
+        limits,
+        over_get,
+        introspection: match exposure.introspection {
+            Introspection::On => Gate::Open,
+            Introspection::Authenticated if live_token => Gate::Open,
+            Introspection::Authenticated => Gate::TokenNeeded,
+            Introspection::Off => Gate::Off,
+        },
+        hide_suggestions: !exposure.suggestions && !live_token,
+    };
     // The loaders do not spawn their fetches onto the runtime: they queue them, and this
     // request's own task runs them (`FetchQueue::run`) once resolution has gone quiet. A fetch
     // therefore starts only when every field of a level has asked for its key, so each level is
@@ -125,13 +147,13 @@ pub async fn graphql(req: &Request, body: Body, schema: poem::web::Data<&AppSche
             // The operations of a batch run one after another, as `Schema::execute_batch` does.
             match batch {
                 BatchRequest::Single(r) => {
-                    let (resp, refused_get) = execute_one(schema, r, over_get, limits).await;
+                    let (resp, refused_get) = execute_one(schema, r, &checks).await;
                     (BatchResponse::Single(resp), refused_get)
                 }
                 BatchRequest::Batch(requests) => {
                     let mut out = Vec::with_capacity(requests.len());
                     for r in requests {
-                        out.push(execute_one(schema, r, over_get, limits).await.0);
+                        out.push(execute_one(schema, r, &checks).await.0);
                     }
                     (BatchResponse::Batch(out), false)
                 }
@@ -248,16 +270,55 @@ fn parse_batch(bytes: &[u8]) -> Result<BatchRequest, serde_json::Error> {
 async fn execute_one(
     schema: &AppSchema,
     mut req: async_graphql::Request,
-    over_get: bool,
-    bounds: &Limits,
+    checks: &limits::Checks<'_>,
 ) -> (async_graphql::Response, bool) {
-    match limits::precheck(&mut req, over_get, bounds.graphql_max_aliases) {
-        Ok(()) => (limits::with_codes(schema.execute(req).await, bounds), false),
+    match limits::precheck(&mut req, checks) {
+        Ok(()) => (limits::with_codes(schema.execute(req).await, checks), false),
         Err(refusal) => (
             async_graphql::Response::from_errors(vec![*refusal.error]),
             refusal.mutation_over_get,
         ),
     }
+}
+
+/// What a POST body holds, from its `Content-Type` (GraphQL over HTTP).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum BodyType {
+    /// `application/json` (whatever its parameters), or `application/graphql-response+json`:
+    /// `{"query": ...}` or an array of them.
+    Json,
+    /// `application/graphql`: the document itself.
+    GraphqlText,
+}
+
+impl BodyType {
+    /// `None` for every other type, and for a body without one: a browser sends a form
+    /// (`application/x-www-form-urlencoded`, `multipart/form-data`, `text/plain`), or a `Blob`
+    /// without a type, cross-site without asking the server first, so none of them may run
+    /// (GraphQL's CSRF); every GraphQL client names its type.
+    fn of(content_type: Option<&str>) -> Option<BodyType> {
+        let media = content_type?.split(';').next()?.trim();
+        if media.eq_ignore_ascii_case("application/json")
+            || media.eq_ignore_ascii_case("application/graphql-response+json")
+        {
+            Some(BodyType::Json)
+        } else if media.eq_ignore_ascii_case("application/graphql") {
+            Some(BodyType::GraphqlText)
+        } else {
+            None
+        }
+    }
+}
+
+fn unsupported_message(content_type: Option<&str>) -> String {
+    let got = match content_type {
+        Some(t) => format!("Content-Type `{}`", t.chars().take(100).collect::<String>()),
+        None => "no Content-Type".to_owned(),
+    };
+    format!(
+        "POST /graphql takes a JSON body (Content-Type: application/json) or a GraphQL document \
+         (application/graphql); this request has {got}"
+    )
 }
 
 fn schema_state(schema: &AppSchema) -> Result<&AppState, ()> {

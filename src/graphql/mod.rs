@@ -61,8 +61,10 @@ pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 use crate::state::AppState;
 
-/// Builds the schema with the configured depth and complexity limits (the alias limit and the
-/// error codes are applied around execution, in `endpoint`).
+/// Builds the schema with the configured depth and complexity limits. The other limits (tokens,
+/// root fields, directives, aliases), introspection and suggestions depend on the request or
+/// must run before parsing: `limits::precheck` and `limits::with_codes` apply them around
+/// execution, in `endpoint`.
 pub fn build_schema(state: AppState) -> AppSchema {
     let limits = state.config.limits.clone();
     Schema::build(

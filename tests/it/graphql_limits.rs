@@ -1,5 +1,6 @@
-//! Every GraphQL bound, crossed: page size, depth, complexity, aliases, batch size, body size
-//! (declared and chunked), mutations over GET, and error codes without internal detail.
+//! Every GraphQL bound, crossed: page size, depth, complexity, aliases, root fields, directives,
+//! tokens, batch size, body size (declared and chunked), mutations over GET, and error codes
+//! without internal detail. Each bound is tried at its value (answered) and one above (refused).
 
 use poem::http::{Method, StatusCode};
 use serde_json::json;
@@ -72,6 +73,182 @@ async fn alias_limit_counts_fragments_too() {
     let too_many = "{ a: monitorSessions { ...F } b: monitorSessions { totalCount } } fragment F on MonitorSessionConnection { x: totalCount y: totalCount }";
     let r = app.graphql(too_many, json!({})).await;
     assert_eq!(code(&r), "GRAPHQL_VALIDATION_FAILED", "{r}");
+}
+
+/// Fields at the root of one operation, counted through fragments and inline fragments; each
+/// operation of a document on its own.
+#[tokio::test]
+async fn root_field_limit_counts_fragments_too() {
+    let app = TestApp::with_config(|c| c.limits.graphql_max_root_fields = 3).await;
+    let at_limit = [
+        "{ monitorSessions { totalCount } a: __typename b: __typename }",
+        "{ a: __typename ...F } fragment F on QueryRoot { b: __typename ... on QueryRoot { c: __typename } }",
+        // Two operations of three each: the limit is per operation.
+        "query A { a: __typename b: __typename c: __typename } query B { a: __typename b: __typename c: __typename }",
+    ];
+    for q in at_limit {
+        let operation = q.starts_with("query A").then_some("A");
+        let r = app
+            .client
+            .post("/graphql")
+            .body_json(&json!({"query": q, "operationName": operation}))
+            .send()
+            .await;
+        let v: serde_json::Value = r.0.into_body().into_json().await.expect("json");
+        assert!(v.get("errors").is_none(), "{q}: {v}");
+    }
+    let above = [
+        (
+            "{ a: __typename b: __typename c: __typename d: __typename }",
+            "the operation asks for 4 fields at its root",
+        ),
+        (
+            "{ a: __typename ...F } fragment F on QueryRoot { b: __typename ... on QueryRoot { c: __typename d: __typename } }",
+            "the operation asks for 4 fields at its root",
+        ),
+        (
+            "query A { a: __typename } query B { a: __typename b: __typename c: __typename d: __typename }",
+            "the operation `B` asks for 4 fields at its root",
+        ),
+    ];
+    for (q, want) in above {
+        let r = app.graphql(q, json!({})).await;
+        assert_eq!(code(&r), "GRAPHQL_VALIDATION_FAILED", "{q}: {r}");
+        let message = r["errors"][0]["message"].as_str().unwrap();
+        assert!(
+            message.starts_with(want) && message.contains("at most 3 are allowed"),
+            "{q}: {message}"
+        );
+    }
+}
+
+/// Directives on one field, fragment spread, inline fragment, fragment or operation.
+#[tokio::test]
+async fn directive_limit_per_field_and_fragment() {
+    let app = TestApp::with_config(|c| c.limits.graphql_max_directives = 2).await;
+    let two = "@include(if: true) @skip(if: false)";
+    let three = "@include(if: true) @skip(if: false) @include(if: true)";
+    for q in [
+        format!("{{ __typename {two} }}"),
+        format!("{{ ...F {two} }} fragment F on QueryRoot {{ __typename {two} }}"),
+        format!("{{ ... on QueryRoot {two} {{ __typename }} }}"),
+    ] {
+        let r = app.graphql(&q, json!({})).await;
+        assert_eq!(r["data"], json!({"__typename": "QueryRoot"}), "{q}: {r}");
+    }
+    for (q, site) in [
+        (
+            format!("{{ __typename {three} }}"),
+            "the field `__typename`",
+        ),
+        (
+            format!("{{ ...F {three} }} fragment F on QueryRoot {{ __typename }}"),
+            "the spread of the fragment `F`",
+        ),
+        (
+            format!("{{ ... on QueryRoot {three} {{ __typename }} }}"),
+            "an inline fragment",
+        ),
+        (
+            format!("{{ monitorSessions {{ edges {{ node {{ h {three} }} }} }} }}"),
+            "the field `h`",
+        ),
+    ] {
+        let r = app.graphql(&q, json!({})).await;
+        assert_eq!(code(&r), "GRAPHQL_VALIDATION_FAILED", "{q}: {r}");
+        assert_eq!(
+            r["errors"][0]["message"],
+            format!(
+                "{site} carries 3 directives; at most 2 are allowed on one field, fragment or \
+                 operation"
+            ),
+            "{q}"
+        );
+    }
+}
+
+/// Lexical tokens, counted before the document is parsed: names, punctuators, numbers and
+/// strings count one each (a long string or block string too); whitespace, commas and comments
+/// count nothing.
+#[tokio::test]
+async fn token_limit_is_checked_before_parsing() {
+    // `{ monitorSessions(first: 1) { totalCount } }`: 11 tokens.
+    let app = TestApp::with_config(|c| c.limits.graphql_max_tokens = 11).await;
+    let long = "x".repeat(2000);
+    let at_limit = [
+        "{ monitorSessions(first: 1) { totalCount } }".to_owned(),
+        format!("# {long}\n{{ monitorSessions(first: 1,,,,) {{ totalCount }} }} # {long}"),
+        format!("{{ monitorSessions(after: \"{long}\") {{ totalCount }} }}"),
+        format!("{{ monitorSessions(after: \"\"\"{long} \\\"\"\" {{ }}\"\"\") {{ totalCount }} }}"),
+    ];
+    for q in &at_limit {
+        let r = app.graphql(q, json!({})).await;
+        assert_ne!(code(&r), "GRAPHQL_VALIDATION_FAILED", "{q}: {r}");
+        assert_ne!(code(&r), "GRAPHQL_PARSE_FAILED", "{q}: {r}");
+    }
+    let r = app.graphql(&at_limit[0], json!({})).await;
+    assert_eq!(r["data"]["monitorSessions"]["totalCount"], 0, "{r}");
+
+    let refusal = "the document holds more than 11 tokens (names, values and punctuation; \
+                   whitespace, commas and comments do not count); at most 11 are allowed";
+    for q in [
+        "{ monitorSessions(first: 1) { totalCount __typename } }".to_owned(),
+        // Refused before parsing: this would not parse.
+        format!("{{ {} ", "{ ".repeat(5000)),
+    ] {
+        let r = app.graphql(&q, json!({})).await;
+        assert_eq!(code(&r), "GRAPHQL_VALIDATION_FAILED", "{r}");
+        assert_eq!(r["errors"][0]["message"], refusal);
+    }
+}
+
+/// A fragment bomb: each fragment spreads the next twice, so 32 short fragments stand for four
+/// billion fields, which validation would visit one by one for minutes. Each fragment is
+/// measured once, and the operation is refused by the complexity limit at once (every field
+/// counts at least 1), below a field as at the root.
+#[tokio::test]
+async fn fragment_bombs_are_refused_without_expanding_them() {
+    let app = TestApp::new().await;
+    let bomb = |on: &str, leaf: &str| {
+        let mut q = String::new();
+        for i in 0..32 {
+            q.push_str(&format!(
+                " fragment F{i} on {on} {{ ...F{n} ...F{n} }}",
+                n = i + 1
+            ));
+        }
+        q.push_str(&format!(" fragment F32 on {on} {{ {leaf} }}"));
+        q
+    };
+    let started = std::time::Instant::now();
+    let nested = format!(
+        "{{ monitorSessions {{ ...F0 }} }}{}",
+        bomb("MonitorSessionConnection", "totalCount")
+    );
+    let r = app.graphql(&nested, json!({})).await;
+    assert_eq!(code(&r), "GRAPHQL_VALIDATION_FAILED", "{r}");
+    assert!(
+        r["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Query is too complex: at most 50000 is allowed"),
+        "{r}"
+    );
+    let root = format!("{{ ...F0 }}{}", bomb("QueryRoot", "__typename"));
+    let r = app.graphql(&root, json!({})).await;
+    assert_eq!(code(&r), "GRAPHQL_VALIDATION_FAILED", "{r}");
+    assert!(
+        r["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Query is too complex: at most 50000 is allowed"),
+        "{r}"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]
@@ -183,7 +360,10 @@ async fn malformed_requests_get_codes_not_internals() {
         .await;
     let msg = r["errors"][0]["message"].as_str().unwrap_or("");
     assert!(
-        matches!(code(&r), "INTERNAL_SERVER_ERROR" | "TIMEOUT"),
+        matches!(
+            code(&r),
+            "INTERNAL_SERVER_ERROR" | "TIMEOUT" | "DB_UNAVAILABLE"
+        ),
         "{r}"
     );
     assert!(
