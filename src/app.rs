@@ -42,10 +42,15 @@ pub enum StartError {
 /// Opens the database and brings its schema up to date (or refuses, with `--no-migrate`).
 pub async fn prepare(config: Config) -> Result<AppState, StartError> {
     let url = &config.database_url;
-    let on_postgres = crate::db::is_postgres(url);
-    if config.migrate_on_start && on_postgres {
-        // A migration may rewrite a whole table, longer than any request's statement may take:
-        // it runs on a connection of its own, without the statement time-out.
+    // An in-memory SQLite database exists only in its own pool: it migrates there.
+    let in_memory =
+        !crate::db::is_postgres(url) && (url.contains(":memory:") || url.contains("mode=memory"));
+    if config.migrate_on_start && !in_memory {
+        // Migrations run on a connection of their own, closed before the pool opens: a
+        // migration may rewrite a whole table, longer than a request's statement time-out
+        // allows; and a SQLite connection that read the schema before a migration altered a
+        // table would prepare statements against the old one (SQLite re-prepares them when they
+        // run, with columns sqlx no longer expects).
         let admin = crate::db::connect(url, 1)
             .await
             .map_err(StartError::Connect)?;
@@ -59,9 +64,7 @@ pub async fn prepare(config: Config) -> Result<AppState, StartError> {
         .await
         .map_err(StartError::Connect)?;
     if config.migrate_on_start {
-        // SQLite (which has no statement time-out) migrates on the pool itself: an in-memory
-        // database exists only there.
-        if !on_postgres {
+        if in_memory {
             crate::db::migrate_up(&db)
                 .await
                 .map_err(StartError::Migrate)?;
