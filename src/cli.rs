@@ -211,6 +211,14 @@ pub struct ServeArgs {
         default_value_t = 1000
     )]
     pub stacktach_worker_interval_ms: u64,
+    /// Seconds a stream may stay claimed (`firing`/`expiring`) before it counts as abandoned by a
+    /// worker that stopped, and is handed back to be fired or expired again.
+    #[arg(
+        long,
+        env = "TESTGRAPH_STACKTACH_CLAIM_LEASE_SECS",
+        default_value_t = 600
+    )]
+    pub stacktach_claim_lease_secs: u64,
     /// XPRESSO's public base URL, from which its request and service URLs are built (such as
     /// https://testgraph.example.com/); http://<bind address>/ when not given.
     #[arg(long, env = "TESTGRAPH_XPRESSO_PUBLIC_URL")]
@@ -259,6 +267,7 @@ impl ServeArgs {
                 worker_interval: std::time::Duration::from_millis(
                     self.stacktach_worker_interval_ms,
                 ),
+                claim_lease: std::time::Duration::from_secs(self.stacktach_claim_lease_secs.max(1)),
                 ..crate::config::StacktachConfig::default()
             },
             xpresso: crate::config::XpressoConfig {

@@ -127,6 +127,9 @@ pub struct StacktachConfig {
     pub worker_interval: Duration,
     /// Most streams one pass claims at a time.
     pub worker_batch: u64,
+    /// How long a claimed stream may stay `firing`/`expiring` before it counts as abandoned by
+    /// a worker that stopped, and is handed back.
+    pub claim_lease: Duration,
 }
 
 impl Default for StacktachConfig {
@@ -137,6 +140,7 @@ impl Default for StacktachConfig {
             worker: true,
             worker_interval: Duration::from_secs(1),
             worker_batch: 1_000,
+            claim_lease: Duration::from_secs(600),
         }
     }
 }

@@ -33,7 +33,8 @@ pub fn backoff(interval: Duration, failures: u32) -> Duration {
 /// failed) is logged and tried again after a growing wait (`backoff`); the worker never ends on
 /// an error, and resumes its normal interval once a pass succeeds. A stream a failed pass had
 /// already claimed (the database went away between the claim and its end) stays `firing` or
-/// `expiring` in the database: nothing hands such claims back yet.
+/// `expiring` in the database until its lease runs out; a later pass, here or in another
+/// process, hands it back and ends it.
 pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
     let cfg = state.config.stacktach.clone();
     tracing::info!(
@@ -81,14 +82,16 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
     tracing::info!("StackTach worker stopped");
 }
 
-/// Both passes at the current time, each until nothing more is due (`service::stacktach::
-/// run_due`). Answers how many streams ended.
+/// Hands back claims older than the lease, then both passes at the current time, each until
+/// nothing more is due (`service::stacktach::run_due`). Answers how many streams ended.
 pub async fn pass_all(state: &AppState) -> AppResult<u64> {
+    let now = Utc::now().naive_utc();
+    svc::release_stale_claims(&state.db, now, state.config.stacktach.claim_lease).await?;
     svc::run_due(
         &state.db,
         &state.triggers,
         &state.pipelines,
-        Utc::now().naive_utc(),
+        now,
         state.config.stacktach.worker_batch,
     )
     .await

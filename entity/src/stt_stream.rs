@@ -27,6 +27,9 @@ pub struct Model {
     /// How many of its events met each fire criterion, a JSON array of counts, so that an event
     /// decides whether the stream fires without reading the others.
     pub fire_hits: String,
+    /// When the pipeline worker claimed it (`firing` / `expiring`); a claim older than the
+    /// worker's lease is handed back.
+    pub claimed_at: Option<DateTime>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

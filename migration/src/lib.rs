@@ -15,6 +15,7 @@ mod m20261206_000007_xpresso;
 mod m20261206_000008_stacktach_trait_index;
 mod m20261206_000009_stacktach_stream_name_index;
 mod m20261206_000010_stacktach_sqlite_trait_strings;
+mod m20261206_000011_stacktach_claimed_at;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000008_stacktach_trait_index::Migration),
             Box::new(m20261206_000009_stacktach_stream_name_index::Migration),
             Box::new(m20261206_000010_stacktach_sqlite_trait_strings::Migration),
+            Box::new(m20261206_000011_stacktach_claimed_at::Migration),
         ]
     }
 }

@@ -341,3 +341,68 @@ async fn a_failing_pipeline_errors_the_stream_and_a_reset_retries_it() {
         1
     );
 }
+
+/// A worker that claims streams and stops before ending them (killed, or cut off from the
+/// database) leaves them `expiring`: once the lease is over, a pass hands them back and ends
+/// them; a claim inside its lease is left to its worker, and the stopped worker can no longer
+/// end a stream handed back.
+#[tokio::test]
+async fn claims_of_a_stopped_worker_are_handed_back_after_the_lease() {
+    let app = app().await;
+    let now = svc::truncate_us(Utc::now().naive_utc());
+    let old = now - Duration::days(3);
+    let batch: Vec<NewEvent> = (0..4)
+        .map(|i| {
+            event(
+                &format!("m{i}"),
+                "compute.instance.create.start",
+                &format!("i{i}"),
+                &format!("r{i}"),
+                old,
+            )
+        })
+        .collect();
+    svc::ingest(&app.state.db, &batch, &app.state.triggers, now)
+        .await
+        .unwrap();
+    let db = &app.state.db;
+    let lease = app.state.config.stacktach.claim_lease;
+    let lease_ago = now - Duration::from_std(lease).unwrap();
+    // A worker claimed two streams a lease and a minute ago and stopped; another claimed one a
+    // minute ago and is still at work.
+    let stopped = svc::claim_due(db, svc::Pass::Expire, lease_ago - Duration::minutes(1), 2)
+        .await
+        .unwrap();
+    let busy = svc::claim_due(db, svc::Pass::Expire, now - Duration::minutes(1), 1)
+        .await
+        .unwrap();
+    assert_eq!((stopped.len(), busy.len()), (2, 1));
+    // Within the lease of the first claims nothing is handed back.
+    assert_eq!(
+        svc::release_stale_claims(db, lease_ago, lease)
+            .await
+            .unwrap(),
+        0
+    );
+
+    assert_eq!(svc::release_stale_claims(db, now, lease).await.unwrap(), 2);
+    let state_of = |id: i64| async move { svc::stream_by_id(db, id).await.unwrap().unwrap().state };
+    for s in &stopped {
+        assert_eq!(state_of(s.id).await, StreamState::RetryExpire.code());
+        // The stopped worker, back, cannot end a stream it no longer holds.
+        assert!(!svc::finish(db, svc::Pass::Expire, s, true).await.unwrap());
+    }
+    assert_eq!(state_of(busy[0].id).await, StreamState::Expiring.code());
+
+    // The next pass ends the handed-back streams (and whatever else is due), not the busy one.
+    testgraph::worker::pass_all(&app.state).await.unwrap();
+    for s in &stopped {
+        assert_eq!(state_of(s.id).await, StreamState::Completed.code());
+    }
+    assert_eq!(state_of(busy[0].id).await, StreamState::Expiring.code());
+    assert!(
+        svc::finish(db, svc::Pass::Expire, &busy[0], true)
+            .await
+            .unwrap()
+    );
+}

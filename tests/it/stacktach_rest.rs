@@ -1185,6 +1185,7 @@ async fn load_peer_data(app: &TestApp) {
             dist_traits: Set(Value::Object(peer_object(&s["distinguishing_traits"])).to_string()),
             event_count: Set(members.len() as i32),
             fire_hits: Set("[]".into()),
+            claimed_at: Set(None),
         });
         for m in members {
             links.push(lnk::ActiveModel {

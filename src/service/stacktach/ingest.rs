@@ -178,6 +178,7 @@ pub async fn ingest<C: ConnectionTrait + TransactionTrait>(
                     dist_traits: Set(g.key.clone()),
                     event_count: Set(added),
                     fire_hits: Set(hits),
+                    claimed_at: Set(None),
                 },
             )),
         }

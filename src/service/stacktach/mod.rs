@@ -23,7 +23,7 @@ pub use model::{
     Mark, NewEvent, Stream, StreamFilter, StreamState, TraitValue, datetime_json, dist_json, iso,
     parse_iso, parse_traits, traits_json, truncate_us,
 };
-pub use pipeline::{MAX_PIPELINE_EVENTS, Pass, claim_due, finish, run_due};
+pub use pipeline::{MAX_PIPELINE_EVENTS, Pass, claim_due, finish, release_stale_claims, run_due};
 pub use pipelines::{Handler, Pipelines, load_pipelines};
 pub use streams::{
     count_streams, delete_stream, list_streams, reset_stream, stream_by_id, streams_by_ids,

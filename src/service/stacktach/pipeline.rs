@@ -7,8 +7,10 @@
 //! Claiming is one statement that moves a stream out of its waiting state and bumps its serial
 //! number; on PostgreSQL the candidates are read `FOR UPDATE SKIP LOCKED`, so several processes
 //! sharing one database each take different streams, and a stream is fired or expired exactly once.
-//! Nothing is remembered in the process: a worker that stops leaves its claimed streams in
-//! `firing`/`expiring`, which `recover` hands back after a time.
+//! Nothing is remembered in the process: a worker that stops (killed, or cut off from the
+//! database between a claim and its end) leaves its claimed streams in `firing`/`expiring`, with
+//! the time of the claim; `release_stale_claims` hands a claim older than the lease back as
+//! `retry_fire`/`retry_expire`, which the next pass claims again.
 
 use chrono::NaiveDateTime;
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, LockBehavior, LockType, Order, Query};
@@ -99,6 +101,7 @@ pub async fn claim_due(
             Alias::new("state_serial_no"),
             Expr::col(Alias::new("state_serial_no")).add(1),
         )
+        .value(Alias::new("claimed_at"), now)
         .and_where(col("id").in_subquery(due))
         // Checked again: on PostgreSQL a row another worker changed meanwhile is re-read here.
         .and_where(col("state").is_in(waiting))
@@ -107,6 +110,52 @@ pub async fn claim_due(
     Ok(Stream::find_by_statement(backend.build(&claim))
         .all(db)
         .await?)
+}
+
+/// Hands back the claims made before `now - lease` (their worker stopped before ending them):
+/// `firing` becomes `retry_fire`, `expiring` `retry_expire`, with a new serial number, so the
+/// stopped worker could not end them any more should it come back. A claim without a time
+/// (made before claims had one) counts as old. Answers how many were handed back.
+pub async fn release_stale_claims(
+    db: &impl ConnectionTrait,
+    now: NaiveDateTime,
+    lease: std::time::Duration,
+) -> AppResult<u64> {
+    use entity::stt_stream as stm;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let lease = chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::MAX);
+    let before = now.checked_sub_signed(lease).unwrap_or(NaiveDateTime::MIN);
+    let stale = Condition::any()
+        .add(stm::Column::ClaimedAt.is_null())
+        .add(stm::Column::ClaimedAt.lt(before));
+    let mut released = 0;
+    let _turn = crate::service::write_turn(db).await;
+    for pass in [Pass::Fire, Pass::Expire] {
+        let retry = match pass {
+            Pass::Fire => StreamState::RetryFire,
+            Pass::Expire => StreamState::RetryExpire,
+        };
+        let done = stm::Entity::update_many()
+            .col_expr(stm::Column::State, Expr::val(retry.code()))
+            .col_expr(
+                stm::Column::StateSerialNo,
+                Expr::col(stm::Column::StateSerialNo).add(1),
+            )
+            .col_expr(stm::Column::ClaimedAt, Expr::val(None::<NaiveDateTime>))
+            .filter(stm::Column::State.eq(pass.running().code()))
+            .filter(stale.clone())
+            .exec(db)
+            .await?;
+        if done.rows_affected > 0 {
+            tracing::warn!(
+                streams = done.rows_affected,
+                state = retry.name(),
+                "StackTach claims older than the lease handed back"
+            );
+        }
+        released += done.rows_affected;
+    }
+    Ok(released)
 }
 
 /// Ends a claimed stream: `completed`, or the pass's failure state. Only a stream still in the
