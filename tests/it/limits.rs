@@ -378,3 +378,65 @@ async fn a_statement_over_the_statement_timeout_is_cancelled_on_postgresql() {
     // The connection stays usable.
     testgraph::db::ping(&app.state.db).await.expect("ping");
 }
+
+/// A client that sends its body a little at a time cannot hold a request open past the request
+/// time limit: the body's arrival counts against it, and the answer is a 408 in the API's own
+/// dialect (here GraphQL's, and StackTach's `{"error": ...}`); nothing of the body runs.
+#[tokio::test]
+async fn a_body_that_trickles_in_past_the_request_time_limit_is_refused() {
+    let app = TestApp::with_config(|c| {
+        quick_server(c);
+        c.limits.header_timeout = Duration::from_secs(10);
+        c.limits.request_timeout = Duration::from_secs(1);
+    })
+    .await;
+    let (addr, _stop, _server) = start(&app).await;
+    for (path, body, error_key) in [
+        (
+            "/graphql",
+            r#"{"query": "{ __typename }"}"#.to_owned(),
+            "errors",
+        ),
+        (
+            "/v1/events",
+            r#"[{"message_id": "m1", "event_type": "t", "timestamp": "2015-01-01T00:00:00"}]"#
+                .to_owned(),
+            "error",
+        ),
+    ] {
+        let mut stream = TcpStream::connect(addr).await.expect("connect");
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n\
+             Connection: close\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
+        stream.write_all(head.as_bytes()).await.expect("write");
+        // Half the body, then a byte every 300 ms: never the whole of it within the second.
+        stream
+            .write_all(&body.as_bytes()[..body.len() / 2])
+            .await
+            .expect("write");
+        let trickle = async {
+            for b in &body.as_bytes()[body.len() / 2..body.len() - 1] {
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                if stream.write_all(&[*b]).await.is_err() {
+                    break;
+                }
+            }
+        };
+        let _ = tokio::time::timeout(Duration::from_secs(4), trickle).await;
+        let answer = read_until_closed(&mut stream, Duration::from_secs(8))
+            .await
+            .unwrap_or_else(|| panic!("{path}: still open"));
+        let text = String::from_utf8_lossy(&answer);
+        assert!(text.starts_with("HTTP/1.1 408"), "{path}: {text}");
+        assert!(text.contains(error_key), "{path}: {text}");
+    }
+    // The event never arrived whole, so nothing was stored.
+    assert!(
+        testgraph::service::stacktach::event_by_message_id(&app.state.db, "m1")
+            .await
+            .expect("look-up")
+            .is_none()
+    );
+}
