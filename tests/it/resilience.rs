@@ -251,6 +251,10 @@ fn light_load(base: String, stop: Arc<AtomicBool>) -> tokio::task::JoinHandle<Ve
     })
 }
 
+// The outage memory (`error::note_unreachable`) is the process's: run alone, so that no other
+// test's passes or `/readyz` clear it meanwhile (`.ci/run` runs these with `--ignored`, one at a
+// time; `cargo nextest run --run-ignored all` gives each its own process).
+#[ignore = "process-wide outage memory: run alone, as .ci/run does"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_database_outage_answers_503_in_every_dialect_and_service_returns() {
     let Some(admin) = postgres_url() else {
@@ -361,6 +365,10 @@ async fn a_database_outage_answers_503_in_every_dialect_and_service_returns() {
 /// The other side of the outage mapping: a pool whose every connection is busy (the database
 /// answering) times out as an overload, `TIMEOUT`, not `DB_UNAVAILABLE`. It waits out the pool's
 /// acquire time-out (10 s, `db::connect`).
+// The outage memory (`error::note_unreachable`) is the process's: run alone, so that no other
+// test's passes or `/readyz` clear it meanwhile (`.ci/run` runs these with `--ignored`, one at a
+// time; `cargo nextest run --run-ignored all` gives each its own process).
+#[ignore = "process-wide outage memory: run alone, as .ci/run does"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_exhausted_pool_is_an_overload_not_an_outage() {
     use sea_orm::TransactionTrait;
