@@ -295,6 +295,22 @@ async fn migrations_roll_back_and_reapply() {
     assert!(status.iter().all(|(_, applied)| *applied));
 }
 
+/// Rolls `db` back to just before the migration `name`, whatever came after it.
+async fn migrate_down_to_before(db: &sea_orm::DatabaseConnection, name: &str) {
+    use migration::MigratorTrait;
+    let names: Vec<String> = migration::Migrator::migrations()
+        .iter()
+        .map(|m| m.name().to_owned())
+        .collect();
+    let at = names
+        .iter()
+        .position(|n| n == name)
+        .unwrap_or_else(|| panic!("no migration {name}"));
+    testgraph::db::migrate_down(db, (names.len() - at) as u32)
+        .await
+        .unwrap_or_else(|e| panic!("down past {name}: {e}"));
+}
+
 /// The migration that copies session and context hashes onto metrics fills in the rows stored
 /// before it.
 #[tokio::test]
@@ -320,19 +336,7 @@ async fn metric_hash_migration_fills_stored_rows() {
     )
     .await
     .expect("session");
-    // Down to just before the metric-hash migration, whatever came after it.
-    use migration::MigratorTrait;
-    let names: Vec<String> = migration::Migrator::migrations()
-        .iter()
-        .map(|m| m.name().to_owned())
-        .collect();
-    let at = names
-        .iter()
-        .position(|n| n == "m20261124_000004_metric_hashes")
-        .expect("the metric-hash migration");
-    testgraph::db::migrate_down(db, (names.len() - at) as u32)
-        .await
-        .expect("down past the metric hashes");
+    migrate_down_to_before(db, "m20261124_000004_metric_hashes").await;
     db.execute_unprepared(&format!(
         "INSERT INTO monitor_metrics (session_id, context_id, item_start_time, item_path, item, \
          item_variant, item_fs_loc, kind, total_time, user_time, kernel_time, cpu_usage, mem_usage) \
@@ -516,19 +520,7 @@ async fn stacktach_string_migration_fills_stored_rows() {
         .await
         .expect("ingest");
 
-    // Down to just before it, whatever came after it.
-    use migration::MigratorTrait;
-    let names: Vec<String> = migration::Migrator::migrations()
-        .iter()
-        .map(|m| m.name().to_owned())
-        .collect();
-    let at = names
-        .iter()
-        .position(|n| n == "m20261206_000010_stacktach_sqlite_trait_strings")
-        .expect("the migration");
-    testgraph::db::migrate_down(db, (names.len() - at) as u32)
-        .await
-        .expect("down past 000010");
+    migrate_down_to_before(db, "m20261206_000010_stacktach_sqlite_trait_strings").await;
     testgraph::db::migrate_up(db).await.expect("up again");
 
     let traits = vec![("host".to_owned(), "compute-02".to_owned())];

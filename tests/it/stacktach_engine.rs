@@ -212,13 +212,11 @@ async fn ingestion_is_idempotent_and_all_or_nothing() {
     assert_eq!(all, 2);
 }
 
-#[tokio::test]
-async fn two_workers_sharing_a_database_end_each_stream_exactly_once() {
-    let app = app().await;
-    let now = Utc::now().naive_utc();
+/// Ingests at `now` the starts of `n` instances' requests generated three days before: `n`
+/// request traces (and usage streams) already past their expiry.
+async fn ingest_expired_traces(app: &TestApp, n: usize, now: NaiveDateTime) {
     let old = now - Duration::days(3);
-    // 300 request traces, all past their expiry.
-    let batch: Vec<NewEvent> = (0..300)
+    let batch: Vec<NewEvent> = (0..n)
         .map(|i| {
             event(
                 &format!("m{i}"),
@@ -232,6 +230,14 @@ async fn two_workers_sharing_a_database_end_each_stream_exactly_once() {
     svc::ingest(&app.state.db, &batch, &app.state.triggers, now)
         .await
         .unwrap();
+}
+
+#[tokio::test]
+async fn two_workers_sharing_a_database_end_each_stream_exactly_once() {
+    let app = app().await;
+    let now = Utc::now().naive_utc();
+    // 300 request traces, all past their expiry.
+    ingest_expired_traces(&app, 300, now).await;
     assert_eq!(streams(&app, "request_trace", None).await.len(), 300);
     // A second process: its own pool on the same database, a small batch so both take turns.
     let mut config = testgraph::config::Config::with_database(app.db.url.clone());
@@ -350,21 +356,7 @@ async fn a_failing_pipeline_errors_the_stream_and_a_reset_retries_it() {
 async fn claims_of_a_stopped_worker_are_handed_back_after_the_lease() {
     let app = app().await;
     let now = svc::truncate_us(Utc::now().naive_utc());
-    let old = now - Duration::days(3);
-    let batch: Vec<NewEvent> = (0..4)
-        .map(|i| {
-            event(
-                &format!("m{i}"),
-                "compute.instance.create.start",
-                &format!("i{i}"),
-                &format!("r{i}"),
-                old,
-            )
-        })
-        .collect();
-    svc::ingest(&app.state.db, &batch, &app.state.triggers, now)
-        .await
-        .unwrap();
+    ingest_expired_traces(&app, 4, now).await;
     let db = &app.state.db;
     let lease = app.state.config.stacktach.claim_lease;
     let lease_ago = now - Duration::from_std(lease).unwrap();
